@@ -1,0 +1,61 @@
+import CLibCSV
+
+/// The one door to libcsv: owns a `csv_parser` and turns its callbacks into calls on a
+/// `CSVRecordReader`. No other file imports `CLibCSV`.
+///
+/// Strict mode (RFC 4180 quoting, unterminated quote at end of input is an error), spaces kept
+/// as data, the delimiter configurable.
+struct CSVParser: ~Copyable {
+    private let parser: UnsafeMutablePointer<csv_parser>
+
+    init(delimiter: UInt8) {
+        parser = .allocate(capacity: 1)
+        let options = UInt8(CSV_STRICT | CSV_STRICT_FINI)
+        // csv_init only fails when its argument is NULL.
+        _ = csv_init(parser, options)
+        csv_set_delim(parser, delimiter)
+        csv_set_space_func(parser, keepSpaces)
+        csv_set_blk_size(parser, 64 * 1024)
+    }
+
+    deinit {
+        csv_free(parser)
+        parser.deallocate()
+    }
+
+    /// Between records: no field or row has begun.
+    var isBetweenRecords: Bool { import_prep_csv_between_records(parser) != 0 }
+
+    /// Feeds bytes; returns false on a parse error (the partial record must then be dropped and
+    /// the parser `reset()`).
+    func parse(_ bytes: UnsafeRawBufferPointer, into reader: CSVRecordReader) -> Bool {
+        let context = Unmanaged.passUnretained(reader).toOpaque()
+        let used = csv_parse(parser, bytes.baseAddress, bytes.count, fieldCallback, rowCallback, context)
+        return used == bytes.count && csv_error(parser) == CSV_SUCCESS
+    }
+
+    /// Ends the input: delivers a last record without a line ending. False when the input ends
+    /// inside a quoted field.
+    func finish(into reader: CSVRecordReader) -> Bool {
+        let context = Unmanaged.passUnretained(reader).toOpaque()
+        return csv_fini(parser, fieldCallback, rowCallback, context) == 0
+    }
+
+    /// Forgets any partial record.
+    func reset() { import_prep_csv_reset(parser) }
+
+    /// libcsv's description of its last error.
+    var errorDescription: String { String(cString: csv_strerror(csv_error(parser))) }
+}
+
+private func keepSpaces(_: UInt8) -> Int32 { 0 }
+
+private func fieldCallback(_ bytes: UnsafeMutableRawPointer?, _ count: Int, _ context: UnsafeMutableRawPointer?) {
+    let reader = Unmanaged<CSVRecordReader>.fromOpaque(context!).takeUnretainedValue()
+    reader.field(UnsafeRawBufferPointer(start: bytes, count: count))
+}
+
+private func rowCallback(_ terminator: Int32, _ context: UnsafeMutableRawPointer?) {
+    let reader = Unmanaged<CSVRecordReader>.fromOpaque(context!).takeUnretainedValue()
+    reader.rowEnded()
+}

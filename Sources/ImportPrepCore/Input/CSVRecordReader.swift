@@ -1,0 +1,226 @@
+/// Reads CSV through libcsv (`CSVParser`): the first row is the header, every other row a record.
+///
+/// Physical lines are fed to libcsv one at a time, so the line where each record starts is known
+/// exactly (quoted newlines and CRLF included). Cells are checked where libcsv hands them over;
+/// only the cells of schema fields are copied, into a per-record arena.
+public final class CSVRecordReader {
+    enum ColumnRole {
+        case known(KnownField)
+        case metadataJSON
+        case metadataKey(UnsafeRawBufferPointer)
+        case other
+    }
+
+    struct Column {
+        var name: UnsafeRawBufferPointer
+        var role: ColumnRole
+        /// Index of an earlier column with the same name, or -1.
+        var sameNameAs: Int
+    }
+
+    private let lines: LineReader
+    private let maxRecordBytes: Int
+    private var parser: CSVParser
+    private weak var sink: RecordSink?
+
+    private let headerArena: ByteArena
+    private var headerCells: [UnsafeRawBufferPointer] = []
+    private var columns: [Column] = []
+    private var metadataKeyColumns: [Int] = []
+    private var headerDone = false
+    private var headerFailed = false
+
+    // The record being read.
+    private var fieldIndex = 0
+    private var rowSerial = 0
+    private var presentInRow: [Int] = []  // column -> rowSerial of the last row where it was non-empty
+    private var fields = RecordFields()
+    private var problems: [Problem] = []
+    private let arena: ByteArena
+    private var scanner = JSONScanner()
+    private var metadataFromColumns = false
+    private var columnsNamedInMetadataJSON: [Int] = []
+    private var recordLine = 1
+    private var recordOffset = 0
+    private var recordBytes = 0
+    private var recordNumber = 0
+    private var currentLine = 1
+    private var currentOffset = 0
+
+    public init(lines: LineReader, delimiter: UInt8 = UInt8(ascii: ",")) {
+        self.lines = lines
+        maxRecordBytes = lines.maxLineBytes
+        parser = CSVParser(delimiter: delimiter)
+        headerArena = ByteArena(capacity: lines.maxLineBytes + 1)
+        arena = ByteArena(capacity: lines.maxLineBytes + 1)
+        problems.reserveCapacity(16)
+    }
+
+    public func run(into sink: RecordSink) throws(IOFailure) {
+        self.sink = sink
+        beginRow()
+        while !sink.shouldStop && !headerFailed, let line = try lines.next() {
+            currentLine = line.number
+            currentOffset = line.offset
+            if parser.isBetweenRecords {
+                if !line.isOversized && line.content.isBlankLine {
+                    sink.blankLine()
+                    continue
+                }
+                recordLine = line.number
+                recordOffset = line.offset
+                recordBytes = 0
+            }
+            if line.isOversized || recordBytes + line.content.count > maxRecordBytes {
+                abandonRecord(Problem(.recordTooLarge, .none, .limit(maxRecordBytes)))
+                continue
+            }
+            recordBytes += line.bytes.count
+            if !parser.parse(line.bytes, into: self) {
+                abandonRecord(Problem(.malformedCSV, .none, .text("a quote inside an unquoted cell, or text after a closing quote")))
+            }
+        }
+        if sink.shouldStop || headerFailed { return }
+        if !parser.finish(into: self) {
+            abandonRecord(Problem(.malformedCSV, .none, .text("the input ends inside a quoted cell")))
+        }
+    }
+
+    /// Drops the partial record after an error, reports it, and resumes at the next line.
+    private func abandonRecord(_ problem: Problem) {
+        parser.reset()
+        guard let sink else { return }
+        if !headerDone {
+            headerFailed = true
+            sink.fileProblem(problem, at: RecordLocation(line: recordLine, record: 0, byteOffset: recordOffset))
+        } else {
+            recordNumber += 1
+            problems.removeAll(keepingCapacity: true)
+            problems.append(problem)
+            fields.reset()
+            sink.accept(RecordLocation(line: recordLine, record: recordNumber, byteOffset: recordOffset),
+                        eventType: nil, fields: fields, problems: problems)
+        }
+        beginRow()
+    }
+
+    private func beginRow() {
+        fieldIndex = 0
+        rowSerial += 1
+        fields.reset()
+        arena.reset()
+        problems.removeAll(keepingCapacity: true)
+        columnsNamedInMetadataJSON.removeAll(keepingCapacity: true)
+        metadataFromColumns = false
+        // A row ended by a bare CR may be followed by another on the same line.
+        recordLine = currentLine
+        recordOffset = currentOffset
+        recordBytes = 0
+    }
+
+    // MARK: - libcsv callbacks (through CSVParser)
+
+    func field(_ cell: UnsafeRawBufferPointer) {
+        let index = fieldIndex
+        fieldIndex += 1
+        guard headerDone else {
+            headerCells.append(headerArena.copy(cell)!)
+            return
+        }
+        guard index < columns.count, cell.count > 0 else { return }
+        presentInRow[index] = rowSerial
+        let column = columns[index]
+        if column.sameNameAs >= 0 && presentInRow[column.sameNameAs] == rowSerial {
+            fields.duplicateKeys.append(column.name)
+            return
+        }
+        switch column.role {
+        case .known(let known):
+            fields[known] = FieldValue(kind: .string, bytes: arena.copy(cell)!)
+        case .metadataJSON:
+            readMetadataCell(cell)
+        case .metadataKey:
+            metadataFromColumns = true
+        case .other:
+            fields.otherKeys.append(column.name)
+        }
+    }
+
+    func rowEnded() {
+        guard headerDone else {
+            buildHeader()
+            beginRow()
+            return
+        }
+        recordNumber += 1
+        var type: EventType? = nil
+        if fieldIndex != columns.count {
+            problems.removeAll(keepingCapacity: true)
+            problems.append(Problem(.columnCount, .none, .counts(found: fieldIndex, expected: columns.count)))
+        } else {
+            if metadataFromColumns && fields[.metadata].kind == nil {
+                fields[.metadata] = FieldValue(kind: .object, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
+            }
+            for column in columnsNamedInMetadataJSON where presentInRow[column] == rowSerial {
+                fields.duplicateKeys.append(columns[column].name)
+            }
+            type = SchemaChecker.check(fields, into: &problems)
+        }
+        sink?.accept(RecordLocation(line: recordLine, record: recordNumber, byteOffset: recordOffset),
+                     eventType: type, fields: fields, problems: problems)
+        beginRow()
+    }
+
+    /// A `metadata` cell holds a JSON object: scanned in place by the same scanner as NDJSON.
+    private func readMetadataCell(_ cell: UnsafeRawBufferPointer) {
+        switch scanner.scan(cell) {
+        case .invalid(let error):
+            problems.append(Problem(.invalidMetadata, .known(.metadata), .syntax(error.reason, offset: error.offset)))
+            fields[.metadata] = FieldValue(kind: .object, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
+        case .notAnObject(let kind):
+            fields[.metadata] = FieldValue(kind: kind, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
+        case .object:
+            var nested = false
+            for member in scanner.members {
+                if member.kind == .object || member.kind == .array { nested = true }
+                guard !metadataKeyColumns.isEmpty else { continue }
+                let rawKey = UnsafeRawBufferPointer(rebasing: cell[member.keyStart..<member.keyEnd])
+                let key = member.keyHasEscapes ? arena.decodeJSONString(rawKey)! : rawKey
+                for column in metadataKeyColumns {
+                    if case .metadataKey(let name) = columns[column].role, name.elementsEqual(key) {
+                        columnsNamedInMetadataJSON.append(column)
+                    }
+                }
+            }
+            fields[.metadata] = FieldValue(kind: .object, bytes: UnsafeRawBufferPointer(start: nil, count: 0), holdsContainers: nested)
+        }
+    }
+
+    private func buildHeader() {
+        headerDone = true
+        columns.reserveCapacity(headerCells.count)
+        for (index, cell) in headerCells.enumerated() {
+            let name = Self.trimmed(cell)
+            let role: ColumnRole
+            if let known = KnownField(bytes: name) {
+                role = known == .metadata ? .metadataJSON : .known(known)
+            } else if name.count > 9, name.prefix(9).elementsEqual("metadata.".utf8) {
+                role = .metadataKey(UnsafeRawBufferPointer(rebasing: name[9...]))
+                metadataKeyColumns.append(index)
+            } else {
+                role = .other
+            }
+            let earlier = columns.firstIndex { $0.name.elementsEqual(name) } ?? -1
+            columns.append(Column(name: name, role: role, sameNameAs: earlier))
+        }
+        presentInRow = Array(repeating: 0, count: columns.count)
+    }
+
+    private static func trimmed(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        var lower = 0
+        var upper = bytes.count
+        while lower < upper, bytes[lower] == 0x20 || bytes[lower] == 0x09 { lower += 1 }
+        while upper > lower, bytes[upper - 1] == 0x20 || bytes[upper - 1] == 0x09 { upper -= 1 }
+        return UnsafeRawBufferPointer(rebasing: bytes[lower..<upper])
+    }
+}

@@ -1,0 +1,108 @@
+/// Reads NDJSON: one JSON object per physical line, scanned by `JSONScanner`, checked by
+/// `SchemaChecker`, handed to a `RecordSink`. No allocation per record once warmed up.
+public final class NDJSONRecordReader {
+    private let lines: LineReader
+    private var scanner = JSONScanner()
+    private var fields = RecordFields()
+    private var problems: [Problem] = []
+    private let arena: ByteArena
+    private var duplicates = DuplicateKeyFinder()
+
+    public init(lines: LineReader) {
+        self.lines = lines
+        arena = ByteArena(capacity: lines.maxLineBytes + 1)
+        problems.reserveCapacity(16)
+    }
+
+    public func run(into sink: RecordSink) throws(IOFailure) {
+        var recordNumber = 0
+        while !sink.shouldStop, let line = try lines.next() {
+            if !line.isOversized && line.content.isBlankLine {
+                sink.blankLine()
+                continue
+            }
+            recordNumber += 1
+            let location = RecordLocation(line: line.number, record: recordNumber, byteOffset: line.offset)
+            problems.removeAll(keepingCapacity: true)
+            var type: EventType? = nil
+            if line.isOversized {
+                problems.append(Problem(.recordTooLarge, .none, .limit(lines.maxLineBytes)))
+            } else {
+                switch scanner.scan(line.content) {
+                case .invalid(let error):
+                    problems.append(Problem(error.code, .none, .syntax(error.reason, offset: error.offset)))
+                case .notAnObject(let kind):
+                    problems.append(Problem(.notAnObject, .none, .found(kind)))
+                case .object:
+                    collectFields(line.content)
+                    type = SchemaChecker.check(fields, into: &problems)
+                }
+            }
+            sink.accept(location, eventType: type, fields: fields, problems: problems)
+        }
+    }
+
+    /// Maps the scanner's members to `fields`, decoding escaped keys and known string values.
+    private func collectFields(_ record: UnsafeRawBufferPointer) {
+        fields.reset()
+        arena.reset()
+        for member in scanner.members {
+            let rawKey = UnsafeRawBufferPointer(rebasing: record[member.keyStart..<member.keyEnd])
+            let key = member.keyHasEscapes ? arena.decodeJSONString(rawKey)! : rawKey
+            guard let known = KnownField(bytes: key) else {
+                fields.otherKeys.append(key)
+                continue
+            }
+            if fields[known].kind != nil {
+                fields.duplicateKeys.append(key)
+                continue
+            }
+            var value = UnsafeRawBufferPointer(rebasing: record[member.valueStart..<member.valueEnd])
+            if member.kind == .string && member.valueHasEscapes { value = arena.decodeJSONString(value)! }
+            fields[known] = FieldValue(kind: member.kind, bytes: value, holdsContainers: member.holdsContainers)
+        }
+        duplicates.findDuplicates(in: fields.otherKeys, into: &fields.duplicateKeys)
+    }
+}
+
+/// Finds keys named twice: pairwise for a few keys, a reusable hash table for many.
+struct DuplicateKeyFinder {
+    private var slots: [Int32] = []
+
+    mutating func findDuplicates(in keys: [UnsafeRawBufferPointer], into duplicates: inout [UnsafeRawBufferPointer]) {
+        let n = keys.count
+        guard n > 1 else { return }
+        if n <= 8 {
+            for i in 1..<n {
+                for j in 0..<i where keys[i].elementsEqual(keys[j]) {
+                    duplicates.append(keys[i])
+                    break
+                }
+            }
+            return
+        }
+        var size = 16
+        while size < 2 * n { size <<= 1 }
+        if slots.count < size { slots = Array(repeating: 0, count: size) }
+        for k in 0..<size { slots[k] = 0 }
+        let mask = size - 1
+        for i in 0..<n {
+            var h = Self.hash(keys[i]) & mask
+            var duplicate = false
+            while slots[h] != 0 {
+                if keys[Int(slots[h]) - 1].elementsEqual(keys[i]) {
+                    duplicate = true
+                    break
+                }
+                h = (h + 1) & mask
+            }
+            if duplicate { duplicates.append(keys[i]) } else { slots[h] = Int32(i + 1) }
+        }
+    }
+
+    private static func hash(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return Int(truncatingIfNeeded: h ^ (h >> 29))
+    }
+}

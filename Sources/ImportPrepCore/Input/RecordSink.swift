@@ -1,0 +1,26 @@
+/// Input formats `import-prep` reads.
+public enum InputFormat: String, CaseIterable, Sendable {
+    case csv, ndjson
+}
+
+/// Receives every record a reader produces, already checked against the schema, in input order.
+/// Everything it is handed lives only for the duration of the call.
+public protocol RecordSink: AnyObject {
+    /// Readers stop early when this turns true (`--fail-fast`).
+    var shouldStop: Bool { get }
+    /// A blank line was skipped.
+    func blankLine()
+    /// One record, with every problem found in it (empty when it is clean).
+    func accept(_ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem])
+    /// A problem with the file as a whole (a CSV header that cannot be read), not with a record.
+    func fileProblem(_ problem: Problem, at location: RecordLocation)
+}
+
+extension UnsafeRawBufferPointer {
+    /// Only spaces, tabs and carriage returns (or nothing).
+    @inline(__always)
+    var isBlankLine: Bool {
+        for b in self where !(b == 0x20 || b == 0x09 || b == 0x0D) { return false }
+        return true
+    }
+}

@@ -1,0 +1,383 @@
+/// Kinds of JSON value the schema distinguishes.
+public enum JSONValueKind: UInt8, Sendable {
+    case string, number, object, array, bool, null
+
+    var article: String {
+        switch self {
+        case .string: "a string"
+        case .number: "a number"
+        case .object: "an object"
+        case .array: "an array"
+        case .bool: "a boolean"
+        case .null: "null"
+        }
+    }
+}
+
+/// What made a record's JSON unacceptable, and where (offset within the record).
+public struct JSONSyntaxError: Equatable, Sendable {
+    /// `.malformedJSON`, `.invalidUTF8` or `.tooDeep`.
+    public var code: ProblemCode
+    public var offset: Int
+    public var reason: StaticString
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.code == b.code && a.offset == b.offset && a.reason.description == b.reason.description
+    }
+}
+
+/// One top-level member of a record: where its key and value sit in the record's bytes.
+/// For strings, `value` excludes the quotes; escapes are still encoded (see `valueHasEscapes`).
+public struct JSONMember: Sendable {
+    public var keyStart = 0
+    public var keyEnd = 0
+    public var keyHasEscapes = false
+    public var valueStart = 0
+    public var valueEnd = 0
+    public var kind = JSONValueKind.null
+    public var valueHasEscapes = false
+    /// For objects and arrays: whether they hold another object or array.
+    public var holdsContainers = false
+}
+
+/// Strict RFC 8259 validator for one record, working on bytes.
+///
+/// It checks the whole text (grammar, escapes, surrogate pairs, UTF-8, depth at most 64) in one
+/// pass and hands back the top-level members without building a tree or any `String`.
+public struct JSONScanner: Sendable {
+    public static let maxDepth = 64
+
+    public enum Outcome: Equatable, Sendable {
+        case object
+        case notAnObject(JSONValueKind)
+        case invalid(JSONSyntaxError)
+    }
+
+    /// Top-level members of the last record scanned, when it was an object.
+    public private(set) var members: [JSONMember] = []
+
+    public init() {
+        members.reserveCapacity(64)
+    }
+
+    public mutating func scan(_ record: UnsafeRawBufferPointer) -> Outcome {
+        members.removeAll(keepingCapacity: true)
+        guard let base = record.baseAddress, record.count > 0 else {
+            return .invalid(JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "the record is empty"))
+        }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        let n = record.count
+        var error = JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "")
+        var i = Self.skipWhitespace(p, 0, n)
+        var depth = 0
+        var objectLevels: UInt64 = 0  // bit d-1 set when the container at depth d is an object
+        var topKind = JSONValueKind.null
+        var member = JSONMember()
+
+        @inline(__always) func fail(_ code: ProblemCode, _ at: Int, _ reason: StaticString) -> Outcome {
+            .invalid(JSONSyntaxError(code: code, offset: at, reason: reason))
+        }
+
+        valueLoop: while true {
+            guard i < n else { return fail(.malformedJSON, i, "the record ends where a value was expected") }
+            let inMember = depth == 1 && topKind == .object
+            let c = p[i]
+            switch c {
+            case UInt8(ascii: "\""):
+                var escaped = false
+                let end = Self.scanString(p, i + 1, n, &escaped, &error)
+                if end < 0 { return .invalid(error) }
+                if inMember {
+                    member.kind = .string
+                    member.valueStart = i + 1
+                    member.valueEnd = end
+                    member.valueHasEscapes = escaped
+                }
+                i = end + 1
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                let isObject = c == UInt8(ascii: "{")
+                if depth >= 2 { member.holdsContainers = true }
+                if depth == 0 { topKind = isObject ? .object : .array }
+                if inMember {
+                    member.kind = isObject ? .object : .array
+                    member.valueStart = i
+                    member.holdsContainers = false
+                }
+                depth += 1
+                if depth > Self.maxDepth { return fail(.tooDeep, i, "nesting deeper than 64 levels") }
+                if isObject { objectLevels |= 1 << UInt64(depth - 1) } else { objectLevels &= ~(1 << UInt64(depth - 1)) }
+                i = Self.skipWhitespace(p, i + 1, n)
+                if i < n && p[i] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    i += 1
+                    depth -= 1
+                } else if isObject {
+                    i = Self.scanKey(p, i, n, &member, record: depth == 1, &error)
+                    if i < 0 { return .invalid(error) }
+                    continue valueLoop
+                } else {
+                    continue valueLoop
+                }
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let end = Self.scanNumber(p, i, n)
+                if end < 0 { return fail(.malformedJSON, i, "invalid number") }
+                if inMember { member.kind = .number; member.valueStart = i }
+                i = end
+            case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+                let end = Self.scanLiteral(p, i, n)
+                if end < 0 { return fail(.malformedJSON, i, "unknown literal (only true, false and null exist)") }
+                if inMember { member.kind = c == UInt8(ascii: "n") ? .null : .bool; member.valueStart = i }
+                i = end
+            default:
+                return fail(.malformedJSON, i, "unexpected character where a value was expected")
+            }
+
+            // A value just ended; `depth` is the depth of the container around it.
+            while true {
+                if depth == 1 && topKind == .object {
+                    if member.kind != .string { member.valueEnd = i }
+                    members.append(member)
+                    member.holdsContainers = false
+                    member.valueHasEscapes = false
+                }
+                if depth == 0 {
+                    i = Self.skipWhitespace(p, i, n)
+                    if i != n { return fail(.malformedJSON, i, "unexpected characters after the end of the value") }
+                    return topKind == .object ? .object : .notAnObject(topKind)
+                }
+                i = Self.skipWhitespace(p, i, n)
+                guard i < n else { return fail(.malformedJSON, i, "the record ends inside an object or array") }
+                let inObject = (objectLevels >> UInt64(depth - 1)) & 1 == 1
+                let c = p[i]
+                if c == UInt8(ascii: ",") {
+                    i = Self.skipWhitespace(p, i + 1, n)
+                    if inObject {
+                        i = Self.scanKey(p, i, n, &member, record: depth == 1, &error)
+                        if i < 0 { return .invalid(error) }
+                    }
+                    continue valueLoop
+                }
+                if c == (inObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    i += 1
+                    depth -= 1
+                    continue
+                }
+                return fail(.malformedJSON, i, inObject ? "expected ',' or '}' after a value" : "expected ',' or ']' after a value")
+            }
+        }
+    }
+
+    // MARK: - Inner loops (the scanner's one unsafe region)
+
+    @inline(__always)
+    static func skipWhitespace(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) -> Int {
+        var i = start
+        while i < n {
+            let c = p[i]
+            guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { break }
+            i += 1
+        }
+        return i
+    }
+
+    /// Scans `"key"` and the `:` after it; returns the index of the value, or -1.
+    @inline(__always)
+    static func scanKey(
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ member: inout JSONMember, record: Bool,
+        _ error: inout JSONSyntaxError
+    ) -> Int {
+        guard start < n, p[start] == UInt8(ascii: "\"") else {
+            error = JSONSyntaxError(code: .malformedJSON, offset: start, reason: "expected a key in double quotes")
+            return -1
+        }
+        var escaped = false
+        let end = scanString(p, start + 1, n, &escaped, &error)
+        if end < 0 { return -1 }
+        if record {
+            member.keyStart = start + 1
+            member.keyEnd = end
+            member.keyHasEscapes = escaped
+        }
+        var i = skipWhitespace(p, end + 1, n)
+        guard i < n, p[i] == UInt8(ascii: ":") else {
+            error = JSONSyntaxError(code: .malformedJSON, offset: i, reason: "expected ':' after a key")
+            return -1
+        }
+        i = skipWhitespace(p, i + 1, n)
+        return i
+    }
+
+    /// Scans a string body from just after its opening quote. Returns the index of the closing
+    /// quote, or -1 with `error` set. Checks escapes, surrogate pairs, control bytes and UTF-8.
+    @inline(__always)
+    static func scanString(
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ escaped: inout Bool, _ error: inout JSONSyntaxError
+    ) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var i = start
+        while true {
+            // Skip eight plain ASCII bytes at a time; stop at the first `"`, `\`, control or non-ASCII byte.
+            while i &+ 8 <= n {
+                let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+                let q = w ^ (ones &* 0x22)
+                let b = w ^ (ones &* 0x5C)
+                let special = ((q &- ones) & ~q) | ((b &- ones) & ~b) | ((w &- ones &* 0x20) & ~w) | w
+                let mask = special & highs
+                if mask == 0 { i &+= 8; continue }
+                i &+= mask.trailingZeroBitCount &>> 3
+                break
+            }
+            guard i < n else {
+                error = JSONSyntaxError(code: .malformedJSON, offset: start - 1, reason: "unterminated string")
+                return -1
+            }
+            let c = p[i]
+            if c == UInt8(ascii: "\"") { return i }
+            if c == UInt8(ascii: "\\") {
+                escaped = true
+                let next = scanEscape(p, i, n, &error)
+                if next < 0 { return -1 }
+                i = next
+            } else if c < 0x20 {
+                error = JSONSyntaxError(code: .malformedJSON, offset: i, reason: "unescaped control character in a string")
+                return -1
+            } else if c >= 0x80 {
+                let length = utf8SequenceLength(p, i, n)
+                if length == 0 {
+                    error = JSONSyntaxError(code: .invalidUTF8, offset: i, reason: "invalid UTF-8 sequence")
+                    return -1
+                }
+                i &+= length
+            } else {
+                i &+= 1
+            }
+        }
+    }
+
+    /// Validates the escape at `i` (a backslash); returns the index after it, or -1.
+    static func scanEscape(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int, _ error: inout JSONSyntaxError) -> Int {
+        guard i + 1 < n else {
+            error = JSONSyntaxError(code: .malformedJSON, offset: i, reason: "unterminated escape")
+            return -1
+        }
+        switch p[i + 1] {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+            UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            return i + 2
+        case UInt8(ascii: "u"):
+            let unit = hex4(p, i + 2, n)
+            if unit < 0 {
+                error = JSONSyntaxError(code: .malformedJSON, offset: i, reason: "\\u must be followed by four hex digits")
+                return -1
+            }
+            if unit >= 0xDC00 && unit <= 0xDFFF {
+                error = JSONSyntaxError(code: .malformedJSON, offset: i, reason: "lone low surrogate escape")
+                return -1
+            }
+            if unit >= 0xD800 && unit <= 0xDBFF {
+                let low = (i + 7 < n && p[i + 6] == UInt8(ascii: "\\") && p[i + 7] == UInt8(ascii: "u")) ? hex4(p, i + 8, n) : -1
+                guard low >= 0xDC00 && low <= 0xDFFF else {
+                    error = JSONSyntaxError(code: .malformedJSON, offset: i, reason: "high surrogate escape without its low half")
+                    return -1
+                }
+                return i + 12
+            }
+            return i + 6
+        default:
+            error = JSONSyntaxError(code: .malformedJSON, offset: i, reason: "invalid escape sequence")
+            return -1
+        }
+    }
+
+    @inline(__always)
+    static func hex4(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) -> Int {
+        guard start + 4 <= n else { return -1 }
+        var value = 0
+        for k in 0..<4 {
+            let d = hexValue(p[start + k])
+            if d < 0 { return -1 }
+            value = value << 4 | d
+        }
+        return value
+    }
+
+    @inline(__always)
+    static func hexValue(_ c: UInt8) -> Int {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(c &- UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(c &- UInt8(ascii: "a")) + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(c &- UInt8(ascii: "A")) + 10
+        default: -1
+        }
+    }
+
+    /// Length of the well-formed UTF-8 sequence at `i` (lead byte >= 0x80), or 0 when invalid
+    /// (stray continuation, overlong form, surrogate, above U+10FFFF, truncated).
+    @inline(__always)
+    static func utf8SequenceLength(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Int {
+        let lead = p[i]
+        @inline(__always) func cont(_ k: Int, _ lo: UInt8 = 0x80, _ hi: UInt8 = 0xBF) -> Bool {
+            i + k < n && p[i + k] >= lo && p[i + k] <= hi
+        }
+        switch lead {
+        case 0xC2...0xDF:
+            return cont(1) ? 2 : 0
+        case 0xE0:
+            return cont(1, 0xA0) && cont(2) ? 3 : 0
+        case 0xE1...0xEC, 0xEE...0xEF:
+            return cont(1) && cont(2) ? 3 : 0
+        case 0xED:
+            return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0
+        case 0xF0:
+            return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0
+        case 0xF1...0xF3:
+            return cont(1) && cont(2) && cont(3) ? 4 : 0
+        case 0xF4:
+            return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0
+        default:
+            return 0
+        }
+    }
+
+    /// Scans a number by RFC 8259's grammar; returns the index after it, or -1.
+    @inline(__always)
+    static func scanNumber(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) -> Int {
+        var i = start
+        @inline(__always) func isDigit(_ k: Int) -> Bool { k < n && p[k] &- UInt8(ascii: "0") < 10 }
+        if p[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < n else { return -1 }
+        if p[i] == UInt8(ascii: "0") {
+            i += 1
+        } else if isDigit(i) {
+            while isDigit(i) { i += 1 }
+        } else {
+            return -1
+        }
+        if i < n && p[i] == UInt8(ascii: ".") {
+            i += 1
+            guard isDigit(i) else { return -1 }
+            while isDigit(i) { i += 1 }
+        }
+        if i < n && (p[i] == UInt8(ascii: "e") || p[i] == UInt8(ascii: "E")) {
+            i += 1
+            if i < n && (p[i] == UInt8(ascii: "+") || p[i] == UInt8(ascii: "-")) { i += 1 }
+            guard isDigit(i) else { return -1 }
+            while isDigit(i) { i += 1 }
+        }
+        return i
+    }
+
+    @inline(__always)
+    static func scanLiteral(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) -> Int {
+        let literal: StaticString
+        switch p[start] {
+        case UInt8(ascii: "t"): literal = "true"
+        case UInt8(ascii: "f"): literal = "false"
+        default: literal = "null"
+        }
+        let length = literal.utf8CodeUnitCount
+        guard start + length <= n else { return -1 }
+        for k in 0..<length where p[start + k] != literal.utf8Start[k] { return -1 }
+        return start + length
+    }
+}

@@ -1,0 +1,143 @@
+/// Renders a validation run once for people (text) and once for programs (JSON). Off the hot path.
+public enum ReportRenderer {
+    // MARK: JSON
+
+    public static func json(_ validator: Validator) -> String {
+        var out = "{\"files\":["
+        for (k, summary) in validator.summaries.enumerated() {
+            if k > 0 { out += "," }
+            out += "{\"file\":\(quote(summary.file)),\"format\":\(summary.format.map { quote($0.rawValue) } ?? "null"),"
+            out += counts(summary)
+            if let failure = summary.readFailure { out += ",\"read_error\":\(quote(failure))" }
+            if summary.stoppedEarly { out += ",\"stopped_early\":true" }
+            let errors = validator.shownErrors.filter { $0.file == summary.file }
+            out += ",\"errors\":[" + errors.map { jsonLine($0, withFile: false) }.joined(separator: ",") + "]}"
+        }
+        let total = validator.total
+        out += "],\"total\":{" + counts(total)
+        out += ",\"errors_shown\":\(validator.shownErrors.count),\"max_errors\":\(validator.options.maxErrors)}"
+        out += ",\"exit_status\":\(validator.exitStatus)}"
+        return out
+    }
+
+    private static func counts(_ s: FileSummary) -> String {
+        var out = "\"records\":\(s.records),\"valid\":\(s.valid),\"invalid\":\(s.invalid),"
+        out += "\"blank_lines\":\(s.blankLines),\"bytes\":\(s.bytes),\"by_event_type\":{"
+        out += EventType.allCases.map { "\(quote($0.name)):\(s.count($0))" }.joined(separator: ",")
+        out += "},\"warnings_by_code\":{"
+        out += ProblemCode.warnings.map { "\(quote($0.rawValue)):\(s.count($0))" }.joined(separator: ",")
+        out += "},\"errors_by_code\":{"
+        out += ProblemCode.errors.map { "\(quote($0.rawValue)):\(s.count($0))" }.joined(separator: ",")
+        return out + "}"
+    }
+
+    /// One problem as a JSON object: the `--errors` line format and the report's error entries.
+    public static func jsonLine(_ p: ReportedProblem, withFile: Bool) -> String {
+        var out = "{"
+        if withFile { out += "\"file\":\(quote(p.file))," }
+        out += "\"line\":\(p.location.line),\"record\":\(p.location.record),\"byte_offset\":\(p.location.byteOffset),"
+        out += "\"field\":\(p.field.map(quote) ?? "null"),\"code\":\(quote(p.code.rawValue)),\"message\":\(quote(p.message))}"
+        return out
+    }
+
+    /// A JSON string literal for `text`.
+    public static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    // MARK: Text
+
+    public static func text(_ validator: Validator) -> String {
+        var out = ""
+        for summary in validator.summaries {
+            out += fileBlock(summary)
+        }
+        if validator.summaries.count > 1 {
+            out += "\n" + fileBlock(validator.total, title: "All \(validator.summaries.count) files")
+        }
+        let shown = validator.shownErrors
+        let totalErrors = validator.total.errorCount
+        if !shown.isEmpty {
+            out += "\nErrors (\(shown.count == totalErrors ? "all \(totalErrors)" : "first \(shown.count) of \(totalErrors)")):\n"
+            for p in shown {
+                let field = p.field.map { " \($0)" } ?? ""
+                out += "  \(p.file):\(p.location.line) (record \(p.location.record))\(field) [\(p.code.rawValue)] \(p.message)\n"
+            }
+        }
+        out += "\n" + hint(validator)
+        return out
+    }
+
+    private static func fileBlock(_ s: FileSummary, title: String? = nil) -> String {
+        var out = "\(title ?? s.file)"
+        if let format = s.format { out += " (\(format.rawValue), \(byteCount(s.bytes)))" }
+        out += "\n"
+        if let failure = s.readFailure {
+            out += "  could not be read: \(failure)\n"
+        }
+        out += "  \(s.records) record\(s.records == 1 ? "" : "s"): \(s.valid) valid, \(s.invalid) invalid"
+        if s.blankLines > 0 { out += "; \(s.blankLines) blank line\(s.blankLines == 1 ? "" : "s") skipped" }
+        out += "\n"
+        if s.stoppedEarly { out += "  stopped at the first invalid record (--fail-fast)\n" }
+        let types = EventType.allCases.filter { s.count($0) > 0 }.map { "\($0.name) \(s.count($0))" }
+        if !types.isEmpty { out += "  event types: " + types.joined(separator: ", ") + "\n" }
+        let errors = ProblemCode.errors.filter { s.count($0) > 0 }.map { "\($0.rawValue) \(s.count($0))" }
+        if !errors.isEmpty { out += "  errors:      " + errors.joined(separator: ", ") + "\n" }
+        let warnings = ProblemCode.warnings.filter { s.count($0) > 0 }.map { "\($0.rawValue) \(s.count($0))" }
+        if !warnings.isEmpty { out += "  warnings:    " + warnings.joined(separator: ", ") + "\n" }
+        return out
+    }
+
+    private static func hint(_ validator: Validator) -> String {
+        let total = validator.total
+        var lines: [String] = []
+        if validator.summaries.contains(where: { $0.readFailure != nil }) {
+            lines.append("Some input could not be read; nothing was checked in it.")
+        }
+        if let failure = validator.errorStreamFailure {
+            lines.append("The error list could not be written: \(failure).")
+        }
+        if total.errorCount > validator.shownErrors.count {
+            lines.append("\(total.errorCount - validator.shownErrors.count) more errors are counted but not shown: raise --max-errors, or write them all with --errors FILE.")
+        }
+        if total.count(.malformedCSV) > 0 {
+            lines.append("Errors right after a malformed_csv may follow from it: fix that record first.")
+        }
+        if total.invalid > 0 {
+            lines.append("The Import API fails a whole job on its first bad row: fix these records, or let `import-prep convert` repair what it can and set the rest aside with --rejects.")
+        } else if total.errorCount == 0 && validator.summaries.allSatisfy({ $0.readFailure == nil }) {
+            lines.append(total.records == 0 ? "No records found." : "Every record is valid.")
+        }
+        if total.warningCount > 0 {
+            lines.append("Warnings do not fail an import; `import-prep convert` resolves them.")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func byteCount(_ bytes: Int) -> String {
+        if bytes < 1000 { return "\(bytes) B" }
+        let units = ["KB", "MB", "GB", "TB"]
+        var value = Double(bytes) / 1000
+        var unit = 0
+        while value >= 1000 && unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        let rounded = (value * 10).rounded() / 10
+        return "\(rounded) \(units[unit])"
+    }
+}

@@ -1,0 +1,47 @@
+/// A top-level value as the schema sees it: its JSON kind and its bytes.
+/// Strings are decoded (escapes resolved); numbers and containers are their raw text.
+public struct FieldValue {
+    /// nil when the key is absent.
+    public var kind: JSONValueKind?
+    public var bytes: UnsafeRawBufferPointer
+    /// For objects and arrays: whether they hold another object or array.
+    public var holdsContainers: Bool
+
+    public static var absent: FieldValue { FieldValue(kind: nil, bytes: UnsafeRawBufferPointer(start: nil, count: 0)) }
+
+    public init(kind: JSONValueKind?, bytes: UnsafeRawBufferPointer, holdsContainers: Bool = false) {
+        self.kind = kind
+        self.bytes = bytes
+        self.holdsContainers = holdsContainers
+    }
+
+    /// Present with a value other than `null` (a `null` reads as absent).
+    @inline(__always) var isGiven: Bool { kind != nil && kind != .null }
+}
+
+/// One record reduced to what the schema checks, the same for CSV and NDJSON input.
+/// The buffers it points into belong to the reader and live until the next record.
+public struct RecordFields {
+    private var values: [FieldValue]
+    /// Keys outside the schema, in input order (CSV: the non-empty columns).
+    public var otherKeys: [UnsafeRawBufferPointer] = []
+    /// Keys that appeared more than once, each named once per extra copy.
+    public var duplicateKeys: [UnsafeRawBufferPointer] = []
+
+    public init() {
+        values = Array(repeating: .absent, count: KnownField.allCases.count)
+        otherKeys.reserveCapacity(32)
+        duplicateKeys.reserveCapacity(4)
+    }
+
+    public subscript(field: KnownField) -> FieldValue {
+        get { values[field.rawValue] }
+        set { values[field.rawValue] = newValue }
+    }
+
+    public mutating func reset() {
+        for k in values.indices { values[k] = .absent }
+        otherKeys.removeAll(keepingCapacity: true)
+        duplicateKeys.removeAll(keepingCapacity: true)
+    }
+}

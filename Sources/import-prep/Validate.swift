@@ -1,0 +1,97 @@
+import ArgumentParser
+import ImportPrepCore
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check every record against the event schema and report every error with its line.",
+        discussion: """
+            Exit status: 0 nothing invalid, 1 invalid records found, 2 usage error, \
+            3 an input or output could not be read or written.
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case auto, csv, ndjson }
+    enum ReportStyle: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @Option(help: "Input format; auto decides by extension, then by the first non-blank byte.")
+    var format: Format = .auto
+
+    @Option(help: "Report style on standard output.")
+    var report: ReportStyle = .text
+
+    @Option(name: .customLong("errors"), help: ArgumentHelp("Write every error as NDJSON to this file, with no cap.", valueName: "file"))
+    var errorsFile: String?
+
+    @Option(help: "Show at most this many errors in the report (all are counted).")
+    var maxErrors = 100
+
+    @Flag(help: "Stop at the first invalid record.")
+    var failFast = false
+
+    @Option(help: ArgumentHelp("Largest record accepted, e.g. 1MiB or 65536.", valueName: "size"))
+    var maxRecordBytes = "1MiB"
+
+    @Option(help: "CSV field delimiter (one ASCII character, or \\t).")
+    var delimiter = ","
+
+    @Argument(help: ArgumentHelp("Files to check; - reads standard input.", valueName: "file"))
+    var files: [String]
+
+    func validate() throws {
+        guard maxErrors >= 0 else { throw ValidationError("--max-errors must be 0 or more.") }
+        guard let size = ByteSize.parse(maxRecordBytes), size > 0, size <= 1 << 30 else {
+            throw ValidationError("--max-record-bytes takes a size such as 65536, 512KiB or 1MiB (at most 1GiB).")
+        }
+        _ = size
+        guard Self.delimiterByte(delimiter) != nil else {
+            throw ValidationError("--delimiter takes one ASCII character (or \\t), not a quote or line break.")
+        }
+        guard files.filter({ $0 == "-" }).count <= 1 else { throw ValidationError("Standard input (-) can be read once.") }
+    }
+
+    func run() throws {
+        var options = ValidationOptions()
+        options.format = format == .auto ? nil : InputFormat(rawValue: format.rawValue)
+        options.maxErrors = maxErrors
+        options.failFast = failFast
+        options.maxRecordBytes = ByteSize.parse(maxRecordBytes)!
+        options.delimiter = Self.delimiterByte(delimiter)!
+
+        var errorStream: OutputFile? = nil
+        if let errorsFile {
+            do { errorStream = try OutputFile.create(path: errorsFile) } catch {
+                FileHandleOutput.standardError("import-prep: cannot write the error list: \(error)\n")
+                throw ExitCode(3)
+            }
+        }
+        let validator = Validator(options: options, errorStream: errorStream)
+        for file in files { validator.validate(path: file) }
+        validator.finish()
+
+        for summary in validator.summaries {
+            if let failure = summary.readFailure { FileHandleOutput.standardError("import-prep: \(failure)\n") }
+        }
+        let stdout = OutputFile.standardOutput()
+        do {
+            switch report {
+            case .text: try stdout.write(ReportRenderer.text(validator))
+            case .json: try stdout.write(ReportRenderer.json(validator) + "\n")
+            }
+            try stdout.flush()
+        } catch {
+            FileHandleOutput.standardError("import-prep: \(error)\n")
+            throw ExitCode(3)
+        }
+        let status = validator.exitStatus
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    static func delimiterByte(_ text: String) -> UInt8? {
+        if text == "\\t" || text == "tab" { return 0x09 }
+        let bytes = Array(text.utf8)
+        guard bytes.count == 1, bytes[0] < 0x80, bytes[0] != UInt8(ascii: "\""), bytes[0] != 0x0A, bytes[0] != 0x0D else {
+            return nil
+        }
+        return bytes[0]
+    }
+}
