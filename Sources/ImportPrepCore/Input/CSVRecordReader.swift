@@ -134,6 +134,11 @@ public final class CSVRecordReader {
             fields.duplicateKeys.append(column.name)
             return
         }
+        if case .metadataJSON = column.role {
+            // The JSON scanner checks its UTF-8.
+        } else if let bad = UTF8Check.firstInvalidByte(cell) {
+            problems.append(Problem(.invalidUTF8, .name(column.name), .inCell("invalid UTF-8 sequence", offset: bad)))
+        }
         switch column.role {
         case .known(let known):
             fields[known] = FieldValue(kind: .string, bytes: arena.copy(cell)!)
@@ -175,7 +180,8 @@ public final class CSVRecordReader {
     private func readMetadataCell(_ cell: UnsafeRawBufferPointer) {
         switch scanner.scan(cell) {
         case .invalid(let error):
-            problems.append(Problem(.invalidMetadata, .known(.metadata), .syntax(error.reason, offset: error.offset)))
+            let code: ProblemCode = error.code == .invalidUTF8 ? .invalidUTF8 : .invalidMetadata
+            problems.append(Problem(code, .known(.metadata), .inCell(error.reason, offset: error.offset)))
             fields[.metadata] = FieldValue(kind: .object, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
         case .notAnObject(let kind):
             fields[.metadata] = FieldValue(kind: kind, bytes: UnsafeRawBufferPointer(start: nil, count: 0))

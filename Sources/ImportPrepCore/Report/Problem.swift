@@ -28,6 +28,8 @@ public enum ProblemField {
 public enum ProblemDetail {
     case none
     case syntax(StaticString, offset: Int)
+    /// Like `syntax`, inside one CSV cell.
+    case inCell(StaticString, offset: Int)
     case found(JSONValueKind)
     case value(UnsafeRawBufferPointer)
     case timestamp(Timestamp.Failure, UnsafeRawBufferPointer)
@@ -123,7 +125,7 @@ extension Problem {
         case .invalidURL:
             return "url \(Self.describe(detail)) is not an absolute http or https URL with a host; fix it or leave it out."
         case .invalidMetadata:
-            if case .syntax(let reason, let offset) = detail {
+            if case .inCell(let reason, let offset) = detail {
                 return "The metadata cell is not valid JSON (\(reason) at byte \(offset + 1) of the cell); it must hold one JSON object."
             }
             return "metadata must be a JSON object, but this is \(Self.describe(detail)); fix the export."
@@ -161,6 +163,7 @@ extension Problem {
         switch detail {
         case .none: return ""
         case .syntax(let reason, let offset): return "\(reason) at byte \(offset + 1) of the record"
+        case .inCell(let reason, let offset): return "\(reason) at byte \(offset + 1) of the cell"
         case .found(let kind): return kind.article
         case .value(let bytes): return quoted(bytes)
         case .timestamp(let failure, let bytes): return "\(quoted(bytes)) is not a valid date and time: \(failure.explanation)"
