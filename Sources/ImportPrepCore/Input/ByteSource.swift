@@ -21,15 +21,21 @@ public struct IOFailure: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(path): \(reason)" }
 }
 
-/// Where input bytes come from: a file or standard input, read with `read(2)` in large blocks.
+/// Where input bytes come from: a file or standard input read with `read(2)` in large blocks,
+/// or bytes in memory (tests), optionally handed out a few at a time to drip-feed the readers.
 public final class ByteSource {
     public let path: String
     private let fd: Int32
     private let ownsDescriptor: Bool
+    private let memory: [UInt8]?
+    private var memoryOffset = 0
+    private let maxReadSize: Int
 
     /// Opens `path`; `-` is standard input.
     public init(path: String) throws(IOFailure) {
         self.path = path
+        memory = nil
+        maxReadSize = Int.max
         if path == "-" {
             fd = 0
             ownsDescriptor = false
@@ -46,12 +52,30 @@ public final class ByteSource {
         ownsDescriptor = true
     }
 
+    /// Serves `bytes`, at most `maxReadSize` per read.
+    public init(bytes: [UInt8], name: String = "memory", maxReadSize: Int = Int.max) {
+        path = name
+        memory = bytes
+        fd = -1
+        ownsDescriptor = false
+        self.maxReadSize = max(1, maxReadSize)
+    }
+
     deinit {
         if ownsDescriptor { close(fd) }
     }
 
     /// Reads up to `buffer.count` bytes; 0 means end of input.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(IOFailure) -> Int {
+        if let memory {
+            let n = min(buffer.count, maxReadSize, memory.count - memoryOffset)
+            guard n > 0 else { return 0 }
+            memory.withUnsafeBytes { source in
+                buffer.baseAddress!.copyMemory(from: source.baseAddress! + memoryOffset, byteCount: n)
+            }
+            memoryOffset += n
+            return n
+        }
         while true {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }

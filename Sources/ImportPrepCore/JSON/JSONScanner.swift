@@ -87,6 +87,7 @@ public struct JSONScanner: Sendable {
                 var escaped = false
                 let end = Self.scanString(p, i + 1, n, &escaped, &error)
                 if end < 0 { return .invalid(error) }
+                if depth == 0 { topKind = .string }
                 if inMember {
                     member.kind = .string
                     member.valueStart = i + 1
@@ -120,11 +121,13 @@ public struct JSONScanner: Sendable {
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 let end = Self.scanNumber(p, i, n)
                 if end < 0 { return fail(.malformedJSON, i, "invalid number") }
+                if depth == 0 { topKind = .number }
                 if inMember { member.kind = .number; member.valueStart = i }
                 i = end
             case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
                 let end = Self.scanLiteral(p, i, n)
                 if end < 0 { return fail(.malformedJSON, i, "unknown literal (only true, false and null exist)") }
+                if depth == 0 { topKind = c == UInt8(ascii: "n") ? .null : .bool }
                 if inMember { member.kind = c == UInt8(ascii: "n") ? .null : .bool; member.valueStart = i }
                 i = end
             default:

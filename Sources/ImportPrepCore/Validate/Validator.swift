@@ -32,22 +32,33 @@ public final class Validator: RecordSink {
 
     /// Validates one file (`-` is standard input). I/O failures are recorded in its summary.
     public func validate(path: String) {
+        do {
+            try validate(source: ByteSource(path: path))
+        } catch {
+            guard !shouldStop else { return }
+            var summary = FileSummary(file: path)
+            summary.readFailure = error.description
+            summaries.append(summary)
+        }
+    }
+
+    /// Validates everything `source` holds; its `path` names it in the report.
+    public func validate(source: ByteSource) {
         guard !shouldStop else { return }
-        current = FileSummary(file: path)
+        current = FileSummary(file: source.path)
+        let lines = LineReader(source: source, maxLineBytes: options.maxRecordBytes)
         do throws(IOFailure) {
-            let lines = LineReader(source: try ByteSource(path: path), maxLineBytes: options.maxRecordBytes)
             var format = options.format
-            if format == nil { format = try Self.detectFormat(path: path, lines: lines) }
-            guard let format else { return }
+            if format == nil { format = try Self.detectFormat(path: source.path, lines: lines) }
             current.format = format
-            switch format {
+            switch format! {
             case .ndjson: try NDJSONRecordReader(lines: lines).run(into: self)
             case .csv: try CSVRecordReader(lines: lines, delimiter: options.delimiter).run(into: self)
             }
-            current.bytes = lines.bytesRead
         } catch {
             current.readFailure = error.description
         }
+        current.bytes = lines.bytesRead
         summaries.append(current)
     }
 

@@ -1,0 +1,123 @@
+import Testing
+@testable import ImportPrepCore
+
+@Suite struct JSONScannerTests {
+    func scan(_ text: String) -> (JSONScanner.Outcome, [JSONMember]) {
+        var scanner = JSONScanner()
+        let bytes = Array(text.utf8)
+        let outcome = bytes.withUnsafeBytes { scanner.scan($0) }
+        return (outcome, scanner.members)
+    }
+
+    func text(_ source: String, _ start: Int, _ end: Int) -> String {
+        String(decoding: Array(source.utf8)[start..<end], as: UTF8.self)
+    }
+
+    @Test func membersCarryKeysKindsAndValueSpans() {
+        let source = #" { "a" : "x\"y" , "n":-1.5e3,"o":{"p":[1]},"arr":[],"t":true,"z":null } "#
+        let (outcome, members) = scan(source)
+        #expect(outcome == .object)
+        #expect(members.map { text(source, $0.keyStart, $0.keyEnd) } == ["a", "n", "o", "arr", "t", "z"])
+        #expect(members.map(\.kind) == [.string, .number, .object, .array, .bool, .null])
+        #expect(members.map { text(source, $0.valueStart, $0.valueEnd) } == [#"x\"y"#, "-1.5e3", #"{"p":[1]}"#, "[]", "true", "null"])
+        #expect(members[0].valueHasEscapes)
+        #expect(!members[1].valueHasEscapes)
+        #expect(members[2].holdsContainers)
+        #expect(!members[3].holdsContainers)
+    }
+
+    @Test func nestedMembersAreNotTopLevel() {
+        let (outcome, members) = scan(#"{"m":{"a":1,"b":{"c":2}},"k":"v"}"#)
+        #expect(outcome == .object)
+        #expect(members.count == 2)
+        #expect(members[0].holdsContainers)
+    }
+
+    @Test func escapedKeysAreFlagged() {
+        let (_, members) = scan(#"{"us\u0065r_id":"1"}"#)
+        #expect(members.count == 1)
+        #expect(members[0].keyHasEscapes)
+    }
+
+    @Test(arguments: [
+        ("[1,2]", JSONValueKind.array), ("\"s\"", .string), ("42", .number), ("true", .bool), ("null", .null),
+    ])
+    func topLevelNonObjects(text: String, kind: JSONValueKind) {
+        #expect(scan(text).0 == .notAnObject(kind))
+    }
+
+    @Test(arguments: [
+        "", "   ", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{,}", "{'a':1}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":-}",
+        "{\"a\":.5}", "{\"a\":NaN}", "{\"a\":tru}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}", "{\"a\":\"tab\there\"}",
+        "{\"a\":1}x", "{\"a\":1} {}", "{\"a\":[1,]}", "{\"a\":1 /* c */}", "{\"a\":\"\\uDC00\"}", "{\"a\":\"\\uD800\"}",
+        "{\"a\":\"\\uD800\\u0041\"}", "{\"a\":\"unterminated}",
+    ])
+    func malformedJSON(text: String) {
+        guard case .invalid(let error) = scan(text).0 else {
+            Issue.record("accepted \(text)")
+            return
+        }
+        #expect(error.code == .malformedJSON)
+    }
+
+    @Test func invalidUTF8IsItsOwnCode() {
+        for bytes: [UInt8] in [
+            [0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xFF, 0x22, 0x7D],  // {"a":"\xFF"}
+            [0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xC0, 0xAF, 0x22, 0x7D],  // overlong "/"
+            [0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xED, 0xA0, 0x80, 0x22, 0x7D],  // UTF-8 surrogate
+            [0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xE2, 0x82, 0x22, 0x7D],  // truncated
+            [0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xF4, 0x90, 0x80, 0x80, 0x22, 0x7D],  // above U+10FFFF
+        ] {
+            var scanner = JSONScanner()
+            let outcome = bytes.withUnsafeBytes { scanner.scan($0) }
+            guard case .invalid(let error) = outcome else {
+                Issue.record("accepted \(bytes)")
+                continue
+            }
+            #expect(error.code == .invalidUTF8)
+            #expect(error.offset == 6)
+        }
+    }
+
+    @Test func validUTF8AndSurrogatePairsPass() {
+        #expect(scan(#"{"a":"Zoë 日本 🎉 \uD83C\uDF89 \u00e9"}"#).0 == .object)
+    }
+
+    @Test func depthLimitIs64() {
+        let ok = "{\"a\":" + String(repeating: "[", count: 63) + String(repeating: "]", count: 63) + "}"
+        let deep = "{\"a\":" + String(repeating: "[", count: 64) + String(repeating: "]", count: 64) + "}"
+        #expect(scan(ok).0 == .object)
+        guard case .invalid(let error) = scan(deep).0 else {
+            Issue.record("65 levels accepted")
+            return
+        }
+        #expect(error.code == .tooDeep)
+    }
+
+    @Test func stringsLongerThanAWordAreScannedExactly() {
+        // Exercises the eight-bytes-at-a-time skip around every special byte position.
+        for position in 0..<20 {
+            var body = String(repeating: "a", count: 24)
+            let index = body.index(body.startIndex, offsetBy: position)
+            body.replaceSubrange(index...index, with: "\\n")
+            let source = "{\"k\":\"\(body)\",\"x\":1}"
+            let (outcome, members) = scan(source)
+            #expect(outcome == .object)
+            #expect(members.count == 2)
+            #expect(text(source, members[0].valueStart, members[0].valueEnd) == body)
+
+            var bad = Array(source.utf8)
+            bad[6 + position] = 0x01
+            var scanner = JSONScanner()
+            let verdict = bad.withUnsafeBytes { scanner.scan($0) }
+            #expect(verdict == .invalid(JSONSyntaxError(code: .malformedJSON, offset: 6 + position, reason: "unescaped control character in a string")))
+        }
+    }
+
+    @Test func decodesEscapesIntoTheArena() {
+        let arena = ByteArena(capacity: 256)
+        let body = Array(#"a\"b\\c\/d\n\u00e9\uD83C\uDF89"#.utf8)
+        let decoded = body.withUnsafeBytes { arena.decodeJSONString($0)! }
+        #expect(String(decoding: decoded, as: UTF8.self) == "a\"b\\c/d\né🎉")
+    }
+}
