@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+
+/// Runs the built `import-prep` binary on `samples/` and on made-up inputs.
+@Suite struct CLITests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["IMPORT_PREP_BIN"] { return URL(fileURLWithPath: path) }
+        return root.appendingPathComponent(".build/debug/import-prep")
+    }
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any] ?? [:] }
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String], stdin: Data? = nil) throws -> Run {
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            Issue.record("\(binary.path) is missing: run `swift build` (scripts/test does) before the end-to-end tests")
+            return Run(status: -1, stdout: "", stderr: "")
+        }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = root
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try input.fileHandleForWriting.close()
+        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self), stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+
+    static func temporaryFile(_ name: String, _ contents: Data) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("import-prep-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let url = dir.appendingPathComponent(name)
+        try contents.write(to: url)
+        return url
+    }
+
+    @Test(arguments: ["samples/clean.ndjson", "samples/clean.csv"])
+    func cleanSamplesAreValid(sample: String) throws {
+        let run = try Self.run(["validate", sample])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("6 records: 6 valid, 0 invalid"))
+        #expect(run.stdout.contains("Every record is valid."))
+        let json = try Self.run(["validate", "--report", "json", sample]).json
+        let total = json["total"] as! [String: Any]
+        #expect((total["warnings_by_code"] as! [String: Int]).values.allSatisfy { $0 == 0 })
+        #expect((total["by_event_type"] as! [String: Int]).values.allSatisfy { $0 > 0 })
+    }
+
+    @Test func theDocsExamplesAreValidWithTheSourceWarning() throws {
+        let run = try Self.run(["validate", "--report", "json", "samples/api-docs-examples.ndjson"])
+        #expect(run.status == 0)
+        let total = run.json["total"] as! [String: Any]
+        #expect(total["valid"] as? Int == 2)
+        #expect((total["warnings_by_code"] as! [String: Int])["source_defaulted"] == 2)
+    }
+
+    @Test func theErrorSamplesHoldEveryCode() throws {
+        let run = try Self.run(["validate", "--report", "json", "samples/errors.ndjson", "samples/errors.csv"])
+        #expect(run.status == 1)
+        let total = run.json["total"] as! [String: Any]
+        let errors = total["errors_by_code"] as! [String: Int]
+        let warnings = total["warnings_by_code"] as! [String: Int]
+        #expect(errors.count == 16 && errors.values.allSatisfy { $0 > 0 }, "\(errors)")
+        #expect(warnings.count == 6 && warnings.values.allSatisfy { $0 > 0 }, "\(warnings)")
+    }
+
+    @Test func errorsFileListsEveryErrorUncapped() throws {
+        let errorsFile = try Self.temporaryFile("errors.ndjson", Data())
+        let run = try Self.run(["validate", "--report", "json", "--max-errors", "1", "--errors", errorsFile.path, "samples/errors.ndjson"])
+        #expect(run.status == 1)
+        let file = (run.json["files"] as! [[String: Any]])[0]
+        #expect((file["errors"] as! [Any]).count == 1)
+        let counted = (file["errors_by_code"] as! [String: Int]).values.reduce(0, +)
+        let lines = try String(contentsOf: errorsFile, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == counted)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
+        #expect(Set(first.keys) == ["file", "line", "record", "byte_offset", "field", "code", "message"])
+        #expect(first["line"] as? Int == 2)
+        #expect(first["code"] as? String == "malformed_json")
+    }
+
+    @Test func readsStandardInput() throws {
+        let input = try Data(contentsOf: Self.root.appendingPathComponent("samples/clean.ndjson"))
+        let run = try Self.run(["validate", "-"], stdin: input)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("- (ndjson"))
+        let csv = try Data(contentsOf: Self.root.appendingPathComponent("samples/clean.csv"))
+        let csvRun = try Self.run(["validate", "--format", "csv", "-"], stdin: csv)
+        #expect(csvRun.status == 0, "\(csvRun.stdout)")
+    }
+
+    @Test(arguments: [["validate"], ["validate", "--format", "xml", "x.csv"], ["validate", "--bogus", "x.csv"], ["validate", "--max-record-bytes", "huge", "x.csv"], ["frobnicate"]])
+    func usageErrorsExitTwo(arguments: [String]) throws {
+        let run = try Self.run(arguments)
+        #expect(run.status == 2, "\(arguments): \(run.status) \(run.stderr)")
+        #expect(!run.stderr.isEmpty)
+    }
+
+    @Test func unreadableInputsExitThreeAndNameThePath() throws {
+        let run = try Self.run(["validate", "samples/clean.ndjson", "no/such/file.ndjson"])
+        #expect(run.status == 3)
+        #expect(run.stderr.contains("no/such/file.ndjson"))
+        #expect(run.stdout.contains("6 records"))
+        let unwritable = try Self.run(["validate", "--errors", "/no/such/dir/errors.ndjson", "samples/clean.ndjson"])
+        #expect(unwritable.status == 3)
+        #expect(unwritable.stderr.contains("/no/such/dir/errors.ndjson"))
+    }
+
+    @Test func failFastStopsEarly() throws {
+        let run = try Self.run(["validate", "--fail-fast", "--report", "json", "samples/errors.ndjson"])
+        #expect(run.status == 1)
+        let total = run.json["total"] as! [String: Any]
+        #expect(total["records"] as? Int == 2)
+        #expect(total["invalid"] as? Int == 1)
+    }
+
+    @Test func helpExitsZero() throws {
+        let run = try Self.run(["validate", "--help"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("--max-errors"))
+    }
+
+    /// A file far larger than the buffers is validated in bounded memory (max RSS of the child).
+    @Test func memoryStaysBoundedOnALargeFile() throws {
+        let line = Array(#"{"event_type":"track","user_id":"u-123456","event_name":"Report Exported","source":"backend-http-import","inserted_at":"2024-07-28T10:00:00.123456","metadata":{"plan":"pro","rows":1200,"note":"some text to make the record longer than a cache line or two"}}"#.utf8) + [0x0A]
+        var block = [UInt8]()
+        for _ in 0..<4096 { block += line }
+        let url = try Self.temporaryFile("big.ndjson", Data())
+        let handle = try FileHandle(forWritingTo: url)
+        for _ in 0..<(96 << 20) / block.count { handle.write(Data(block)) }
+        try handle.close()
+        let run = try Self.run(["validate", "--report", "json", url.path])
+        #expect(run.status == 0)
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        #expect(usage.ru_maxrss < 64 * 1024, "peak RSS \(usage.ru_maxrss) KiB")
+        try? FileManager.default.removeItem(at: url.deletingLastPathComponent())
+    }
+}
