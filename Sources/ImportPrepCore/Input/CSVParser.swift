@@ -1,7 +1,7 @@
 import CLibCSV
 
 /// The one door to libcsv: owns a `csv_parser` and turns its callbacks into calls on a
-/// `CSVRecordReader`. No other file imports `CLibCSV`.
+/// `CSVRowBuilder`, passed as libcsv's context pointer. No other file imports `CLibCSV`.
 ///
 /// Strict mode (RFC 4180 quoting, unterminated quote at end of input is an error), spaces kept
 /// as data, the delimiter configurable.
@@ -28,17 +28,15 @@ struct CSVParser: ~Copyable {
 
     /// Feeds bytes; returns false on a parse error (the partial record must then be dropped and
     /// the parser `reset()`).
-    func parse(_ bytes: UnsafeRawBufferPointer, into reader: CSVRecordReader) -> Bool {
-        let context = Unmanaged.passUnretained(reader).toOpaque()
-        let used = csv_parse(parser, bytes.baseAddress, bytes.count, fieldCallback, rowCallback, context)
+    func parse(_ bytes: UnsafeRawBufferPointer, into builder: UnsafeMutablePointer<CSVRowBuilder>) -> Bool {
+        let used = csv_parse(parser, bytes.baseAddress, bytes.count, fieldCallback, rowCallback, builder)
         return used == bytes.count && csv_error(parser) == CSV_SUCCESS
     }
 
     /// Ends the input: delivers a last record without a line ending. False when the input ends
     /// inside a quoted field.
-    func finish(into reader: CSVRecordReader) -> Bool {
-        let context = Unmanaged.passUnretained(reader).toOpaque()
-        return csv_fini(parser, fieldCallback, rowCallback, context) == 0
+    func finish(into builder: UnsafeMutablePointer<CSVRowBuilder>) -> Bool {
+        csv_fini(parser, fieldCallback, rowCallback, builder) == 0
     }
 
     /// Forgets any partial record.
@@ -51,11 +49,9 @@ struct CSVParser: ~Copyable {
 private func keepSpaces(_: UInt8) -> Int32 { 0 }
 
 private func fieldCallback(_ bytes: UnsafeMutableRawPointer?, _ count: Int, _ context: UnsafeMutableRawPointer?) {
-    let reader = Unmanaged<CSVRecordReader>.fromOpaque(context!).takeUnretainedValue()
-    reader.field(UnsafeRawBufferPointer(start: bytes, count: count))
+    context!.assumingMemoryBound(to: CSVRowBuilder.self).pointee.field(UnsafeRawBufferPointer(start: bytes, count: count))
 }
 
 private func rowCallback(_ terminator: Int32, _ context: UnsafeMutableRawPointer?) {
-    let reader = Unmanaged<CSVRecordReader>.fromOpaque(context!).takeUnretainedValue()
-    reader.rowEnded()
+    context!.assumingMemoryBound(to: CSVRowBuilder.self).pointee.rowEnded()
 }

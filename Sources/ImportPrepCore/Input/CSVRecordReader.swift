@@ -1,9 +1,65 @@
 /// Reads CSV through libcsv (`CSVParser`): the first row is the header, every other row a record.
 ///
 /// Physical lines are fed to libcsv one at a time, so the line where each record starts is known
-/// exactly (quoted newlines and CRLF included). Cells are checked where libcsv hands them over;
-/// only the cells of schema fields are copied, into a per-record arena.
+/// exactly (quoted newlines and CRLF included). Cells are checked where libcsv hands them over
+/// (`CSVRowBuilder`); only the cells of schema fields are copied, into a per-record arena.
 public final class CSVRecordReader {
+    private let lines: LineReader
+    private let maxRecordBytes: Int
+    private let parser: CSVParser
+    /// libcsv's callbacks reach the builder through this pointer (its context argument): no
+    /// reference counting or exclusivity checks per cell.
+    private let builder: UnsafeMutablePointer<CSVRowBuilder>
+
+    public init(lines: LineReader, delimiter: UInt8 = UInt8(ascii: ",")) {
+        self.lines = lines
+        maxRecordBytes = lines.maxLineBytes
+        parser = CSVParser(delimiter: delimiter)
+        builder = .allocate(capacity: 1)
+        builder.initialize(to: CSVRowBuilder(maxRecordBytes: lines.maxLineBytes))
+    }
+
+    deinit {
+        builder.deinitialize(count: 1)
+        builder.deallocate()
+    }
+
+    public func run(into sink: RecordSink) throws(IOFailure) {
+        builder.pointee.sink = sink
+        defer { builder.pointee.sink = nil }
+        builder.pointee.beginRow()
+        while !sink.shouldStop && !builder.pointee.headerFailed, let line = try lines.next() {
+            builder.pointee.currentLine = line.number
+            builder.pointee.currentOffset = line.offset
+            if parser.isBetweenRecords {
+                if !line.isOversized && line.content.isBlankLine {
+                    sink.blankLine()
+                    continue
+                }
+                builder.pointee.startRecord(line: line.number, offset: line.offset)
+            }
+            if line.isOversized || builder.pointee.recordBytes + line.content.count > maxRecordBytes {
+                parser.reset()
+                builder.pointee.abandonRecord(Problem(.recordTooLarge, .none, .limit(maxRecordBytes)))
+                continue
+            }
+            builder.pointee.recordBytes += line.bytes.count
+            if !parser.parse(line.bytes, into: builder) {
+                parser.reset()
+                builder.pointee.abandonRecord(Problem(.malformedCSV, .none, .text("a quote inside an unquoted cell, or text after a closing quote")))
+            }
+        }
+        if sink.shouldStop || builder.pointee.headerFailed { return }
+        if !parser.finish(into: builder) {
+            parser.reset()
+            builder.pointee.abandonRecord(Problem(.malformedCSV, .none, .text("the input ends inside a quoted cell")))
+        }
+    }
+}
+
+/// Builds one record at a time from libcsv's cells: maps them to columns, checks them in place,
+/// and hands each finished row to the sink.
+struct CSVRowBuilder {
     enum ColumnRole {
         case known(KnownField)
         case metadataJSON
@@ -18,77 +74,47 @@ public final class CSVRecordReader {
         var sameNameAs: Int
     }
 
-    private let lines: LineReader
-    private let maxRecordBytes: Int
-    private var parser: CSVParser
-    private weak var sink: RecordSink?
+    unowned(unsafe) var sink: RecordSink?
 
-    private let headerArena: ByteArena
-    private var headerCells: [UnsafeRawBufferPointer] = []
-    private var columns: [Column] = []
-    private var metadataKeyColumns: [Int] = []
-    private var headerDone = false
-    private var headerFailed = false
+    let headerArena: ByteArena
+    var headerCells: [UnsafeRawBufferPointer] = []
+    var columns: [Column] = []
+    var metadataKeyColumns: [Int] = []
+    var headerDone = false
+    var headerFailed = false
 
     // The record being read.
-    private var fieldIndex = 0
-    private var rowSerial = 0
-    private var presentInRow: [Int] = []  // column -> rowSerial of the last row where it was non-empty
-    private var fields = RecordFields()
-    private var problems: [Problem] = []
-    private let arena: ByteArena
-    private var scanner = JSONScanner()
-    private var metadataFromColumns = false
-    private var columnsNamedInMetadataJSON: [Int] = []
-    private var recordLine = 1
-    private var recordOffset = 0
-    private var recordBytes = 0
-    private var recordNumber = 0
-    private var currentLine = 1
-    private var currentOffset = 0
+    var fieldIndex = 0
+    var rowSerial = 0
+    var presentInRow: [Int] = []  // column -> rowSerial of the last row where it was non-empty
+    var fields = RecordFields()
+    var problems: [Problem] = []
+    let arena: ByteArena
+    var scanner = JSONScanner()
+    var metadataFromColumns = false
+    var columnsNamedInMetadataJSON: [Int] = []
+    var recordLine = 1
+    var recordOffset = 0
+    var recordBytes = 0
+    var recordNumber = 0
+    var currentLine = 1
+    var currentOffset = 0
 
-    public init(lines: LineReader, delimiter: UInt8 = UInt8(ascii: ",")) {
-        self.lines = lines
-        maxRecordBytes = lines.maxLineBytes
-        parser = CSVParser(delimiter: delimiter)
-        headerArena = ByteArena(capacity: lines.maxLineBytes + 1)
-        arena = ByteArena(capacity: lines.maxLineBytes + 1)
+    init(maxRecordBytes: Int) {
+        headerArena = ByteArena(capacity: maxRecordBytes + 1)
+        arena = ByteArena(capacity: maxRecordBytes + 1)
         problems.reserveCapacity(16)
     }
 
-    public func run(into sink: RecordSink) throws(IOFailure) {
-        self.sink = sink
-        beginRow()
-        while !sink.shouldStop && !headerFailed, let line = try lines.next() {
-            currentLine = line.number
-            currentOffset = line.offset
-            if parser.isBetweenRecords {
-                if !line.isOversized && line.content.isBlankLine {
-                    sink.blankLine()
-                    continue
-                }
-                recordLine = line.number
-                recordOffset = line.offset
-                recordBytes = 0
-            }
-            if line.isOversized || recordBytes + line.content.count > maxRecordBytes {
-                abandonRecord(Problem(.recordTooLarge, .none, .limit(maxRecordBytes)))
-                continue
-            }
-            recordBytes += line.bytes.count
-            if !parser.parse(line.bytes, into: self) {
-                abandonRecord(Problem(.malformedCSV, .none, .text("a quote inside an unquoted cell, or text after a closing quote")))
-            }
-        }
-        if sink.shouldStop || headerFailed { return }
-        if !parser.finish(into: self) {
-            abandonRecord(Problem(.malformedCSV, .none, .text("the input ends inside a quoted cell")))
-        }
+    mutating func startRecord(line: Int, offset: Int) {
+        recordLine = line
+        recordOffset = offset
+        recordBytes = 0
     }
 
-    /// Drops the partial record after an error, reports it, and resumes at the next line.
-    private func abandonRecord(_ problem: Problem) {
-        parser.reset()
+    /// Drops the partial record after an error (the parser was reset), reports it, and gets
+    /// ready for the next line.
+    mutating func abandonRecord(_ problem: Problem) {
         guard let sink else { return }
         if !headerDone {
             headerFailed = true
@@ -104,7 +130,7 @@ public final class CSVRecordReader {
         beginRow()
     }
 
-    private func beginRow() {
+    mutating func beginRow() {
         fieldIndex = 0
         rowSerial += 1
         fields.reset()
@@ -120,7 +146,7 @@ public final class CSVRecordReader {
 
     // MARK: - libcsv callbacks (through CSVParser)
 
-    func field(_ cell: UnsafeRawBufferPointer) {
+    mutating func field(_ cell: UnsafeRawBufferPointer) {
         let index = fieldIndex
         fieldIndex += 1
         guard headerDone else {
@@ -151,7 +177,7 @@ public final class CSVRecordReader {
         }
     }
 
-    func rowEnded() {
+    mutating func rowEnded() {
         guard headerDone else {
             buildHeader()
             beginRow()
@@ -177,7 +203,7 @@ public final class CSVRecordReader {
     }
 
     /// A `metadata` cell holds a JSON object: scanned in place by the same scanner as NDJSON.
-    private func readMetadataCell(_ cell: UnsafeRawBufferPointer) {
+    private mutating func readMetadataCell(_ cell: UnsafeRawBufferPointer) {
         switch scanner.scan(cell) {
         case .invalid(let error):
             let code: ProblemCode = error.code == .invalidUTF8 ? .invalidUTF8 : .invalidMetadata
@@ -202,7 +228,7 @@ public final class CSVRecordReader {
         }
     }
 
-    private func buildHeader() {
+    private mutating func buildHeader() {
         headerDone = true
         columns.reserveCapacity(headerCells.count)
         for (index, cell) in headerCells.enumerated() {

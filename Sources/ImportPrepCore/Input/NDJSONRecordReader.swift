@@ -2,19 +2,19 @@
 /// `SchemaChecker`, handed to a `RecordSink`. No allocation per record once warmed up.
 public final class NDJSONRecordReader {
     private let lines: LineReader
-    private var scanner = JSONScanner()
-    private var fields = RecordFields()
-    private var problems: [Problem] = []
-    private let arena: ByteArena
-    private var duplicates = DuplicateKeyFinder()
 
     public init(lines: LineReader) {
         self.lines = lines
-        arena = ByteArena(capacity: lines.maxLineBytes + 1)
-        problems.reserveCapacity(16)
     }
 
     public func run(into sink: RecordSink) throws(IOFailure) {
+        // Per-record state lives in locals: no class-property access (and exclusivity check) per record.
+        var scanner = JSONScanner()
+        var fields = RecordFields()
+        var problems: [Problem] = []
+        problems.reserveCapacity(16)
+        var duplicates = DuplicateKeyFinder()
+        let arena = ByteArena(capacity: lines.maxLineBytes + 1)
         var recordNumber = 0
         while !sink.shouldStop, let line = try lines.next() {
             if !line.isOversized && line.content.isBlankLine {
@@ -24,6 +24,7 @@ public final class NDJSONRecordReader {
             recordNumber += 1
             let location = RecordLocation(line: line.number, record: recordNumber, byteOffset: line.offset)
             problems.removeAll(keepingCapacity: true)
+            fields.reset()
             var type: EventType? = nil
             if line.isOversized {
                 problems.append(Problem(.recordTooLarge, .none, .limit(lines.maxLineBytes)))
@@ -34,7 +35,7 @@ public final class NDJSONRecordReader {
                 case .notAnObject(let kind):
                     problems.append(Problem(.notAnObject, .none, .found(kind)))
                 case .object:
-                    collectFields(line.content)
+                    Self.collectFields(of: line.content, members: scanner.members, into: &fields, arena: arena, duplicates: &duplicates)
                     type = SchemaChecker.check(fields, into: &problems)
                 }
             }
@@ -43,10 +44,12 @@ public final class NDJSONRecordReader {
     }
 
     /// Maps the scanner's members to `fields`, decoding escaped keys and known string values.
-    private func collectFields(_ record: UnsafeRawBufferPointer) {
-        fields.reset()
+    static func collectFields(
+        of record: UnsafeRawBufferPointer, members: [JSONMember], into fields: inout RecordFields, arena: ByteArena,
+        duplicates: inout DuplicateKeyFinder
+    ) {
         arena.reset()
-        for member in scanner.members {
+        for member in members {
             let rawKey = UnsafeRawBufferPointer(rebasing: record[member.keyStart..<member.keyEnd])
             let key = member.keyHasEscapes ? arena.decodeJSONString(rawKey)! : rawKey
             guard let known = KnownField(bytes: key) else {

@@ -93,18 +93,8 @@ public final class Validator: RecordSink {
     public func blankLine() { current.blankLines += 1 }
 
     public func accept(_ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem]) {
-        current.records += 1
-        if let eventType { current.byEventType[eventType.rawValue] += 1 }
-        var hasError = false
-        for problem in problems {
-            current.byCode[problem.code.index] += 1
-            if !problem.code.isWarning { hasError = true }
-        }
-        guard hasError else {
-            current.valid += 1
-            return
-        }
-        current.invalid += 1
+        let hasError = Self.tally(&current, eventType: eventType, problems: problems)
+        guard hasError else { return }
         for problem in problems where !problem.code.isWarning {
             report(problem, at: location)
         }
@@ -112,6 +102,20 @@ public final class Validator: RecordSink {
             shouldStop = true
             current.stoppedEarly = true
         }
+    }
+
+    /// Counts one record into `summary` (one access to it per record); true when it has an error.
+    @inline(__always)
+    private static func tally(_ summary: inout FileSummary, eventType: EventType?, problems: [Problem]) -> Bool {
+        summary.records += 1
+        if let eventType { summary.byEventType[eventType.rawValue] += 1 }
+        var hasError = false
+        for problem in problems {
+            summary.byCode[problem.code.index] += 1
+            if !problem.code.isWarning { hasError = true }
+        }
+        if hasError { summary.invalid += 1 } else { summary.valid += 1 }
+        return hasError
     }
 
     public func fileProblem(_ problem: Problem, at location: RecordLocation) {
