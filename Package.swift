@@ -9,7 +9,7 @@ let package = Package(
         .library(name: "ImportPrepCore", targets: ["ImportPrepCore"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // The one door to C: libcsv from Debian's libcsv-dev (no pkg-config file ships with it).

@@ -19,7 +19,9 @@ struct Validate: ParsableCommand {
     @Option(help: "Report style on standard output.")
     var report: ReportStyle = .text
 
-    @Option(name: .customLong("errors"), help: ArgumentHelp("Write every error as NDJSON to this file, with no cap.", valueName: "file"))
+    @Option(
+        name: .customLong("errors"),
+        help: ArgumentHelp("Write every error as NDJSON to this file, with no cap.", valueName: "file"))
     var errorsFile: String?
 
     @Option(help: "Show at most this many errors in the report (all are counted).")
@@ -46,7 +48,9 @@ struct Validate: ParsableCommand {
         guard Self.delimiterByte(delimiter) != nil else {
             throw ValidationError("--delimiter takes one ASCII character (or \\t), not a quote or line break.")
         }
-        guard files.filter({ $0 == "-" }).count <= 1 else { throw ValidationError("Standard input (-) can be read once.") }
+        guard files.filter({ $0 == "-" }).count <= 1 else {
+            throw ValidationError("Standard input (-) can be read once.")
+        }
     }
 
     func run() throws {
@@ -89,7 +93,8 @@ struct Validate: ParsableCommand {
     static func delimiterByte(_ text: String) -> UInt8? {
         if text == "\\t" || text == "tab" { return 0x09 }
         let bytes = Array(text.utf8)
-        guard bytes.count == 1, bytes[0] < 0x80, bytes[0] != UInt8(ascii: "\""), bytes[0] != 0x0A, bytes[0] != 0x0D else {
+        guard bytes.count == 1, bytes[0] < 0x80, bytes[0] != UInt8(ascii: "\""), bytes[0] != 0x0A, bytes[0] != 0x0D
+        else {
             return nil
         }
         return bytes[0]

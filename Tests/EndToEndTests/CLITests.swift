@@ -3,7 +3,8 @@ import Testing
 
 /// Runs the built `import-prep` binary on `samples/` and on made-up inputs.
 @Suite struct CLITests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     static var binary: URL {
         if let path = ProcessInfo.processInfo.environment["IMPORT_PREP_BIN"] { return URL(fileURLWithPath: path) }
@@ -14,7 +15,9 @@ import Testing
         var status: Int32
         var stdout: String
         var stderr: String
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any] ?? [:] }
+        var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any] ?? [:]
+        }
     }
 
     @discardableResult
@@ -27,7 +30,9 @@ import Testing
         process.executableURL = binary
         process.arguments = arguments
         process.currentDirectoryURL = root
-        let out = Pipe(), err = Pipe(), input = Pipe()
+        let out = Pipe()
+        let err = Pipe()
+        let input = Pipe()
         process.standardOutput = out
         process.standardError = err
         process.standardInput = input
@@ -37,11 +42,14 @@ import Testing
         let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
         let stderrData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self), stderr: String(decoding: stderrData, as: UTF8.self))
+        return Run(
+            status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+            stderr: String(decoding: stderrData, as: UTF8.self))
     }
 
     static func temporaryFile(_ name: String, _ contents: Data) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("import-prep-tests-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "import-prep-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let url = dir.appendingPathComponent(name)
         try contents.write(to: url)
@@ -80,7 +88,9 @@ import Testing
 
     @Test func errorsFileListsEveryErrorUncapped() throws {
         let errorsFile = try Self.temporaryFile("errors.ndjson", Data())
-        let run = try Self.run(["validate", "--report", "json", "--max-errors", "1", "--errors", errorsFile.path, "samples/errors.ndjson"])
+        let run = try Self.run([
+            "validate", "--report", "json", "--max-errors", "1", "--errors", errorsFile.path, "samples/errors.ndjson",
+        ])
         #expect(run.status == 1)
         let file = (run.json["files"] as! [[String: Any]])[0]
         #expect((file["errors"] as! [Any]).count == 1)
@@ -103,7 +113,10 @@ import Testing
         #expect(csvRun.status == 0, "\(csvRun.stdout)")
     }
 
-    @Test(arguments: [["validate"], ["validate", "--format", "xml", "x.csv"], ["validate", "--bogus", "x.csv"], ["validate", "--max-record-bytes", "huge", "x.csv"], ["frobnicate"]])
+    @Test(arguments: [
+        ["validate"], ["validate", "--format", "xml", "x.csv"], ["validate", "--bogus", "x.csv"],
+        ["validate", "--max-record-bytes", "huge", "x.csv"], ["frobnicate"],
+    ])
     func usageErrorsExitTwo(arguments: [String]) throws {
         let run = try Self.run(arguments)
         #expect(run.status == 2, "\(arguments): \(run.status) \(run.stderr)")
@@ -136,7 +149,10 @@ import Testing
 
     /// A file far larger than the buffers is validated in bounded memory (max RSS of the child).
     @Test func memoryStaysBoundedOnALargeFile() throws {
-        let line = Array(#"{"event_type":"track","user_id":"u-123456","event_name":"Report Exported","source":"backend-http-import","inserted_at":"2024-07-28T10:00:00.123456","metadata":{"plan":"pro","rows":1200,"note":"some text to make the record longer than a cache line or two"}}"#.utf8) + [0x0A]
+        let line =
+            Array(
+                #"{"event_type":"track","user_id":"u-123456","event_name":"Report Exported","source":"backend-http-import","inserted_at":"2024-07-28T10:00:00.123456","metadata":{"plan":"pro","rows":1200,"note":"some text to make the record longer than a cache line or two"}}"#
+                    .utf8) + [0x0A]
         var block = [UInt8]()
         for _ in 0..<4096 { block += line }
         let url = try Self.temporaryFile("big.ndjson", Data())

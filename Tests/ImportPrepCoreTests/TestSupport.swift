@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import ImportPrepCore
 
 /// Records everything a reader hands over, warnings included, with durable strings.
@@ -68,18 +69,22 @@ func read(
     return sink
 }
 
-func read(_ text: String, as format: InputFormat, maxRecordBytes: Int = 1 << 20, chunk: Int = Int.max) throws -> RecordingSink {
+func read(_ text: String, as format: InputFormat, maxRecordBytes: Int = 1 << 20, chunk: Int = Int.max) throws
+    -> RecordingSink
+{
     try read(Array(text.utf8), as: format, maxRecordBytes: maxRecordBytes, chunk: chunk)
 }
 
 /// The project root (for samples/) and the shared folder beside it.
 enum Paths {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static let samples = root.appendingPathComponent("samples")
     static let shared = root.deletingLastPathComponent().appendingPathComponent("shared")
 }
 
 /// A valid record of each type, as NDJSON text, for tests to vary.
 enum Fixtures {
-    static let track = #"{"event_type":"track","user_id":"u1","event_name":"Signed Up","source":"backend-http-import","inserted_at":"2024-07-28T10:00:00","metadata":{}}"#
+    static let track =
+        #"{"event_type":"track","user_id":"u1","event_name":"Signed Up","source":"backend-http-import","inserted_at":"2024-07-28T10:00:00","metadata":{}}"#
 }

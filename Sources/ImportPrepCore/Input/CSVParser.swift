@@ -49,7 +49,8 @@ struct CSVParser: ~Copyable {
 private func keepSpaces(_: UInt8) -> Int32 { 0 }
 
 private func fieldCallback(_ bytes: UnsafeMutableRawPointer?, _ count: Int, _ context: UnsafeMutableRawPointer?) {
-    context!.assumingMemoryBound(to: CSVRowBuilder.self).pointee.field(UnsafeRawBufferPointer(start: bytes, count: count))
+    context!.assumingMemoryBound(to: CSVRowBuilder.self).pointee.field(
+        UnsafeRawBufferPointer(start: bytes, count: count))
 }
 
 private func rowCallback(_ terminator: Int32, _ context: UnsafeMutableRawPointer?) {

@@ -46,7 +46,9 @@ public final class CSVRecordReader {
             builder.pointee.recordBytes += line.bytes.count
             if !parser.parse(line.bytes, into: builder) {
                 parser.reset()
-                builder.pointee.abandonRecord(Problem(.malformedCSV, .none, .text("a quote inside an unquoted cell, or text after a closing quote")))
+                builder.pointee.abandonRecord(
+                    Problem(
+                        .malformedCSV, .none, .text("a quote inside an unquoted cell, or text after a closing quote")))
             }
         }
         if sink.shouldStop || builder.pointee.headerFailed { return }
@@ -124,8 +126,9 @@ struct CSVRowBuilder {
             problems.removeAll(keepingCapacity: true)
             problems.append(problem)
             fields.reset()
-            sink.accept(RecordLocation(line: recordLine, record: recordNumber, byteOffset: recordOffset),
-                        eventType: nil, fields: fields, problems: problems)
+            sink.accept(
+                RecordLocation(line: recordLine, record: recordNumber, byteOffset: recordOffset),
+                eventType: nil, fields: fields, problems: problems)
         }
         beginRow()
     }
@@ -197,8 +200,9 @@ struct CSVRowBuilder {
             }
             type = SchemaChecker.check(fields, into: &problems)
         }
-        sink?.accept(RecordLocation(line: recordLine, record: recordNumber, byteOffset: recordOffset),
-                     eventType: type, fields: fields, problems: problems)
+        sink?.accept(
+            RecordLocation(line: recordLine, record: recordNumber, byteOffset: recordOffset),
+            eventType: type, fields: fields, problems: problems)
         beginRow()
     }
 
@@ -224,7 +228,8 @@ struct CSVRowBuilder {
                     }
                 }
             }
-            fields[.metadata] = FieldValue(kind: .object, bytes: UnsafeRawBufferPointer(start: nil, count: 0), holdsContainers: nested)
+            fields[.metadata] = FieldValue(
+                kind: .object, bytes: UnsafeRawBufferPointer(start: nil, count: 0), holdsContainers: nested)
         }
     }
 

@@ -35,7 +35,9 @@ public final class NDJSONRecordReader {
                 case .notAnObject(let kind):
                     problems.append(Problem(.notAnObject, .none, .found(kind)))
                 case .object:
-                    Self.collectFields(of: line.content, members: scanner.members, into: &fields, arena: arena, duplicates: &duplicates)
+                    Self.collectFields(
+                        of: line.content, members: scanner.members, into: &fields, arena: arena, duplicates: &duplicates
+                    )
                     type = SchemaChecker.check(fields, into: &problems)
                 }
             }

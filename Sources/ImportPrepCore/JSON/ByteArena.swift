@@ -36,10 +36,17 @@ public final class ByteArena {
         var o = 0
         var i = 0
         let n = body.count
-        @inline(__always) func put(_ b: UInt8) { out[o] = b; o += 1 }
+        @inline(__always) func put(_ b: UInt8) {
+            out[o] = b
+            o += 1
+        }
         while i < n {
             let c = body[i]
-            guard c == UInt8(ascii: "\\"), i + 1 < n else { put(c); i += 1; continue }
+            guard c == UInt8(ascii: "\\"), i + 1 < n else {
+                put(c)
+                i += 1
+                continue
+            }
             let e = body[i + 1]
             i += 2
             switch e {
@@ -60,13 +67,17 @@ public final class ByteArena {
                 if scalar < 0x80 {
                     put(UInt8(scalar))
                 } else if scalar < 0x800 {
-                    put(UInt8(0xC0 | scalar >> 6)); put(UInt8(0x80 | scalar & 0x3F))
+                    put(UInt8(0xC0 | scalar >> 6))
+                    put(UInt8(0x80 | scalar & 0x3F))
                 } else if scalar < 0x10000 {
-                    put(UInt8(0xE0 | scalar >> 12)); put(UInt8(0x80 | (scalar >> 6) & 0x3F))
+                    put(UInt8(0xE0 | scalar >> 12))
+                    put(UInt8(0x80 | (scalar >> 6) & 0x3F))
                     put(UInt8(0x80 | scalar & 0x3F))
                 } else {
-                    put(UInt8(0xF0 | scalar >> 18)); put(UInt8(0x80 | (scalar >> 12) & 0x3F))
-                    put(UInt8(0x80 | (scalar >> 6) & 0x3F)); put(UInt8(0x80 | scalar & 0x3F))
+                    put(UInt8(0xF0 | scalar >> 18))
+                    put(UInt8(0x80 | (scalar >> 12) & 0x3F))
+                    put(UInt8(0x80 | (scalar >> 6) & 0x3F))
+                    put(UInt8(0x80 | scalar & 0x3F))
                 }
             default: put(e)  // \" \\ \/
             }

@@ -106,7 +106,11 @@ public struct JSONScanner: Sendable {
                 }
                 depth += 1
                 if depth > Self.maxDepth { return fail(.tooDeep, i, "nesting deeper than 64 levels") }
-                if isObject { objectLevels |= 1 << UInt64(depth - 1) } else { objectLevels &= ~(1 << UInt64(depth - 1)) }
+                if isObject {
+                    objectLevels |= 1 << UInt64(depth - 1)
+                } else {
+                    objectLevels &= ~(1 << UInt64(depth - 1))
+                }
                 i = Self.skipWhitespace(p, i + 1, n)
                 if i < n && p[i] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
                     i += 1
@@ -122,13 +126,19 @@ public struct JSONScanner: Sendable {
                 let end = Self.scanNumber(p, i, n)
                 if end < 0 { return fail(.malformedJSON, i, "invalid number") }
                 if depth == 0 { topKind = .number }
-                if inMember { member.kind = .number; member.valueStart = i }
+                if inMember {
+                    member.kind = .number
+                    member.valueStart = i
+                }
                 i = end
             case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
                 let end = Self.scanLiteral(p, i, n)
                 if end < 0 { return fail(.malformedJSON, i, "unknown literal (only true, false and null exist)") }
                 if depth == 0 { topKind = c == UInt8(ascii: "n") ? .null : .bool }
-                if inMember { member.kind = c == UInt8(ascii: "n") ? .null : .bool; member.valueStart = i }
+                if inMember {
+                    member.kind = c == UInt8(ascii: "n") ? .null : .bool
+                    member.valueStart = i
+                }
                 i = end
             default:
                 return fail(.malformedJSON, i, "unexpected character where a value was expected")
@@ -164,7 +174,9 @@ public struct JSONScanner: Sendable {
                     depth -= 1
                     continue
                 }
-                return fail(.malformedJSON, i, inObject ? "expected ',' or '}' after a value" : "expected ',' or ']' after a value")
+                return fail(
+                    .malformedJSON, i,
+                    inObject ? "expected ',' or '}' after a value" : "expected ',' or ']' after a value")
             }
         }
     }
@@ -226,7 +238,10 @@ public struct JSONScanner: Sendable {
                 let b = w ^ (ones &* 0x5C)
                 let special = ((q &- ones) & ~q) | ((b &- ones) & ~b) | ((w &- ones &* 0x20) & ~w) | w
                 let mask = special & highs
-                if mask == 0 { i &+= 8; continue }
+                if mask == 0 {
+                    i &+= 8
+                    continue
+                }
                 i &+= mask.trailingZeroBitCount &>> 3
                 break
             }
@@ -242,7 +257,8 @@ public struct JSONScanner: Sendable {
                 if next < 0 { return -1 }
                 i = next
             } else if c < 0x20 {
-                error = JSONSyntaxError(code: .malformedJSON, offset: i, reason: "unescaped control character in a string")
+                error = JSONSyntaxError(
+                    code: .malformedJSON, offset: i, reason: "unescaped control character in a string")
                 return -1
             } else if c >= 0x80 {
                 let length = utf8SequenceLength(p, i, n)
@@ -270,7 +286,8 @@ public struct JSONScanner: Sendable {
         case UInt8(ascii: "u"):
             let unit = hex4(p, i + 2, n)
             if unit < 0 {
-                error = JSONSyntaxError(code: .malformedJSON, offset: i, reason: "\\u must be followed by four hex digits")
+                error = JSONSyntaxError(
+                    code: .malformedJSON, offset: i, reason: "\\u must be followed by four hex digits")
                 return -1
             }
             if unit >= 0xDC00 && unit <= 0xDFFF {
@@ -278,9 +295,12 @@ public struct JSONScanner: Sendable {
                 return -1
             }
             if unit >= 0xD800 && unit <= 0xDBFF {
-                let low = (i + 7 < n && p[i + 6] == UInt8(ascii: "\\") && p[i + 7] == UInt8(ascii: "u")) ? hex4(p, i + 8, n) : -1
+                let low =
+                    (i + 7 < n && p[i + 6] == UInt8(ascii: "\\") && p[i + 7] == UInt8(ascii: "u"))
+                    ? hex4(p, i + 8, n) : -1
                 guard low >= 0xDC00 && low <= 0xDFFF else {
-                    error = JSONSyntaxError(code: .malformedJSON, offset: i, reason: "high surrogate escape without its low half")
+                    error = JSONSyntaxError(
+                        code: .malformedJSON, offset: i, reason: "high surrogate escape without its low half")
                     return -1
                 }
                 return i + 12

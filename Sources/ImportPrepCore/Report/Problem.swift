@@ -91,15 +91,18 @@ extension Problem {
         case .malformedJSON:
             return "The line is not valid JSON (\(Self.describe(detail))); fix or remove it."
         case .invalidUTF8:
-            return "The record holds bytes that are not valid UTF-8 (\(Self.describe(detail))); re-export the file as UTF-8."
+            return
+                "The record holds bytes that are not valid UTF-8 (\(Self.describe(detail))); re-export the file as UTF-8."
         case .tooDeep:
             return "The record nests objects or arrays deeper than 64 levels (\(Self.describe(detail))); flatten it."
         case .notAnObject:
             return "Each line must be one JSON object, but this one is \(Self.describe(detail)); wrap the event in {…}."
         case .malformedCSV:
-            return "The CSV record starting here is malformed (\(Self.describe(detail))); reading resumed at the next line, so errors right after this one may follow from it."
+            return
+                "The CSV record starting here is malformed (\(Self.describe(detail))); reading resumed at the next line, so errors right after this one may follow from it."
         case .recordTooLarge:
-            return "The record is larger than the limit of \(Self.describe(detail)); split it or raise --max-record-bytes."
+            return
+                "The record is larger than the limit of \(Self.describe(detail)); split it or raise --max-record-bytes."
         case .duplicateKey:
             return "\(f) appears more than once in the record; keep one copy (the API does not say which one it keeps)."
         case .columnCount:
@@ -110,23 +113,29 @@ extension Problem {
             return "\(f) is empty or only white space; give it a value or leave the field out."
         case .wrongType:
             if case .found(.number) = detail, fieldName != KnownField.insertedAt.name {
-                return "\(f) must be a JSON string, not a number; quote it (convert does this for you, digit for digit)."
+                return
+                    "\(f) must be a JSON string, not a number; quote it (convert does this for you, digit for digit)."
             }
             return "\(f) must be a JSON string, not \(Self.describe(detail)); fix the export."
         case .unknownEventType:
-            return "event_type \(Self.describe(detail)) is not one of identify_user, identify_company, page_view, track (case-sensitive)."
+            return
+                "event_type \(Self.describe(detail)) is not one of identify_user, identify_company, page_view, track (case-sensitive)."
         case .invalidSource:
-            return "source \(Self.describe(detail)) is not one of \(EventSource.allCases.map(\.name).joined(separator: ", ")) (case-sensitive); leave it out to get backend-http-import."
+            return
+                "source \(Self.describe(detail)) is not one of \(EventSource.allCases.map(\.name).joined(separator: ", ")) (case-sensitive); leave it out to get backend-http-import."
         case .invalidTimestamp:
             if case .epochNumber = detail {
-                return "inserted_at \(Self.describe(detail)) is an epoch number, not an ISO-8601 date and time; convert --epoch auto|s|ms|us can turn it into one."
+                return
+                    "inserted_at \(Self.describe(detail)) is an epoch number, not an ISO-8601 date and time; convert --epoch auto|s|ms|us can turn it into one."
             }
             return "inserted_at \(Self.describe(detail)); write it as YYYY-MM-DDTHH:MM:SS[.ffffff]."
         case .invalidURL:
-            return "url \(Self.describe(detail)) is not an absolute http or https URL with a host; fix it or leave it out."
+            return
+                "url \(Self.describe(detail)) is not an absolute http or https URL with a host; fix it or leave it out."
         case .invalidMetadata:
             if case .inCell(let reason, let offset) = detail {
-                return "The metadata cell is not valid JSON (\(reason) at byte \(offset + 1) of the cell); it must hold one JSON object."
+                return
+                    "The metadata cell is not valid JSON (\(reason) at byte \(offset + 1) of the cell); it must hold one JSON object."
             }
             return "metadata must be a JSON object, but this is \(Self.describe(detail)); fix the export."
         case .sourceDefaulted:
@@ -134,13 +143,16 @@ extension Problem {
         case .metadataDefaulted:
             return "The record has no `metadata`; it is read as {} (convert writes it out)."
         case .ignoredField:
-            return "identify_company records keep only event_type, company_id, source, inserted_at and metadata; the API ignores \(f)."
+            return
+                "identify_company records keep only event_type, company_id, source, inserted_at and metadata; the API ignores \(f)."
         case .urlOverrides:
             return "hostname or pathname differ from the url (\(Self.describe(detail))); the API keeps the url's."
         case .timestampOffset:
-            return "inserted_at \(Self.describe(detail)) has a zone offset, which the API may drop and so shift the event; convert rewrites it to UTC."
+            return
+                "inserted_at \(Self.describe(detail)) has a zone offset, which the API may drop and so shift the event; convert rewrites it to UTC."
         case .nestedMetadata:
-            return "metadata holds a nested object or array; Userpilot types properties as String, Numeric or Date, so flatten it if you need it."
+            return
+                "metadata holds a nested object or array; Userpilot types properties as String, Numeric or Date, so flatten it if you need it."
         }
     }
 
@@ -166,7 +178,8 @@ extension Problem {
         case .inCell(let reason, let offset): return "\(reason) at byte \(offset + 1) of the cell"
         case .found(let kind): return kind.article
         case .value(let bytes): return quoted(bytes)
-        case .timestamp(let failure, let bytes): return "\(quoted(bytes)) is not a valid date and time: \(failure.explanation)"
+        case .timestamp(let failure, let bytes):
+            return "\(quoted(bytes)) is not a valid date and time: \(failure.explanation)"
         case .epochNumber(let bytes): return String(decoding: bytes, as: UTF8.self)
         case .counts(let found, let expected): return "\(found) cells but the header has \(expected)"
         case .limit(let bytes): return "\(bytes) bytes"

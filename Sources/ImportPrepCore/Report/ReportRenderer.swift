@@ -36,7 +36,8 @@ public enum ReportRenderer {
         var out = "{"
         if withFile { out += "\"file\":\(quote(p.file))," }
         out += "\"line\":\(p.location.line),\"record\":\(p.location.record),\"byte_offset\":\(p.location.byteOffset),"
-        out += "\"field\":\(p.field.map(quote) ?? "null"),\"code\":\(quote(p.code.rawValue)),\"message\":\(quote(p.message))}"
+        out +=
+            "\"field\":\(p.field.map(quote) ?? "null"),\"code\":\(quote(p.code.rawValue)),\"message\":\(quote(p.message))}"
         return out
     }
 
@@ -72,10 +73,12 @@ public enum ReportRenderer {
         let shown = validator.shownErrors
         let totalErrors = validator.total.errorCount
         if !shown.isEmpty {
-            out += "\nErrors (\(shown.count == totalErrors ? "all \(totalErrors)" : "first \(shown.count) of \(totalErrors)")):\n"
+            out +=
+                "\nErrors (\(shown.count == totalErrors ? "all \(totalErrors)" : "first \(shown.count) of \(totalErrors)")):\n"
             for p in shown {
                 let field = p.field.map { " \($0)" } ?? ""
-                out += "  \(p.file):\(p.location.line) (record \(p.location.record))\(field) [\(p.code.rawValue)] \(p.message)\n"
+                out +=
+                    "  \(p.file):\(p.location.line) (record \(p.location.record))\(field) [\(p.code.rawValue)] \(p.message)\n"
             }
         }
         out += "\n" + hint(validator)
@@ -112,13 +115,17 @@ public enum ReportRenderer {
             lines.append("The error list could not be written: \(failure).")
         }
         if total.errorCount > validator.shownErrors.count {
-            lines.append("\(total.errorCount - validator.shownErrors.count) more errors are counted but not shown: raise --max-errors, or write them all with --errors FILE.")
+            lines.append(
+                "\(total.errorCount - validator.shownErrors.count) more errors are counted but not shown: raise --max-errors, or write them all with --errors FILE."
+            )
         }
         if total.count(.malformedCSV) > 0 {
             lines.append("Errors right after a malformed_csv may follow from it: fix that record first.")
         }
         if total.invalid > 0 {
-            lines.append("The Import API fails a whole job on its first bad row: fix these records, or let `import-prep convert` repair what it can and set the rest aside with --rejects.")
+            lines.append(
+                "The Import API fails a whole job on its first bad row: fix these records, or let `import-prep convert` repair what it can and set the rest aside with --rejects."
+            )
         } else if total.errorCount == 0 && validator.summaries.allSatisfy({ $0.readFailure == nil }) {
             lines.append(total.records == 0 ? "No records found." : "Every record is valid.")
         }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The four kinds of event the Import API accepts (SPEC §3), matched case-sensitively.
@@ -18,11 +18,17 @@ public enum EventType: Int, CaseIterable, Sendable {
     }
 
     public init?(bytes: UnsafeRawBufferPointer) {
-        if bytes.equals("track") { self = .track }
-        else if bytes.equals("page_view") { self = .pageView }
-        else if bytes.equals("identify_user") { self = .identifyUser }
-        else if bytes.equals("identify_company") { self = .identifyCompany }
-        else { return nil }
+        if bytes.equals("track") {
+            self = .track
+        } else if bytes.equals("page_view") {
+            self = .pageView
+        } else if bytes.equals("identify_user") {
+            self = .identifyUser
+        } else if bytes.equals("identify_company") {
+            self = .identifyCompany
+        } else {
+            return nil
+        }
     }
 }
 
@@ -114,8 +120,14 @@ public enum KnownField: Int, CaseIterable, Sendable {
         case (8, UInt8(ascii: "m")): candidate = .metadata
         default: return nil
         }
-        if bytes.equals(candidate.staticName) { self = candidate; return }
-        if candidate == .eventType, bytes.equals(KnownField.eventName.staticName) { self = .eventName; return }
+        if bytes.equals(candidate.staticName) {
+            self = candidate
+            return
+        }
+        if candidate == .eventType, bytes.equals(KnownField.eventName.staticName) {
+            self = .eventName
+            return
+        }
         return nil
     }
 

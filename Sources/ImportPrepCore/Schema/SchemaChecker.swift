@@ -116,7 +116,10 @@ public enum SchemaChecker {
             let hostDiffers = hostname.kind == .string && !url.hostMatches(hostname.bytes)
             let pathDiffers = pathname.kind == .string && !url.pathMatches(pathname.bytes)
             if hostDiffers || pathDiffers {
-                problems.append(Problem(.urlOverrides, .known(hostDiffers ? .hostname : .pathname), .urlParts(host: url.host, path: url.path)))
+                problems.append(
+                    Problem(
+                        .urlOverrides, .known(hostDiffers ? .hostname : .pathname),
+                        .urlParts(host: url.host, path: url.path)))
             }
         }
 

@@ -48,6 +48,13 @@ public final class Validator: RecordSink {
         current = FileSummary(file: source.path)
         let lines = LineReader(source: source, maxLineBytes: options.maxRecordBytes)
         do throws(IOFailure) {
+            if try lines.peek(2) == [0x1F, 0x8B] {
+                throw IOFailure(
+                    path: source.path,
+                    reason:
+                        "is gzip-compressed, which validate does not read yet; decompress it first (gunzip -c FILE | import-prep validate -)"
+                )
+            }
             var format = options.format
             if format == nil { format = try Self.detectFormat(path: source.path, lines: lines) }
             current.format = format

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ImportPrepCore
 
 /// Line, record and byte offset stay exact across quoted newlines, CRLF, a BOM, blank lines and
@@ -12,11 +13,12 @@ import Testing
         let text = "\u{FEFF}\(bad)\r\n\r\n   \n\t\r\n\(bad)\r\n\n\(bad)"
         let sink = try read(text, as: .ndjson)
         #expect(sink.blankLines == 4)
-        #expect(locations(sink) == [
-            RecordLocation(line: 1, record: 1, byteOffset: 3),
-            RecordLocation(line: 5, record: 2, byteOffset: 3 + 21 + 2 + 2 + 4 + 3),
-            RecordLocation(line: 7, record: 3, byteOffset: 3 + (21 + 2) * 2 + 2 + 4 + 3 + 1),
-        ])
+        #expect(
+            locations(sink) == [
+                RecordLocation(line: 1, record: 1, byteOffset: 3),
+                RecordLocation(line: 5, record: 2, byteOffset: 3 + 21 + 2 + 2 + 4 + 3),
+                RecordLocation(line: 7, record: 3, byteOffset: 3 + (21 + 2) * 2 + 2 + 4 + 3 + 1),
+            ])
         #expect(sink.records.allSatisfy { $0.problems.contains { $0.code == .unknownEventType } })
     }
 
@@ -37,14 +39,16 @@ import Testing
         let text = "\u{FEFF}" + header + "\r\n" + rows.joined(separator: "\r\n")
         let sink = try read(text, as: .csv)
         #expect(sink.blankLines == 1)
-        let offsets = [3 + header.utf8.count + 2]
+        let offsets =
+            [3 + header.utf8.count + 2]
             + [3 + header.utf8.count + 2 + rows[0].utf8.count + 2 + 2]
             + [3 + header.utf8.count + 2 + rows[0].utf8.count + 2 + 2 + rows[2].utf8.count + 2]
-        #expect(locations(sink) == [
-            RecordLocation(line: 2, record: 1, byteOffset: offsets[0]),
-            RecordLocation(line: 6, record: 2, byteOffset: offsets[1]),
-            RecordLocation(line: 8, record: 3, byteOffset: offsets[2]),
-        ])
+        #expect(
+            locations(sink) == [
+                RecordLocation(line: 2, record: 1, byteOffset: offsets[0]),
+                RecordLocation(line: 6, record: 2, byteOffset: offsets[1]),
+                RecordLocation(line: 8, record: 3, byteOffset: offsets[2]),
+            ])
         #expect(sink.records[0].problems.isEmpty)
         #expect(sink.errors.map(\.line) == [6, 8])
     }
@@ -79,10 +83,15 @@ import Testing
 @Suite struct DripFeedTests {
     static let ndjson: [UInt8] = {
         var text = "\u{FEFF}" + Fixtures.track + "\r\n\n"
-        text += #"{"event_type":"track","user_id":"Zoë \u00e9\"q\\","event_name":"日本","source":"web-client","inserted_at":"2024-07-28 10:00:00.5+02:00","metadata":{"a":[1,{"b":null}]}}"# + "\n"
-        text += #"{"event_type":"page_view","user_id":1,"url":"https://a.example/p","pathname":"/q","inserted_at":"2024-02-30T00:00:00"}"# + "\n   \n"
+        text +=
+            #"{"event_type":"track","user_id":"Zoë \u00e9\"q\\","event_name":"日本","source":"web-client","inserted_at":"2024-07-28 10:00:00.5+02:00","metadata":{"a":[1,{"b":null}]}}"#
+            + "\n"
+        text +=
+            #"{"event_type":"page_view","user_id":1,"url":"https://a.example/p","pathname":"/q","inserted_at":"2024-02-30T00:00:00"}"#
+            + "\n   \n"
         text += #"{"broken":"# + "\n" + "[1,2]\n"
-        text += #"{"event_type":"identify_company","company_id":"c","user_id":"u","x":1,"x":2,"# + ErrorCodeTests.ok + "}\n"
+        text +=
+            #"{"event_type":"identify_company","company_id":"c","user_id":"u","x":1,"x":2,"# + ErrorCodeTests.ok + "}\n"
         text += #"{"event_type":"track","pad":""# + String(repeating: "y", count: 400) + "\"}\n"
         text += Fixtures.track
         return Array(text.utf8)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ImportPrepCore
 
 /// JSONTestSuite verdicts as ../shared/conformance/README.md asks: every file of the folder,
@@ -8,12 +9,15 @@ import Testing
     static let folder = Paths.shared.appendingPathComponent("conformance/JSONTestSuite/test_parsing")
 
     static var files: [String] {
-        (try? FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }.sorted()) ?? []
+        (try? FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }.sorted())
+            ?? []
     }
 
     @Test func theSuiteIsThere() {
         #expect(Self.files.count > 300, "JSONTestSuite not found at \(Self.folder.path)")
-        #expect(Self.files.contains { $0.hasPrefix("y_") } && Self.files.contains { $0.hasPrefix("n_") } && Self.files.contains { $0.hasPrefix("i_") })
+        #expect(
+            Self.files.contains { $0.hasPrefix("y_") } && Self.files.contains { $0.hasPrefix("n_") }
+                && Self.files.contains { $0.hasPrefix("i_") })
     }
 
     @Test(arguments: files)

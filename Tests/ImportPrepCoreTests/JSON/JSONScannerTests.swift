@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ImportPrepCore
 
 @Suite struct JSONScannerTests {
@@ -19,7 +20,10 @@ import Testing
         #expect(outcome == .object)
         #expect(members.map { text(source, $0.keyStart, $0.keyEnd) } == ["a", "n", "o", "arr", "t", "z"])
         #expect(members.map(\.kind) == [.string, .number, .object, .array, .bool, .null])
-        #expect(members.map { text(source, $0.valueStart, $0.valueEnd) } == [#"x\"y"#, "-1.5e3", #"{"p":[1]}"#, "[]", "true", "null"])
+        #expect(
+            members.map { text(source, $0.valueStart, $0.valueEnd) } == [
+                #"x\"y"#, "-1.5e3", #"{"p":[1]}"#, "[]", "true", "null",
+            ])
         #expect(members[0].valueHasEscapes)
         #expect(!members[1].valueHasEscapes)
         #expect(members[2].holdsContainers)
@@ -110,7 +114,12 @@ import Testing
             bad[6 + position] = 0x01
             var scanner = JSONScanner()
             let verdict = bad.withUnsafeBytes { scanner.scan($0) }
-            #expect(verdict == .invalid(JSONSyntaxError(code: .malformedJSON, offset: 6 + position, reason: "unescaped control character in a string")))
+            #expect(
+                verdict
+                    == .invalid(
+                        JSONSyntaxError(
+                            code: .malformedJSON, offset: 6 + position,
+                            reason: "unescaped control character in a string")))
         }
     }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ImportPrepCore
 
 @Suite struct TimestampTests {
@@ -16,12 +17,15 @@ import Testing
     }
 
     @Test(arguments: [
-        ("", Timestamp.Failure.empty), ("2024-07-28", .dateOnly), ("28/07/2024", .notDateTime), ("yesterday", .notDateTime),
+        ("", Timestamp.Failure.empty), ("2024-07-28", .dateOnly), ("28/07/2024", .notDateTime),
+        ("yesterday", .notDateTime),
         ("1722157200", .notDateTime), ("2024-02-30T10:00:00", .badDate), ("2023-02-29T10:00:00", .badDate),
         ("1900-02-29T10:00:00", .badDate), ("2024-13-01T10:00:00", .badDate), ("2024-04-31T10:00:00", .badDate),
         ("2024-07-28T24:00:00", .badTime), ("2024-07-28T10:60:00", .badTime), ("2024-07-28T10:00:60", .badTime),
-        ("2024-07-28T10:00", .badTime), ("2024-07-28T10:00:00.", .badFraction), ("2024-07-28T10:00:00.1234567890", .badFraction),
-        ("2024-07-28T10:00:00+5", .badOffset), ("2024-07-28T10:00:00+25:00", .badOffset), ("2024-07-28T10:00:00 UTC", .trailing),
+        ("2024-07-28T10:00", .badTime), ("2024-07-28T10:00:00.", .badFraction),
+        ("2024-07-28T10:00:00.1234567890", .badFraction),
+        ("2024-07-28T10:00:00+5", .badOffset), ("2024-07-28T10:00:00+25:00", .badOffset),
+        ("2024-07-28T10:00:00 UTC", .trailing),
         ("2024-07-28X10:00:00", .trailing), ("2024-07-28T10:00:00Zjunk", .trailing),
     ])
     func rejects(text: String, failure: Timestamp.Failure) {
@@ -41,7 +45,9 @@ import Testing
 @Suite struct EventURLTests {
     func parse(_ text: String) -> (host: String, path: String)? {
         Array(text.utf8).withUnsafeBytes { bytes in
-            EventURL.parse(bytes).map { (String(decoding: $0.host, as: UTF8.self), String(decoding: $0.path, as: UTF8.self)) }
+            EventURL.parse(bytes).map {
+                (String(decoding: $0.host, as: UTF8.self), String(decoding: $0.path, as: UTF8.self))
+            }
         }
     }
 
@@ -52,7 +58,10 @@ import Testing
         #expect(parse("https://[::1]:443/x")! == ("[::1]", "/x"))
     }
 
-    @Test(arguments: ["acme.example/pricing", "ftp://acme.example/", "https:///path", "https://", "https://acme .example/", "/relative", "https://acme.example:80x/"])
+    @Test(arguments: [
+        "acme.example/pricing", "ftp://acme.example/", "https:///path", "https://", "https://acme .example/",
+        "/relative", "https://acme.example:80x/",
+    ])
     func rejects(text: String) {
         #expect(parse(text) == nil, "\(text)")
     }

@@ -1,12 +1,14 @@
 import Foundation
 import Testing
+
 @testable import ImportPrepCore
 
 @Suite struct ValidatorTests {
     func source(_ text: String, name: String) -> ByteSource { ByteSource(bytes: Array(text.utf8), name: name) }
 
     static let mixed = [
-        Fixtures.track, #"{"event_type":"track"}"#, "", Fixtures.track, "[]", #"{"event_type":"identify_user","user_id":"u","inserted_at":"2024-07-28T10:00:00"}"#,
+        Fixtures.track, #"{"event_type":"track"}"#, "", Fixtures.track, "[]",
+        #"{"event_type":"identify_user","user_id":"u","inserted_at":"2024-07-28T10:00:00"}"#,
     ].joined(separator: "\n")
 
     @Test func countsEverythingButShowsOnlyTheCap() throws {
@@ -32,7 +34,10 @@ import Testing
         let object = try JSONSerialization.jsonObject(with: Data(ReportRenderer.json(validator).utf8)) as! [String: Any]
         let files = object["files"] as! [[String: Any]]
         #expect(files.map { $0["format"] as? String } == ["ndjson", "csv"])
-        for key in ["records", "valid", "invalid", "blank_lines", "bytes", "by_event_type", "warnings_by_code", "errors_by_code"] {
+        for key in [
+            "records", "valid", "invalid", "blank_lines", "bytes", "by_event_type", "warnings_by_code",
+            "errors_by_code",
+        ] {
             #expect(files[0][key] != nil, "\(key)")
             #expect((object["total"] as! [String: Any])[key] != nil, "\(key)")
         }
@@ -59,7 +64,8 @@ import Testing
 
     @Test func formatIsDetectedByExtensionThenContent() throws {
         func detect(_ path: String, _ text: String) throws -> InputFormat {
-            try Validator.detectFormat(path: path, lines: LineReader(source: source(text, name: path), maxLineBytes: 1024))
+            try Validator.detectFormat(
+                path: path, lines: LineReader(source: source(text, name: path), maxLineBytes: 1024))
         }
         #expect(try detect("x.CSV", "{") == .csv)
         #expect(try detect("x.jsonl", "a,b") == .ndjson)
@@ -74,6 +80,14 @@ import Testing
         validator.validate(path: "/tmp")
         #expect(validator.summaries.map { $0.readFailure != nil } == [true, true])
         #expect(validator.summaries[1].readFailure?.contains("directory") == true)
+        #expect(validator.exitStatus == 3)
+    }
+
+    @Test func gzipInputIsRefusedWithAClearMessage() {
+        let validator = Validator(options: ValidationOptions())
+        validator.validate(source: ByteSource(bytes: [0x1F, 0x8B, 0x08, 0x00, 0x00], name: "export.csv"))
+        #expect(validator.summaries[0].readFailure?.contains("gzip") == true)
+        #expect(validator.summaries[0].records == 0)
         #expect(validator.exitStatus == 3)
     }
 
