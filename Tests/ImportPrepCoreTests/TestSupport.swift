@@ -88,3 +88,14 @@ enum Fixtures {
     static let track =
         #"{"event_type":"track","user_id":"u1","event_name":"Signed Up","source":"backend-http-import","inserted_at":"2024-07-28T10:00:00","metadata":{}}"#
 }
+
+/// Swaps the first U+FFFD (EF BF BD) in `bytes` for one raw byte, to make invalid UTF-8 from text.
+func replacingReplacementCharacter(in bytes: [UInt8], with byte: UInt8) -> [UInt8] {
+    let marker: [UInt8] = [0xEF, 0xBF, 0xBD]
+    guard let at = (0..<max(0, bytes.count - 2)).first(where: { Array(bytes[$0..<$0 + 3]) == marker }) else {
+        return bytes
+    }
+    var result = bytes
+    result.replaceSubrange(at..<at + 3, with: [byte])
+    return result
+}

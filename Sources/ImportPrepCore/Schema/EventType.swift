@@ -36,16 +36,7 @@ public enum EventType: Int, CaseIterable, Sendable {
 public enum EventSource: Int, CaseIterable, Sendable {
     case webClient, backendHTTP, backendHubspot, backendSalesforce, backendSegment, backendHTTPImport
 
-    public var name: String {
-        switch self {
-        case .webClient: "web-client"
-        case .backendHTTP: "backend-http"
-        case .backendHubspot: "backend-hubspot"
-        case .backendSalesforce: "backend-salesforce"
-        case .backendSegment: "backend-segment"
-        case .backendHTTPImport: "backend-http-import"
-        }
-    }
+    public var name: String { staticName.description }
 
     public init?(bytes: UnsafeRawBufferPointer) {
         for candidate in EventSource.allCases where bytes.equals(candidate.staticName) {
@@ -72,21 +63,7 @@ public enum KnownField: Int, CaseIterable, Sendable {
     case eventType, userID, companyID, eventName, source, insertedAt
     case hostname, pathname, url, userAgent, metadata
 
-    public var name: String {
-        switch self {
-        case .eventType: "event_type"
-        case .userID: "user_id"
-        case .companyID: "company_id"
-        case .eventName: "event_name"
-        case .source: "source"
-        case .insertedAt: "inserted_at"
-        case .hostname: "hostname"
-        case .pathname: "pathname"
-        case .url: "url"
-        case .userAgent: "user_agent"
-        case .metadata: "metadata"
-        }
-    }
+    public var name: String { staticName.description }
 
     /// Fields that must be non-blank JSON strings when present.
     var isIdentifierLike: Bool {

@@ -130,11 +130,7 @@ import Testing
     func ndjson(c: NDJSONCase) throws {
         var bytes =
             Array((Fixtures.track + "\n\n").utf8) + Array(c.line.utf8) + Array(("\n" + Fixtures.track + "\n").utf8)
-        if c.code == .invalidUTF8 {
-            let marker: [UInt8] = [0xEF, 0xBF, 0xBD]
-            let at = (0..<bytes.count - 2).first { Array(bytes[$0..<$0 + 3]) == marker }!
-            bytes.replaceSubrange(at..<at + 3, with: [0xFF])
-        }
+        if c.code == .invalidUTF8 { bytes = replacingReplacementCharacter(in: bytes, with: 0xFF) }
         let sink = try read(bytes, as: .ndjson, maxRecordBytes: c.code == .recordTooLarge ? 256 : 1 << 20)
         #expect(sink.records.count == 3)
         #expect(sink.blankLines == 1)
@@ -275,11 +271,7 @@ import Testing
         let columns = c.header.split(separator: ",").count
         let valid = "track,u0,e,backend-http,2024-07-28T10:00:00,pro" + String(repeating: ",", count: columns - 6)
         var bytes = Array("\(c.header)\n\(valid)\n\n\(c.row)\n\(valid)\n".utf8)
-        if c.code == .invalidUTF8 {
-            let marker: [UInt8] = [0xEF, 0xBF, 0xBD]
-            let at = (0..<bytes.count - 2).first { Array(bytes[$0..<$0 + 3]) == marker }!
-            bytes.replaceSubrange(at..<at + 3, with: [0xC3])
-        }
+        if c.code == .invalidUTF8 { bytes = replacingReplacementCharacter(in: bytes, with: 0xC3) }
         let sink = try read(bytes, as: .csv, maxRecordBytes: c.code == .recordTooLarge ? 256 : 1 << 20)
         #expect(sink.records.count == 3)
         #expect(sink.blankLines == 1)
