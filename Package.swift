@@ -9,7 +9,8 @@ let package = Package(
         .library(name: "ImportPrepCore", targets: ["ImportPrepCore"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // The one door to C: libcsv from Debian's libcsv-dev (no pkg-config file ships with it).
@@ -20,7 +21,10 @@ let package = Package(
         // Readers, JSON scanner, schema rules, reports: everything the commands and tests drive.
         .target(
             name: "ImportPrepCore",
-            dependencies: ["CLibCSV"]
+            dependencies: [
+                "CLibCSV",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // The thin command-line layer.
         .executableTarget(

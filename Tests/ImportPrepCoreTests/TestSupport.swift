@@ -18,7 +18,14 @@ final class RecordingSink: RecordSink {
 
     func blankLine() { blankLines += 1 }
 
-    func accept(_ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem]) {
+    var needsValues = true
+    var raws: [[UInt8]] = []
+
+    func accept(
+        _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],
+        raw: UnsafeRawBufferPointer
+    ) {
+        raws.append(Array(raw))
         let reported = problems.map { ReportedProblem($0, file: "test", location: location) }
         records.append(Record(location: location, eventType: eventType, problems: reported))
         if stopAfterFirstInvalid && reported.contains(where: { !$0.code.isWarning }) { shouldStop = true }

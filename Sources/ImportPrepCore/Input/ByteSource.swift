@@ -79,7 +79,11 @@ public final class ByteSource {
         while true {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
-            if errno == EINTR { continue }
+            if errno == EINTR {
+                // SIGINT/SIGTERM during convert: end the input here; the run reports where it stopped.
+                if Interruption.signal != 0 { return 0 }
+                continue
+            }
             throw IOFailure(path: path, errno: errno)
         }
     }

@@ -26,6 +26,7 @@ public final class CSVRecordReader {
 
     public func run(into sink: RecordSink) throws(IOFailure) {
         builder.pointee.sink = sink
+        builder.pointee.keepValues = sink.needsValues
         defer { builder.pointee.sink = nil }
         builder.pointee.beginRow()
         while !sink.shouldStop && !builder.pointee.headerFailed, let line = try lines.next() {
@@ -44,6 +45,7 @@ public final class CSVRecordReader {
                 continue
             }
             builder.pointee.recordBytes += line.bytes.count
+            if builder.pointee.keepValues { _ = builder.pointee.raw.copy(line.bytes) }
             if !parser.parse(line.bytes, into: builder) {
                 parser.reset()
                 builder.pointee.abandonRecord(
@@ -77,6 +79,10 @@ struct CSVRowBuilder {
     }
 
     unowned(unsafe) var sink: RecordSink?
+    /// Copy every cell and the record's raw text (convert, split), not only what checks need.
+    var keepValues = false
+    /// The record's text as read, line by line (only with `keepValues`).
+    let raw: ByteArena
 
     let headerArena: ByteArena
     var headerCells: [UnsafeRawBufferPointer] = []
@@ -105,13 +111,24 @@ struct CSVRowBuilder {
     init(maxRecordBytes: Int) {
         headerArena = ByteArena(capacity: maxRecordBytes + 1)
         arena = ByteArena(capacity: maxRecordBytes + 1)
+        raw = ByteArena(capacity: maxRecordBytes + 16)
         problems.reserveCapacity(16)
+    }
+
+    /// The record's raw text without its final line ending.
+    var rawText: UnsafeRawBufferPointer {
+        var text = raw.contents
+        while let last = text.last, last == 0x0A || last == 0x0D {
+            text = UnsafeRawBufferPointer(rebasing: text.dropLast())
+        }
+        return text
     }
 
     mutating func startRecord(line: Int, offset: Int) {
         recordLine = line
         recordOffset = offset
         recordBytes = 0
+        raw.reset()
     }
 
     /// Drops the partial record after an error (the parser was reset), reports it, and gets
@@ -126,9 +143,10 @@ struct CSVRowBuilder {
             problems.removeAll(keepingCapacity: true)
             problems.append(problem)
             fields.reset()
+            let text = problem.code == .recordTooLarge ? UnsafeRawBufferPointer(start: nil, count: 0) : rawText
             sink.accept(
                 RecordLocation(line: recordLine, record: recordNumber, byteOffset: recordOffset),
-                eventType: nil, fields: fields, problems: problems)
+                eventType: nil, fields: fields, problems: problems, raw: text)
         }
         beginRow()
     }
@@ -173,10 +191,13 @@ struct CSVRowBuilder {
             fields[known] = FieldValue(kind: .string, bytes: arena.copy(cell)!)
         case .metadataJSON:
             readMetadataCell(cell)
-        case .metadataKey:
+            if keepValues { fields[.metadata].bytes = arena.copy(cell)! }
+        case .metadataKey(let key):
             metadataFromColumns = true
+            if keepValues { fields.metadataCells.append((key, arena.copy(cell)!)) }
         case .other:
             fields.otherKeys.append(column.name)
+            if keepValues { fields.otherValues.append(FieldValue(kind: .string, bytes: arena.copy(cell)!)) }
         }
     }
 
@@ -202,7 +223,7 @@ struct CSVRowBuilder {
         }
         sink?.accept(
             RecordLocation(line: recordLine, record: recordNumber, byteOffset: recordOffset),
-            eventType: type, fields: fields, problems: problems)
+            eventType: type, fields: fields, problems: problems, raw: rawText)
         beginRow()
     }
 

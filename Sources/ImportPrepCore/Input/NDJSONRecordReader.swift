@@ -41,7 +41,7 @@ public final class NDJSONRecordReader {
                     type = SchemaChecker.check(fields, into: &problems)
                 }
             }
-            sink.accept(location, eventType: type, fields: fields, problems: problems)
+            sink.accept(location, eventType: type, fields: fields, problems: problems, raw: line.content)
         }
     }
 
@@ -56,6 +56,11 @@ public final class NDJSONRecordReader {
             let key = member.keyHasEscapes ? arena.decodeJSONString(rawKey)! : rawKey
             guard let known = KnownField(bytes: key) else {
                 fields.otherKeys.append(key)
+                fields.otherValues.append(
+                    FieldValue(
+                        kind: member.kind,
+                        bytes: UnsafeRawBufferPointer(rebasing: record[member.valueStart..<member.valueEnd]),
+                        holdsContainers: member.holdsContainers, hasEscapes: member.valueHasEscapes))
                 continue
             }
             if fields[known].kind != nil {
@@ -63,6 +68,7 @@ public final class NDJSONRecordReader {
                 continue
             }
             var value = UnsafeRawBufferPointer(rebasing: record[member.valueStart..<member.valueEnd])
+            // Known strings are handed over decoded.
             if member.kind == .string && member.valueHasEscapes { value = arena.decodeJSONString(value)! }
             fields[known] = FieldValue(kind: member.kind, bytes: value, holdsContainers: member.holdsContainers)
         }

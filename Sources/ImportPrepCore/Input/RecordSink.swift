@@ -6,12 +6,19 @@ public enum InputFormat: String, CaseIterable, Sendable {
 /// Receives every record a reader produces, already checked against the schema, in input order.
 /// Everything it is handed lives only for the duration of the call.
 public protocol RecordSink: AnyObject {
+    /// Whether readers should keep every value and the raw text of records (convert, split), not
+    /// only what the schema checks (validate).
+    var needsValues: Bool { get }
     /// Readers stop early when this turns true (`--fail-fast`).
     var shouldStop: Bool { get }
     /// A blank line was skipped.
     func blankLine()
-    /// One record, with every problem found in it (empty when it is clean).
-    func accept(_ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem])
+    /// One record, with every problem found in it (empty when it is clean). `raw` is the record's
+    /// text as read (without its last line ending); empty when the reader did not keep it.
+    func accept(
+        _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],
+        raw: UnsafeRawBufferPointer
+    )
     /// A problem with the file as a whole (a CSV header that cannot be read), not with a record.
     func fileProblem(_ problem: Problem, at location: RecordLocation)
 }

@@ -16,6 +16,12 @@ public final class ByteArena {
 
     @inline(__always) public func reset() { count = 0 }
 
+    /// Forgets what was added after `count` was `mark`.
+    @inline(__always) public func truncate(to mark: Int) { count = min(count, mark) }
+
+    /// Everything copied since the last `reset()`.
+    public var contents: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
+
     /// Copies `bytes` in; returns the copy, or nil when the arena is full.
     @inline(__always)
     public func copy(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {

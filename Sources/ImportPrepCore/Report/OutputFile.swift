@@ -47,6 +47,13 @@ public final class OutputFile {
         if buffer.count >= flushThreshold { try flush() }
     }
 
+    /// Flushes and asks the system to put the bytes on disk (before a chunk gets its final name).
+    public func sync() throws(IOFailure) {
+        try flush()
+        guard ownsDescriptor else { return }
+        if fsync(fd) != 0 { throw IOFailure(path: path, errno: errno) }
+    }
+
     public func flush() throws(IOFailure) {
         var done = 0
         while done < buffer.count {

@@ -36,6 +36,8 @@ public enum ProblemDetail {
     case epochNumber(UnsafeRawBufferPointer)
     case counts(found: Int, expected: Int)
     case limit(Int)
+    /// The normalized record does not fit in a chunk of `--max-bytes`.
+    case chunkLimit(Int)
     case requiredBy(EventType?)
     case urlParts(host: UnsafeRawBufferPointer, path: UnsafeRawBufferPointer)
     case text(StaticString)
@@ -101,6 +103,10 @@ extension Problem {
             return
                 "The CSV record starting here is malformed (\(Self.describe(detail))); reading resumed at the next line, so errors right after this one may follow from it."
         case .recordTooLarge:
+            if case .chunkLimit(let bytes) = detail {
+                return
+                    "The written record is larger than --max-bytes (\(bytes) bytes), so no chunk can hold it; raise --max-bytes."
+            }
             return
                 "The record is larger than the limit of \(Self.describe(detail)); split it or raise --max-record-bytes."
         case .duplicateKey:
@@ -182,7 +188,7 @@ extension Problem {
             return "\(quoted(bytes)) is not a valid date and time: \(failure.explanation)"
         case .epochNumber(let bytes): return String(decoding: bytes, as: UTF8.self)
         case .counts(let found, let expected): return "\(found) cells but the header has \(expected)"
-        case .limit(let bytes): return "\(bytes) bytes"
+        case .limit(let bytes), .chunkLimit(let bytes): return "\(bytes) bytes"
         case .requiredBy(let type):
             guard let type else { return "" }
             return " for \(type.name) events"

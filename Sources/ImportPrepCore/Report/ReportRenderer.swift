@@ -148,3 +148,69 @@ public enum ReportRenderer {
         return "\(rounded) \(units[unit])"
     }
 }
+
+extension ReportRenderer {
+    /// The `convert`/`split` summary for people (printed on stderr).
+    public static func text(_ s: ConvertSummary, destination: ConvertDestination, rejects: String?) -> String {
+        var out = "\(s.records) record\(s.records == 1 ? "" : "s") read = \(s.written) written + \(s.rejected) rejected"
+        if s.blankLines > 0 { out += "; \(s.blankLines) blank line\(s.blankLines == 1 ? "" : "s") skipped" }
+        out += "\n"
+        for input in s.inputs {
+            out += "  \(input.file)" + (input.format.map { " (\($0.rawValue), \(byteCount(input.bytes)))" } ?? "")
+            out += input.readFailure.map { ": could not be read: \($0)" } ?? ""
+            out += "\n"
+        }
+        switch destination {
+        case .directory(let directory):
+            out +=
+                "  written: \(s.chunks.count) chunk\(s.chunks.count == 1 ? "" : "s") in \(directory)/ (\(byteCount(s.chunks.reduce(0) { $0 + $1.bytes }))), manifest.json\n"
+        case .file(let path): out += "  written to \(path)\n"
+        case .standardOutput: out += "  written to standard output\n"
+        }
+        let types = EventType.allCases.filter { s.byEventType[$0.rawValue] > 0 }.map {
+            "\($0.name) \(s.byEventType[$0.rawValue])"
+        }
+        if !types.isEmpty { out += "  event types: " + types.joined(separator: ", ") + "\n" }
+        let repairs = RepairKind.allCases.filter { s.repairs[$0.rawValue] > 0 }.map {
+            "\($0.name) \(s.repairs[$0.rawValue])"
+        }
+        if !repairs.isEmpty { out += "  repairs:     " + repairs.joined(separator: ", ") + "\n" }
+        let rejected = ProblemCode.errors.filter { s.rejectedByCode[$0.index] > 0 }.map {
+            "\($0.rawValue) \(s.rejectedByCode[$0.index])"
+        }
+        if !rejected.isEmpty {
+            out += "  rejected:    " + rejected.joined(separator: ", ")
+            out += rejects.map { " → \($0)\n" } ?? "\n  (give --rejects FILE to keep them with their errors)\n"
+        }
+        if let interruption = s.interruption {
+            out += "Interrupted by signal \(interruption.signal) after \(interruption.file) line \(interruption.line): "
+            out += "the chunks listed in the manifest are complete; the partial chunk was removed.\n"
+        }
+        return out
+    }
+
+    /// The `convert`/`split` summary as one JSON object.
+    public static func json(_ s: ConvertSummary, exitStatus: Int32) -> String {
+        var out =
+            "{\"records\":\(s.records),\"written\":\(s.written),\"rejected\":\(s.rejected),\"blank_lines\":\(s.blankLines),"
+        out += "\"chunks\":\(s.chunks.count),\"by_event_type\":\(Manifest.eventTypes(s.byEventType)),"
+        out +=
+            "\"repairs\":{"
+            + RepairKind.allCases.map { "\(quote($0.name)):\(s.repairs[$0.rawValue])" }.joined(separator: ",") + "},"
+        out +=
+            "\"rejected_by_code\":{"
+            + ProblemCode.errors.map { "\(quote($0.rawValue)):\(s.rejectedByCode[$0.index])" }.joined(separator: ",")
+            + "},"
+        out +=
+            "\"inputs\":["
+            + s.inputs.map {
+                "{\"file\":\(quote($0.file)),\"bytes\":\($0.bytes)"
+                    + ($0.readFailure.map { ",\"read_error\":\(quote($0))" } ?? "") + "}"
+            }.joined(separator: ",") + "],"
+        if let interruption = s.interruption {
+            out +=
+                "\"interrupted\":{\"signal\":\(interruption.signal),\"file\":\(quote(interruption.file)),\"line\":\(interruption.line)},"
+        }
+        return out + "\"exit_status\":\(exitStatus)}"
+    }
+}

@@ -8,7 +8,9 @@
 public enum EventType: Int, CaseIterable, Sendable {
     case identifyUser, identifyCompany, pageView, track
 
-    public var name: String {
+    public var name: String { staticName.description }
+
+    var staticName: StaticString {
         switch self {
         case .identifyUser: "identify_user"
         case .identifyCompany: "identify_company"

@@ -6,13 +6,18 @@ public struct FieldValue {
     public var bytes: UnsafeRawBufferPointer
     /// For objects and arrays: whether they hold another object or array.
     public var holdsContainers: Bool
+    /// For strings: `bytes` is the JSON-escaped body (other keys' values in NDJSON), not decoded text.
+    public var hasEscapes: Bool
 
     public static var absent: FieldValue { FieldValue(kind: nil, bytes: UnsafeRawBufferPointer(start: nil, count: 0)) }
 
-    public init(kind: JSONValueKind?, bytes: UnsafeRawBufferPointer, holdsContainers: Bool = false) {
+    public init(
+        kind: JSONValueKind?, bytes: UnsafeRawBufferPointer, holdsContainers: Bool = false, hasEscapes: Bool = false
+    ) {
         self.kind = kind
         self.bytes = bytes
         self.holdsContainers = holdsContainers
+        self.hasEscapes = hasEscapes
     }
 
     /// Present with a value other than `null` (a `null` reads as absent).
@@ -25,12 +30,18 @@ public struct RecordFields {
     private var values: [FieldValue]
     /// Keys outside the schema, in input order (CSV: the non-empty columns).
     public var otherKeys: [UnsafeRawBufferPointer] = []
+    /// The values of `otherKeys`, when the reader keeps values (NDJSON always; CSV for convert).
+    public var otherValues: [FieldValue] = []
+    /// CSV `metadata.<key>` cells (key, text), in column order, when the reader keeps values.
+    public var metadataCells: [(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)] = []
     /// Keys that appeared more than once, each named once per extra copy.
     public var duplicateKeys: [UnsafeRawBufferPointer] = []
 
     public init() {
         values = Array(repeating: .absent, count: KnownField.allCases.count)
         otherKeys.reserveCapacity(32)
+        otherValues.reserveCapacity(32)
+        metadataCells.reserveCapacity(16)
         duplicateKeys.reserveCapacity(4)
     }
 
@@ -42,6 +53,8 @@ public struct RecordFields {
     public mutating func reset() {
         for k in values.indices { values[k] = .absent }
         otherKeys.removeAll(keepingCapacity: true)
+        otherValues.removeAll(keepingCapacity: true)
+        metadataCells.removeAll(keepingCapacity: true)
         duplicateKeys.removeAll(keepingCapacity: true)
     }
 }

@@ -102,3 +102,124 @@ public struct Timestamp: Equatable, Sendable {
         }
     }
 }
+
+/// Units `convert --epoch` reads epoch numbers in; `auto` decides by the number of digits.
+public enum EpochUnit: String, CaseIterable, Sendable {
+    case auto, s, ms, us
+}
+
+extension Timestamp {
+    /// The same instant in UTC, with no offset.
+    public var inUTC: Timestamp {
+        guard let offset = offsetMinutes, offset != 0 else {
+            var copy = self
+            copy.offsetMinutes = nil
+            return copy
+        }
+        let seconds = Self.daysFromCivil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second - offset * 60
+        return Self(epochSeconds: seconds, nanoseconds: nanoseconds)
+    }
+
+    init(epochSeconds: Int, nanoseconds: Int) {
+        let days = epochSeconds >= 0 ? epochSeconds / 86_400 : (epochSeconds - 86_399) / 86_400
+        let secondOfDay = epochSeconds - days * 86_400
+        let (y, m, d) = Self.civilFromDays(days)
+        self.init(
+            year: y, month: m, day: d, hour: secondOfDay / 3_600, minute: secondOfDay / 60 % 60,
+            second: secondOfDay % 60, nanoseconds: nanoseconds, offsetMinutes: nil)
+    }
+
+    /// Reads an epoch number (`1722157200`, `1722157200123`, `1722157200.5`) in `unit`.
+    /// Nil when it is not a plain non-negative decimal number or falls outside years 1–9999.
+    public static func fromEpoch(_ text: UnsafeRawBufferPointer, unit: EpochUnit) -> Timestamp? {
+        var integerDigits = 0
+        var value = 0
+        var i = 0
+        while i < text.count, text[i] &- UInt8(ascii: "0") < 10 {
+            guard integerDigits < 18 else { return nil }
+            value = value * 10 + Int(text[i] &- UInt8(ascii: "0"))
+            integerDigits += 1
+            i += 1
+        }
+        guard integerDigits > 0 else { return nil }
+        var fraction = 0  // nanoseconds of one unit, scaled to 9 digits
+        if i < text.count {
+            guard text[i] == UInt8(ascii: "."), i + 1 < text.count else { return nil }
+            i += 1
+            var digits = 0
+            while i < text.count, text[i] &- UInt8(ascii: "0") < 10 {
+                if digits < 9 { fraction = fraction * 10 + Int(text[i] &- UInt8(ascii: "0")) }
+                digits += 1
+                i += 1
+            }
+            guard i == text.count else { return nil }
+            for _ in min(digits, 9)..<9 { fraction *= 10 }
+        }
+        let perSecond: Int
+        switch unit {
+        case .s: perSecond = 1
+        case .ms: perSecond = 1_000
+        case .us: perSecond = 1_000_000
+        case .auto:
+            switch integerDigits {
+            case ...11: perSecond = 1
+            case 12...14: perSecond = 1_000
+            case 15...17: perSecond = 1_000_000
+            default: return nil
+            }
+        }
+        let seconds = value / perSecond
+        let nanos = (value % perSecond) * (1_000_000_000 / perSecond) + fraction / perSecond
+        let result = Timestamp(epochSeconds: seconds, nanoseconds: nanos)
+        return result.year >= 1 && result.year <= 9999 ? result : nil
+    }
+
+    /// Writes `YYYY-MM-DDTHH:MM:SS.ffffff` (26 bytes; the fraction cut, not rounded, to microseconds).
+    public func appendNormalized(to out: inout [UInt8]) {
+        @inline(__always) func digits(_ value: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            var v = value
+            for _ in 0..<count {
+                out.append(UInt8(ascii: "0") + UInt8(v / divisor % 10))
+                v %= divisor
+                divisor = max(divisor / 10, 1)
+            }
+        }
+        digits(year, 4)
+        out.append(UInt8(ascii: "-"))
+        digits(month, 2)
+        out.append(UInt8(ascii: "-"))
+        digits(day, 2)
+        out.append(UInt8(ascii: "T"))
+        digits(hour, 2)
+        out.append(UInt8(ascii: ":"))
+        digits(minute, 2)
+        out.append(UInt8(ascii: ":"))
+        digits(second, 2)
+        out.append(UInt8(ascii: "."))
+        digits(nanoseconds / 1_000, 6)
+    }
+
+    /// Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's algorithm).
+    static func daysFromCivil(_ y: Int, _ m: Int, _ d: Int) -> Int {
+        let year = m <= 2 ? y - 1 : y
+        let era = (year >= 0 ? year : year - 399) / 400
+        let yoe = year - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+}

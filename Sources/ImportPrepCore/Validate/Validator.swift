@@ -99,7 +99,12 @@ public final class Validator: RecordSink {
 
     public func blankLine() { current.blankLines += 1 }
 
-    public func accept(_ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem]) {
+    public var needsValues: Bool { false }
+
+    public func accept(
+        _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],
+        raw: UnsafeRawBufferPointer
+    ) {
         let hasError = Self.tally(&current, eventType: eventType, problems: problems)
         guard hasError else { return }
         for problem in problems where !problem.code.isWarning {

@@ -1,0 +1,165 @@
+import Crypto
+import Foundation
+
+/// Where `convert` and `split` write: upload-sized chunks in a folder (with a manifest), one
+/// file, or standard output.
+public enum ConvertDestination: Sendable, Equatable {
+    case directory(String)
+    case file(String)
+    case standardOutput
+}
+
+/// One finished chunk, as the manifest lists it.
+public struct ChunkInfo: Sendable, Equatable {
+    public var file: String
+    public var bytes = 0
+    public var records = 0
+    public var sha256 = ""
+    /// Index into the run's inputs and 1-based line of the first and last record.
+    public var firstSource = (input: 0, line: 0)
+    public var lastSource = (input: 0, line: 0)
+    public var byEventType = [Int](repeating: 0, count: EventType.allCases.count)
+    /// Earliest and latest `inserted_at` in the chunk (UTC, normalized).
+    public var firstInsertedAt = ""
+    public var lastInsertedAt = ""
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.file == b.file && a.bytes == b.bytes && a.records == b.records && a.sha256 == b.sha256
+            && a.firstSource == b.firstSource && a.lastSource == b.lastSource && a.byEventType == b.byEventType
+            && a.firstInsertedAt == b.firstInsertedAt && a.lastInsertedAt == b.lastInsertedAt
+    }
+}
+
+/// Appends records to chunks of at most `maxBytes` and `maxRows`, never splitting a record.
+/// Each chunk is written under a temporary name and renamed when complete, so a file with a
+/// final name is always whole.
+final class ChunkWriter {
+    let destination: ConvertDestination
+    let maxBytes: Int
+    let maxRows: Int
+    private(set) var chunks: [ChunkInfo] = []
+
+    private var output: OutputFile?
+    private var temporaryPath = ""
+    private var finalPath = ""
+    private var info = ChunkInfo(file: "")
+    private var hasher = SHA256()
+    private var earliest: [UInt8] = []
+    private var latest: [UInt8] = []
+
+    init(destination: ConvertDestination, maxBytes: Int, maxRows: Int) throws(IOFailure) {
+        self.destination = destination
+        if case .directory = destination {
+            self.maxBytes = maxBytes
+            self.maxRows = maxRows
+        } else {
+            self.maxBytes = .max
+            self.maxRows = .max
+        }
+        if case .directory(let path) = destination { try Self.prepare(directory: path) }
+        earliest.reserveCapacity(32)
+        latest.reserveCapacity(32)
+    }
+
+    /// Appends one record line (with its `\n`). The caller has checked it fits in `maxBytes`.
+    func append(
+        _ line: UnsafeRawBufferPointer, eventType: EventType, insertedAt: UnsafeRawBufferPointer, input: Int,
+        sourceLine: Int
+    ) throws(IOFailure) {
+        if output != nil && (info.bytes + line.count > maxBytes || info.records >= maxRows) {
+            try closeChunk()
+        }
+        if output == nil { try openChunk(input: input, sourceLine: sourceLine) }
+        try output!.write(bytes: line)
+        if case .directory = destination { hasher.update(bufferPointer: line) }
+        info.bytes += line.count
+        info.records += 1
+        info.lastSource = (input, sourceLine)
+        info.byEventType[eventType.rawValue] += 1
+        if earliest.isEmpty || insertedAt.lexicographicallyPrecedes(earliest) {
+            earliest.removeAll(keepingCapacity: true)
+            earliest.append(contentsOf: insertedAt)
+        }
+        if latest.isEmpty || latest.lexicographicallyPrecedes(insertedAt) {
+            latest.removeAll(keepingCapacity: true)
+            latest.append(contentsOf: insertedAt)
+        }
+    }
+
+    /// Closes the open chunk (renaming it to its final name).
+    func finish() throws(IOFailure) {
+        if output != nil { try closeChunk() }
+        if case .file = destination, chunks.isEmpty {
+            // No record: still leave an (empty) output file, as the user asked for one.
+            try openChunk(input: 0, sourceLine: 0)
+            try closeChunk()
+        }
+    }
+
+    /// Removes the chunk being written (after an interruption or failure).
+    func discardOpenChunk() {
+        guard output != nil else { return }
+        output = nil
+        if !temporaryPath.isEmpty { unlink(temporaryPath) }
+    }
+
+    private func openChunk(input: Int, sourceLine: Int) throws(IOFailure) {
+        switch destination {
+        case .directory(let directory):
+            let name = String(format: "part-%05d.ndjson", chunks.count + 1)
+            finalPath = directory + "/" + name
+            temporaryPath = directory + "/." + name + ".partial"
+            info = ChunkInfo(file: name)
+        case .file(let path):
+            finalPath = path
+            temporaryPath = path + ".partial"
+            info = ChunkInfo(file: path)
+        case .standardOutput:
+            finalPath = ""
+            temporaryPath = ""
+            info = ChunkInfo(file: "-")
+        }
+        output = temporaryPath.isEmpty ? OutputFile.standardOutput() : try OutputFile.create(path: temporaryPath)
+        info.firstSource = (input, sourceLine)
+        hasher = SHA256()
+        earliest.removeAll(keepingCapacity: true)
+        latest.removeAll(keepingCapacity: true)
+    }
+
+    private func closeChunk() throws(IOFailure) {
+        guard let output else { return }
+        do throws(IOFailure) {
+            try output.flush()
+            try output.sync()
+        } catch {
+            discardOpenChunk()
+            throw error
+        }
+        self.output = nil
+        if !temporaryPath.isEmpty && rename(temporaryPath, finalPath) != 0 {
+            let code = errno
+            unlink(temporaryPath)
+            throw IOFailure(path: finalPath, errno: code)
+        }
+        info.sha256 = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        info.firstInsertedAt = String(decoding: earliest, as: UTF8.self)
+        info.lastInsertedAt = String(decoding: latest, as: UTF8.self)
+        chunks.append(info)
+    }
+
+    /// Creates the folder if needed; refuses one that already holds chunks or a manifest, so
+    /// that no stale chunk from an earlier run can be mistaken for part of this one.
+    private static func prepare(directory: String) throws(IOFailure) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw IOFailure(path: directory, reason: "cannot create the output folder (\(error.localizedDescription))")
+        }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        if entries.contains(where: { $0 == "manifest.json" || ($0.hasPrefix("part-") && $0.hasSuffix(".ndjson")) }) {
+            throw IOFailure(
+                path: directory,
+                reason: "already holds chunks or a manifest from an earlier run; choose an empty folder")
+        }
+    }
+}

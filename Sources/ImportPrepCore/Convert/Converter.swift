@@ -1,0 +1,242 @@
+import Foundation
+
+/// How `convert` and `split` read and write.
+public struct ConvertOptions: Sendable {
+    public enum Mode: Sendable {
+        /// Normalize every record (SPEC §6) and apply the repairs.
+        case convert
+        /// Keep each valid NDJSON line as it is; only cut the stream into chunks.
+        case split
+    }
+
+    public var mode = Mode.convert
+    /// nil: decide per file (as `validate` does).
+    public var format: InputFormat?
+    public var maxRecordBytes = 1 << 20
+    public var maxChunkBytes = 50_000_000
+    public var maxChunkRows = Int.max
+    /// CSV `metadata.<key>` cells that are portable JSON numbers become numbers (`--no-infer` turns it off).
+    public var inferNumbers = true
+    public var epoch: EpochUnit?
+    public var delimiter = UInt8(ascii: ",")
+
+    public init() {}
+}
+
+/// The counts `convert` reports; `records == written + rejected` always holds.
+public struct ConvertSummary: Sendable {
+    public struct Input: Sendable {
+        public var file: String
+        public var format: InputFormat?
+        public var bytes: Int
+        public var readFailure: String?
+    }
+
+    public var inputs: [Input] = []
+    public var records = 0
+    public var written = 0
+    public var rejected = 0
+    public var blankLines = 0
+    public var byEventType = [Int](repeating: 0, count: EventType.allCases.count)
+    /// Records that needed each repair, indexed by `RepairKind.rawValue`.
+    public var repairs = [Int](repeating: 0, count: RepairKind.allCases.count)
+    /// Errors of rejected records, indexed by `ProblemCode.index`.
+    public var rejectedByCode = [Int](repeating: 0, count: ProblemCode.allCases.count)
+    public var chunks: [ChunkInfo] = []
+    /// Set when SIGINT/SIGTERM stopped the run: the signal, and the last record handled.
+    public var interruption: (signal: Int32, file: String, line: Int)?
+    public var outputFailure: String?
+}
+
+/// Runs `convert` or `split`: reads inputs with the same readers and checks as `validate`,
+/// writes what is valid (or repairable) through a `ChunkWriter`, and sets the rest aside.
+public final class Converter: RecordSink {
+    public let options: ConvertOptions
+    public private(set) var summary = ConvertSummary()
+    public private(set) var shouldStop = false
+    public var needsValues: Bool { true }
+
+    private let writer: ChunkWriter
+    private let rejects: OutputFile?
+    private var normalizer: RecordNormalizer
+    private var line: [UInt8] = []
+    private var timestampText: [UInt8] = []
+    private var input = 0
+    private var lastLine = 0
+
+    public init(options: ConvertOptions, destination: ConvertDestination, rejects: OutputFile?) throws(IOFailure) {
+        self.options = options
+        self.rejects = rejects
+        writer = try ChunkWriter(
+            destination: destination, maxBytes: options.maxChunkBytes, maxRows: options.maxChunkRows)
+        normalizer = RecordNormalizer(
+            inferNumbers: options.inferNumbers, epoch: options.epoch, maxRecordBytes: options.maxRecordBytes)
+        line.reserveCapacity(options.maxRecordBytes * 2 + 64)
+        timestampText.reserveCapacity(32)
+    }
+
+    /// Converts one file (`-` is standard input); an unreadable one is noted in the summary.
+    public func convert(path: String) {
+        do {
+            try convert(source: ByteSource(path: path))
+        } catch {
+            summary.inputs.append(.init(file: path, format: nil, bytes: 0, readFailure: error.description))
+        }
+    }
+
+    public func convert(source: ByteSource) {
+        guard !shouldStop else { return }
+        input = summary.inputs.count
+        lastLine = 0
+        summary.inputs.append(.init(file: source.path, format: nil, bytes: 0, readFailure: nil))
+        let lines = LineReader(source: source, maxLineBytes: options.maxRecordBytes)
+        do throws(IOFailure) {
+            if try lines.peek(2) == [0x1F, 0x8B] {
+                throw IOFailure(
+                    path: source.path,
+                    reason:
+                        "is gzip-compressed, which is not read yet; decompress it first (gunzip -c FILE | import-prep convert … -)"
+                )
+            }
+            var format = options.mode == .split ? .ndjson : options.format
+            if format == nil { format = try Validator.detectFormat(path: source.path, lines: lines) }
+            summary.inputs[input].format = format
+            switch format! {
+            case .ndjson: try NDJSONRecordReader(lines: lines).run(into: self)
+            case .csv: try CSVRecordReader(lines: lines, delimiter: options.delimiter).run(into: self)
+            }
+        } catch {
+            if summary.outputFailure == nil { summary.inputs[input].readFailure = error.description }
+        }
+        summary.inputs[input].bytes = lines.bytesRead
+    }
+
+    /// Closes the last chunk and writes the manifest (also after an interruption, marked so).
+    public func finish() {
+        if summary.outputFailure == nil && summary.interruption == nil {
+            do { try writer.finish() } catch { summary.outputFailure = error.description }
+        } else {
+            writer.discardOpenChunk()
+        }
+        summary.chunks = writer.chunks
+        do { try rejects?.flush() } catch { summary.outputFailure = summary.outputFailure ?? error.description }
+        if case .directory(let directory) = writer.destination, summary.outputFailure == nil {
+            do { try Manifest.write(summary, options: options, rejectsPath: rejects?.path, to: directory) } catch {
+                summary.outputFailure = error.description
+            }
+        }
+    }
+
+    /// 0 nothing rejected, 1 records rejected, 3 input or output failed, 128+N stopped by signal N.
+    public var exitStatus: Int32 {
+        if let interruption = summary.interruption { return 128 + interruption.signal }
+        if summary.outputFailure != nil || summary.inputs.contains(where: { $0.readFailure != nil }) { return 3 }
+        return summary.rejected > 0 ? 1 : 0
+    }
+
+    // MARK: RecordSink
+
+    public func blankLine() { summary.blankLines += 1 }
+
+    public func fileProblem(_ problem: Problem, at location: RecordLocation) {
+        guard !interrupted() else { return }
+        summary.rejectedByCode[problem.code.index] += 1
+        writeReject(location, [problem], raw: UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+
+    public func accept(
+        _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],
+        raw: UnsafeRawBufferPointer
+    ) {
+        // A record read after the signal may be cut short by it: it is left for the next run.
+        guard !interrupted() else { return }
+        summary.records += 1
+        lastLine = location.line
+        let repairable = options.mode == .convert
+        let blocked = problems.contains { !$0.code.isWarning && !(repairable && normalizer.canRepair($0, in: fields)) }
+        if blocked || eventType == nil {
+            reject(location, problems, raw: raw)
+        } else {
+            write(location, eventType!, fields: fields, raw: raw)
+        }
+    }
+
+    private func write(_ location: RecordLocation, _ type: EventType, fields: RecordFields, raw: UnsafeRawBufferPointer)
+    {
+        line.removeAll(keepingCapacity: true)
+        var repairs = RepairSet()
+        var timeRange = 0..<0
+        switch options.mode {
+        case .convert:
+            timeRange = normalizer.write(fields, type: type, into: &line, repairs: &repairs)
+        case .split:
+            line.append(contentsOf: raw)
+            line.append(0x0A)
+            timestampText.removeAll(keepingCapacity: true)
+            normalizer.timestamp(of: fields)?.0.appendNormalized(to: &timestampText)
+        }
+        if line.count > writer.maxBytes {
+            reject(location, [Problem(.recordTooLarge, .none, .chunkLimit(writer.maxBytes))], raw: raw)
+            return
+        }
+        var failure: IOFailure?
+        line.withUnsafeBytes { bytes in
+            timestampText.withUnsafeBytes { stamp in
+                let time = options.mode == .convert ? UnsafeRawBufferPointer(rebasing: bytes[timeRange]) : stamp
+                do throws(IOFailure) {
+                    try writer.append(bytes, eventType: type, insertedAt: time, input: input, sourceLine: location.line)
+                } catch {
+                    failure = error
+                }
+            }
+        }
+        if let failure {
+            summary.outputFailure = failure.description
+            shouldStop = true
+            return
+        }
+        summary.written += 1
+        summary.byEventType[type.rawValue] += 1
+        for kind in RepairKind.allCases where repairs.contains(kind) { summary.repairs[kind.rawValue] += 1 }
+    }
+
+    private func reject(_ location: RecordLocation, _ problems: [Problem], raw: UnsafeRawBufferPointer) {
+        summary.rejected += 1
+        for problem in problems where !problem.code.isWarning { summary.rejectedByCode[problem.code.index] += 1 }
+        writeReject(location, problems.filter { !$0.code.isWarning }, raw: raw)
+    }
+
+    /// One rejects line: `{"file","line","record","errors":[{code,field,message}],"raw"}`.
+    private func writeReject(_ location: RecordLocation, _ problems: [Problem], raw: UnsafeRawBufferPointer) {
+        guard let rejects, summary.outputFailure == nil else { return }
+        let file = summary.inputs[input].file
+        var text =
+            "{\"file\":\(ReportRenderer.quote(file)),\"line\":\(location.line),\"record\":\(location.record),\"errors\":["
+        text += problems.map { problem in
+            let reported = ReportedProblem(problem, file: file, location: location)
+            return
+                "{\"code\":\(ReportRenderer.quote(reported.code.rawValue)),\"field\":\(reported.field.map(ReportRenderer.quote) ?? "null"),\"message\":\(ReportRenderer.quote(reported.message))}"
+        }.joined(separator: ",")
+        text += "],"
+        if raw.isEmpty && problems.contains(where: { $0.code == .recordTooLarge }) {
+            text += "\"raw\":null,\"raw_omitted\":\"the record is larger than --max-record-bytes and was not kept\"}\n"
+        } else if UTF8Check.firstInvalidByte(raw) == nil {
+            text += "\"raw\":\(ReportRenderer.quote(String(decoding: raw, as: UTF8.self)))}\n"
+        } else {
+            text += "\"raw\":null,\"raw_base64\":\"\(Data(raw).base64EncodedString())\"}\n"
+        }
+        do { try rejects.write(text) } catch {
+            summary.outputFailure = error.description
+            shouldStop = true
+        }
+    }
+
+    /// Whether SIGINT/SIGTERM arrived; notes where the run stopped (after the last handled record).
+    private func interrupted() -> Bool {
+        let signal = Interruption.signal
+        guard signal != 0 else { return false }
+        if summary.interruption == nil { summary.interruption = (signal, summary.inputs[input].file, lastLine) }
+        shouldStop = true
+        return true
+    }
+}

@@ -1,0 +1,104 @@
+/// Writing JSON text into a byte buffer, in one canonical form: strings with only the escapes
+/// JSON requires (`\"`, `\\`, control characters), non-ASCII as UTF-8, containers without
+/// insignificant white space. Output of CSV and NDJSON input comes out byte for byte the same.
+enum JSONEncoding {
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// `"text"` for decoded UTF-8 `text`.
+    static func appendString(_ text: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var runStart = 0
+        for i in 0..<text.count {
+            let c = text[i]
+            guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") else { continue }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[runStart..<i]))
+            runStart = i + 1
+            out.append(UInt8(ascii: "\\"))
+            switch c {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(c)
+            case 0x0A: out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "t"))
+            case 0x08: out.append(UInt8(ascii: "b"))
+            case 0x0C: out.append(UInt8(ascii: "f"))
+            default:
+                out.append(contentsOf: [
+                    UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(c >> 4)], hex[Int(c & 15)],
+                ])
+            }
+        }
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[runStart..<text.count]))
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// A string given as a JSON string body (between the quotes, escapes still encoded).
+    static func appendStringBody(
+        _ body: UnsafeRawBufferPointer, hasEscapes: Bool, scratch: ByteArena, to out: inout [UInt8]
+    ) {
+        if !hasEscapes {
+            // A body without escapes holds no quote, backslash or control byte: already canonical.
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: body)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        let mark = scratch.count
+        let decoded = scratch.decodeJSONString(body)!
+        appendString(decoded, to: &out)
+        scratch.truncate(to: mark)
+    }
+
+    /// A JSON value's text with white space outside strings removed.
+    static func appendMinified(_ json: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        var inString = false
+        var escaped = false
+        for c in json {
+            if inString {
+                out.append(c)
+                if escaped {
+                    escaped = false
+                } else if c == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if c == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else if c == UInt8(ascii: "\"") {
+                inString = true
+                out.append(c)
+            } else if !(c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D) {
+                out.append(c)
+            }
+        }
+    }
+
+    static func appendLiteral(_ literal: StaticString, quoted: Bool = false, to out: inout [UInt8]) {
+        if quoted { out.append(UInt8(ascii: "\"")) }
+        out.append(contentsOf: UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        if quoted { out.append(UInt8(ascii: "\"")) }
+    }
+
+    /// `"key":` for a key that needs no escaping (the schema's names).
+    static func appendKey(_ name: StaticString, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        appendLiteral(name, to: &out)
+        appendLiteral("\":", to: &out)
+    }
+
+    /// Whether a CSV cell reads as a JSON number that survives any parser: RFC 8259 grammar, no
+    /// leading zeros, at most 15 significant digits (SPEC §4).
+    static func isPortableNumber(_ cell: UnsafeRawBufferPointer) -> Bool {
+        guard let base = cell.baseAddress, cell.count > 0 else { return false }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        guard JSONScanner.scanNumber(p, 0, cell.count) == cell.count else { return false }
+        var significant = 0
+        var leading = true
+        for c in cell {
+            if c == UInt8(ascii: "e") || c == UInt8(ascii: "E") { break }
+            guard c &- UInt8(ascii: "0") < 10 else { continue }
+            if leading && c == UInt8(ascii: "0") { continue }
+            leading = false
+            significant += 1
+        }
+        return significant <= 15
+    }
+}

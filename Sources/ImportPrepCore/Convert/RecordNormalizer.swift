@@ -1,0 +1,241 @@
+/// The repairs `convert` makes (SPEC §3), counted once per record that needed them.
+public enum RepairKind: Int, CaseIterable, Sendable {
+    case idQuoted, sourceFilled, metadataFilled, timestampNormalized, epochConverted
+    case urlPartsDerived, companyFieldsDropped, nestedMetadataEncoded, metadataNumbersTyped, nullsDropped
+
+    public var name: String {
+        switch self {
+        case .idQuoted: "id_quoted"
+        case .sourceFilled: "source_filled"
+        case .metadataFilled: "metadata_filled"
+        case .timestampNormalized: "timestamp_normalized"
+        case .epochConverted: "epoch_converted"
+        case .urlPartsDerived: "url_parts_derived"
+        case .companyFieldsDropped: "company_fields_dropped"
+        case .nestedMetadataEncoded: "nested_metadata_encoded"
+        case .metadataNumbersTyped: "metadata_numbers_typed"
+        case .nullsDropped: "nulls_dropped"
+        }
+    }
+}
+
+/// The repairs one record needed.
+public struct RepairSet: OptionSet, Sendable {
+    public var rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    init(_ kind: RepairKind) { rawValue = 1 << UInt16(kind.rawValue) }
+
+    public func contains(_ kind: RepairKind) -> Bool { contains(RepairSet(kind)) }
+    mutating func insert(_ kind: RepairKind) { insert(RepairSet(kind)) }
+}
+
+/// Writes a checked record as one line of normalized NDJSON (SPEC §6): fixed key order, repairs
+/// applied, `metadata` always present, strings in canonical escaping.
+struct RecordNormalizer {
+    let inferNumbers: Bool
+    let epoch: EpochUnit?
+    private let scratch: ByteArena
+    private var scanner = JSONScanner()
+    private var nested: [UInt8] = []
+
+    init(inferNumbers: Bool, epoch: EpochUnit?, maxRecordBytes: Int) {
+        self.inferNumbers = inferNumbers
+        self.epoch = epoch
+        scratch = ByteArena(capacity: maxRecordBytes + 1)
+    }
+
+    /// Whether `problem` is one `convert` repairs (the rest send the record to the rejects).
+    func canRepair(_ problem: Problem, in fields: RecordFields) -> Bool {
+        if problem.code.isWarning { return true }
+        switch (problem.code, problem.field, problem.detail) {
+        case (.wrongType, .known(.userID), .found(.number)), (.wrongType, .known(.companyID), .found(.number)):
+            return true
+        case (.invalidTimestamp, _, _):
+            guard let epoch else { return false }
+            return Timestamp.fromEpoch(fields[.insertedAt].bytes, unit: epoch) != nil
+        default:
+            return false
+        }
+    }
+
+    /// The UTC timestamp `convert` writes for the record, or nil when there is none to write.
+    func timestamp(of fields: RecordFields) -> (Timestamp, RepairSet)? {
+        let value = fields[.insertedAt]
+        if value.kind == .string, case .success(let time) = Timestamp.parse(value.bytes) {
+            return (time.inUTC, [])
+        }
+        if let epoch, let time = Timestamp.fromEpoch(value.bytes, unit: epoch) {
+            return (time, RepairSet(.epochConverted))
+        }
+        return nil
+    }
+
+    /// Appends the record (and its line feed) to `out`; returns the range of the written
+    /// `inserted_at` text in `out` (for the manifest).
+    mutating func write(
+        _ r: RecordFields, type: EventType, into out: inout [UInt8], repairs: inout RepairSet
+    ) -> Range<Int> {
+        let isCompany = type == .identifyCompany
+        out.append(UInt8(ascii: "{"))
+        JSONEncoding.appendKey("event_type", to: &out)
+        JSONEncoding.appendLiteral(type.staticName, quoted: true, to: &out)
+
+        if !isCompany { appendText(.userID, r, &out, &repairs) }
+        appendText(.companyID, r, &out, &repairs)
+        if !isCompany { appendText(.eventName, r, &out, &repairs) }
+
+        if r[.source].isGiven {
+            appendText(.source, r, &out, &repairs)
+        } else {
+            out.append(UInt8(ascii: ","))
+            JSONEncoding.appendKey("source", to: &out)
+            JSONEncoding.appendLiteral(EventSource.backendHTTPImport.staticName, quoted: true, to: &out)
+            repairs.insert(.sourceFilled)
+        }
+
+        out.append(UInt8(ascii: ","))
+        JSONEncoding.appendKey("inserted_at", to: &out)
+        out.append(UInt8(ascii: "\""))
+        let timeStart = out.count
+        if let (time, timeRepairs) = timestamp(of: r) {
+            time.appendNormalized(to: &out)
+            repairs.formUnion(timeRepairs)
+            if !out[timeStart...].elementsEqual(r[.insertedAt].bytes) && timeRepairs.isEmpty {
+                repairs.insert(.timestampNormalized)
+            }
+        }
+        let timeRange = timeStart..<out.count
+        out.append(UInt8(ascii: "\""))
+
+        if isCompany {
+            if !r.otherKeys.isEmpty
+                || KnownField.allCases.contains(where: { !$0.isProcessedForCompanies && r[$0].kind != nil })
+            {
+                repairs.insert(.companyFieldsDropped)
+            }
+        } else {
+            appendPageParts(r, &out, &repairs)
+            appendText(.url, r, &out, &repairs)
+            appendText(.userAgent, r, &out, &repairs)
+            for (key, value) in zip(r.otherKeys, r.otherValues) {
+                out.append(UInt8(ascii: ","))
+                JSONEncoding.appendString(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                appendValue(value, &out)
+            }
+        }
+
+        appendMetadata(r, &out, &repairs)
+        out.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
+        return timeRange
+    }
+
+    // MARK: - Pieces
+
+    /// A text field as a JSON string; a number (an id) is quoted digit for digit; null is dropped.
+    private func appendText(_ field: KnownField, _ r: RecordFields, _ out: inout [UInt8], _ repairs: inout RepairSet) {
+        let value = r[field]
+        guard value.isGiven else {
+            if value.kind == .null { repairs.insert(.nullsDropped) }
+            return
+        }
+        out.append(UInt8(ascii: ","))
+        JSONEncoding.appendKey(field.staticName, to: &out)
+        if value.kind == .number {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: value.bytes)
+            out.append(UInt8(ascii: "\""))
+            repairs.insert(.idQuoted)
+        } else {
+            JSONEncoding.appendString(value.bytes, to: &out)
+        }
+    }
+
+    /// `hostname` and `pathname`: from the url when there is one (the API derives them from it).
+    private func appendPageParts(_ r: RecordFields, _ out: inout [UInt8], _ repairs: inout RepairSet) {
+        let urlValue = r[.url]
+        guard urlValue.kind == .string, let url = EventURL.parse(urlValue.bytes) else {
+            appendText(.hostname, r, &out, &repairs)
+            appendText(.pathname, r, &out, &repairs)
+            return
+        }
+        let slash: StaticString = "/"
+        let path = url.path.isEmpty ? UnsafeRawBufferPointer(start: slash.utf8Start, count: 1) : url.path
+        appendDerived(.hostname, url.host, r, &out, &repairs)
+        appendDerived(.pathname, path, r, &out, &repairs)
+    }
+
+    private func appendDerived(
+        _ field: KnownField, _ derived: UnsafeRawBufferPointer, _ r: RecordFields, _ out: inout [UInt8],
+        _ repairs: inout RepairSet
+    ) {
+        let given = r[field]
+        if given.kind != .string || !given.bytes.elementsEqual(derived) { repairs.insert(.urlPartsDerived) }
+        out.append(UInt8(ascii: ","))
+        JSONEncoding.appendKey(field.staticName, to: &out)
+        JSONEncoding.appendString(derived, to: &out)
+    }
+
+    /// A value of a key outside the schema: strings re-escaped canonically, the rest as written.
+    private func appendValue(_ value: FieldValue, _ out: inout [UInt8]) {
+        switch value.kind {
+        case .string?:
+            if value.hasEscapes {
+                JSONEncoding.appendStringBody(value.bytes, hasEscapes: true, scratch: scratch, to: &out)
+            } else {
+                JSONEncoding.appendString(value.bytes, to: &out)
+            }
+        case .object?, .array?:
+            JSONEncoding.appendMinified(value.bytes, to: &out)
+        default:
+            out.append(contentsOf: value.bytes)
+        }
+    }
+
+    /// `metadata` last, always an object: JSON members first (nested values become their JSON
+    /// text as a string), then CSV `metadata.<key>` cells (numbers typed unless `--no-infer`).
+    private mutating func appendMetadata(_ r: RecordFields, _ out: inout [UInt8], _ repairs: inout RepairSet) {
+        out.append(UInt8(ascii: ","))
+        JSONEncoding.appendKey("metadata", to: &out)
+        out.append(UInt8(ascii: "{"))
+        var first = true
+        func separator(_ out: inout [UInt8]) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+        }
+        let metadata = r[.metadata]
+        if metadata.kind == .object, metadata.bytes.count > 0, scanner.scan(metadata.bytes) == .object {
+            for member in scanner.members {
+                separator(&out)
+                let key = UnsafeRawBufferPointer(rebasing: metadata.bytes[member.keyStart..<member.keyEnd])
+                JSONEncoding.appendStringBody(key, hasEscapes: member.keyHasEscapes, scratch: scratch, to: &out)
+                out.append(UInt8(ascii: ":"))
+                let value = UnsafeRawBufferPointer(rebasing: metadata.bytes[member.valueStart..<member.valueEnd])
+                switch member.kind {
+                case .string:
+                    JSONEncoding.appendStringBody(value, hasEscapes: member.valueHasEscapes, scratch: scratch, to: &out)
+                case .object, .array:
+                    nested.removeAll(keepingCapacity: true)
+                    JSONEncoding.appendMinified(value, to: &nested)
+                    nested.withUnsafeBytes { JSONEncoding.appendString($0, to: &out) }
+                    repairs.insert(.nestedMetadataEncoded)
+                default:
+                    out.append(contentsOf: value)
+                }
+            }
+        }
+        for (key, value) in r.metadataCells {
+            separator(&out)
+            JSONEncoding.appendString(key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            if inferNumbers && JSONEncoding.isPortableNumber(value) {
+                out.append(contentsOf: value)
+                repairs.insert(.metadataNumbersTyped)
+            } else {
+                JSONEncoding.appendString(value, to: &out)
+            }
+        }
+        if !metadata.isGiven && r.metadataCells.isEmpty { repairs.insert(.metadataFilled) }
+        out.append(UInt8(ascii: "}"))
+    }
+}

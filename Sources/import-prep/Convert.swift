@@ -1,0 +1,174 @@
+import ArgumentParser
+import ImportPrepCore
+
+/// Options `convert` and `split` share: where output goes and how chunks are cut.
+struct OutputOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp("Write chunks part-00001.ndjson, … and manifest.json into this folder.", valueName: "dir"))
+    var out: String?
+
+    @Option(
+        name: .customLong("rejects"),
+        help: ArgumentHelp("Write records that cannot be used here, as NDJSON with their errors.", valueName: "file"))
+    var rejects: String?
+
+    @Option(help: ArgumentHelp("Largest chunk (50MB by default; KB, MB, GB, KiB, MiB, GiB).", valueName: "size"))
+    var maxBytes: String?
+
+    @Option(help: ArgumentHelp("Most records in one chunk.", valueName: "n"))
+    var maxRows: Int?
+
+    @Option(help: ArgumentHelp("Largest record accepted, e.g. 1MiB.", valueName: "size"))
+    var maxRecordBytes = "1MiB"
+
+    @Option(help: "Summary as text (stderr) or JSON (stdout, or stderr when the data goes to stdout).")
+    var report: Validate.ReportStyle = .text
+
+    func validate() throws {
+        if let maxBytes, (ByteSize.parse(maxBytes) ?? 0) <= 0 {
+            throw ValidationError("--max-bytes takes a size such as 50MB or 10MiB.")
+        }
+        if let maxRows, maxRows <= 0 { throw ValidationError("--max-rows must be 1 or more.") }
+        guard let size = ByteSize.parse(maxRecordBytes), size > 0, size <= 1 << 30 else {
+            throw ValidationError("--max-record-bytes takes a size such as 65536, 512KiB or 1MiB (at most 1GiB).")
+        }
+    }
+
+    func apply(to options: inout ConvertOptions) {
+        options.maxChunkBytes = maxBytes.flatMap(ByteSize.parse) ?? 50_000_000
+        options.maxChunkRows = maxRows ?? .max
+        options.maxRecordBytes = ByteSize.parse(maxRecordBytes)!
+    }
+
+    /// Runs the conversion over `files` and prints the summary; returns the exit status.
+    func run(_ options: ConvertOptions, destination: ConvertDestination, files: [String]) throws -> Int32 {
+        var rejectsFile: OutputFile? = nil
+        if let rejects {
+            do { rejectsFile = try OutputFile.create(path: rejects) } catch {
+                FileHandleOutput.standardError("import-prep: cannot write the rejects: \(error)\n")
+                return 3
+            }
+        }
+        let converter: Converter
+        do { converter = try Converter(options: options, destination: destination, rejects: rejectsFile) } catch {
+            FileHandleOutput.standardError("import-prep: \(error)\n")
+            return 3
+        }
+        Interruption.install()
+        for file in files { converter.convert(path: file) }
+        converter.finish()
+        for input in converter.summary.inputs {
+            if let failure = input.readFailure { FileHandleOutput.standardError("import-prep: \(failure)\n") }
+        }
+        if let failure = converter.summary.outputFailure { FileHandleOutput.standardError("import-prep: \(failure)\n") }
+        switch report {
+        case .text:
+            FileHandleOutput.standardError(
+                ReportRenderer.text(converter.summary, destination: destination, rejects: rejects))
+        case .json:
+            let json = ReportRenderer.json(converter.summary, exitStatus: converter.exitStatus) + "\n"
+            if destination == .standardOutput {
+                FileHandleOutput.standardError(json)
+            } else {
+                let stdout = OutputFile.standardOutput()
+                try? stdout.write(json)
+                try? stdout.flush()
+            }
+        }
+        return converter.exitStatus
+    }
+}
+
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write normalized NDJSON the Import API takes, repairing what can be repaired.",
+        discussion: """
+            Output goes to standard output, to -o FILE, or in chunks to --out DIR with a manifest. \
+            Records that cannot be repaired go to --rejects. Exit status: 0 nothing rejected, \
+            1 records rejected, 2 usage error, 3 input or output failed, 130/143 interrupted.
+            """
+    )
+
+    enum Target: String, ExpressibleByArgument, CaseIterable { case ndjson }
+
+    @Option(help: "Output format.")
+    var to: Target
+
+    @Option(
+        name: [.customShort("o"), .customLong("output")],
+        help: ArgumentHelp("Write one NDJSON file (- is standard output).", valueName: "file"))
+    var output: String?
+
+    @OptionGroup var outputOptions: OutputOptions
+
+    @Option(help: "Input format; auto decides by extension, then by the first non-blank byte.")
+    var format: Validate.Format = .auto
+
+    @Flag(help: "Keep every CSV metadata.<key> cell a string (no number typing).")
+    var noInfer = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Turn epoch numbers in inserted_at into timestamps (auto decides by digits).", valueName: "auto|s|ms|us"))
+    var epoch: EpochUnit?
+
+    @Option(help: "CSV field delimiter (one ASCII character, or \\t).")
+    var delimiter = ","
+
+    @Argument(help: ArgumentHelp("Files to convert; - reads standard input.", valueName: "file"))
+    var files: [String]
+
+    func validate() throws {
+        if outputOptions.out != nil && output != nil {
+            throw ValidationError("Give either --out DIR or -o FILE, not both.")
+        }
+        guard Validate.delimiterByte(delimiter) != nil else {
+            throw ValidationError("--delimiter takes one ASCII character (or \\t), not a quote or line break.")
+        }
+        guard files.filter({ $0 == "-" }).count <= 1 else {
+            throw ValidationError("Standard input (-) can be read once.")
+        }
+    }
+
+    func run() throws {
+        var options = ConvertOptions()
+        options.mode = .convert
+        options.format = format == .auto ? nil : InputFormat(rawValue: format.rawValue)
+        options.inferNumbers = !noInfer
+        options.epoch = epoch
+        options.delimiter = Validate.delimiterByte(delimiter)!
+        outputOptions.apply(to: &options)
+        let destination: ConvertDestination =
+            if let out = outputOptions.out { .directory(out) } else if let output, output != "-" { .file(output) } else
+            { .standardOutput }
+        let status = try outputOptions.run(options, destination: destination, files: files)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+struct Split: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cut NDJSON exports into uploadable chunks, unchanged, setting invalid records aside.",
+        discussion: "Exit status: 0 nothing rejected, 1 records rejected, 2 usage error, 3 input or output failed."
+    )
+
+    @OptionGroup var outputOptions: OutputOptions
+
+    @Argument(help: ArgumentHelp("NDJSON files to split; - reads standard input.", valueName: "file"))
+    var files: [String]
+
+    func validate() throws {
+        guard outputOptions.out != nil else { throw ValidationError("split needs --out DIR.") }
+        guard outputOptions.maxBytes != nil else { throw ValidationError("split needs --max-bytes SIZE.") }
+    }
+
+    func run() throws {
+        var options = ConvertOptions()
+        options.mode = .split
+        outputOptions.apply(to: &options)
+        let status = try outputOptions.run(options, destination: .directory(outputOptions.out!), files: files)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+extension EpochUnit: ExpressibleByArgument {}
