@@ -189,7 +189,8 @@ import Testing
             { (s: String) in s.replacingOccurrences(of: #""inserted_at""#, with: #""source":"bad","inserted_at""#) },
             { (s: String) in "[" + s + "]" },  // not_an_object
             { (s: String) in s.replacingOccurrences(of: #""metadata": {"#, with: #""metadata": 5, "m": {"#) },
-            { (s: String) in s.replacingOccurrences(of: #""event_type":"#, with: #""inserted_at":"x","event_type":"#) },  // duplicate
+            // duplicate_key
+            { (s: String) in s.replacingOccurrences(of: #""event_type":"#, with: #""inserted_at":"x","event_type":"#) },
             { (s: String) in "" },  // blank line
         ]
         for k in stride(from: 3, to: lines.count, by: 9) { lines[k] = corruptions[k % corruptions.count](lines[k]) }
