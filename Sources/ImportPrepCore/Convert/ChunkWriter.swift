@@ -96,11 +96,13 @@ final class ChunkWriter {
         }
     }
 
-    /// Removes the chunk being written (after an interruption or failure).
-    func discardOpenChunk() {
-        guard output != nil else { return }
+    /// Removes the chunk being written (after an interruption or failure); returns what it held.
+    @discardableResult
+    func discardOpenChunk() -> ChunkInfo? {
+        guard output != nil else { return nil }
         output = nil
         if !temporaryPath.isEmpty { unlink(temporaryPath) }
+        return info
     }
 
     private func openChunk(input: Int, sourceLine: Int) throws(IOFailure) {

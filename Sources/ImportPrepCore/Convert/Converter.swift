@@ -23,7 +23,8 @@ public struct ConvertOptions: Sendable {
     public init() {}
 }
 
-/// The counts `convert` reports; `records == written + rejected` always holds.
+/// The counts `convert` reports. `records == written + rejected + notWritten`, and `notWritten`
+/// is 0 unless a signal stopped the run.
 public struct ConvertSummary: Sendable {
     public struct Input: Sendable {
         public var file: String
@@ -36,6 +37,8 @@ public struct ConvertSummary: Sendable {
     public var records = 0
     public var written = 0
     public var rejected = 0
+    /// Records of the chunk that was being written when a signal stopped the run (removed).
+    public var notWritten = 0
     public var blankLines = 0
     public var byEventType = [Int](repeating: 0, count: EventType.allCases.count)
     /// Records that needed each repair, indexed by `RepairKind.rawValue`.
@@ -109,14 +112,19 @@ public final class Converter: RecordSink {
             if summary.outputFailure == nil { summary.inputs[input].readFailure = error.description }
         }
         summary.inputs[input].bytes = lines.bytesRead
+        // A signal while waiting for input ends the input without another record to notice it.
+        _ = interrupted()
     }
 
     /// Closes the last chunk and writes the manifest (also after an interruption, marked so).
     public func finish() {
         if summary.outputFailure == nil && summary.interruption == nil {
             do { try writer.finish() } catch { summary.outputFailure = error.description }
-        } else {
-            writer.discardOpenChunk()
+        } else if let dropped = writer.discardOpenChunk() {
+            // Its records were read but end up in no complete chunk.
+            summary.written -= dropped.records
+            summary.notWritten = dropped.records
+            for type in EventType.allCases { summary.byEventType[type.rawValue] -= dropped.byEventType[type.rawValue] }
         }
         summary.chunks = writer.chunks
         do { try rejects?.flush() } catch { summary.outputFailure = summary.outputFailure ?? error.description }

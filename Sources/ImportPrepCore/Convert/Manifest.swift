@@ -28,7 +28,8 @@ enum Manifest {
                 "{\"file\":\(q(input.file)),\"format\":\(input.format.map { q($0.rawValue) } ?? "null"),\"bytes\":\(input.bytes)"
                     + (input.readFailure.map { ",\"read_error\":\(q($0))" } ?? "") + "}"
             }.joined(separator: ", ") + "],\n"
-        text += "  \"totals\": {\"records\": \(s.records), \"written\": \(s.written), \"rejected\": \(s.rejected), "
+        text +=
+            "  \"totals\": {\"records\": \(s.records), \"written\": \(s.written), \"rejected\": \(s.rejected), \"not_written\": \(s.notWritten), "
         text += "\"blank_lines\": \(s.blankLines), \"chunks\": \(s.chunks.count), "
         text +=
             "\"bytes\": \(s.chunks.reduce(0) { $0 + $1.bytes }), \"by_event_type\": \(eventTypes(s.byEventType))},\n"

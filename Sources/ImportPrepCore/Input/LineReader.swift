@@ -47,11 +47,30 @@ public final class LineReader {
     /// Bytes read so far (the file's size once `next()` returned nil).
     public var bytesRead: Int { bufferOffset + end }
 
-    /// Up to `count` bytes at the current position, without consuming them (for format sniffing).
+    /// Up to `count` bytes at the current position, without consuming them (reads until it has
+    /// them or the input ends).
     public func peek(_ count: Int) throws(IOFailure) -> [UInt8] {
         try skipBOMIfNeeded()
         while end - start < count && !atEOF { try fill() }
         return Array(UnsafeRawBufferPointer(start: buffer + start, count: min(count, end - start)))
+    }
+
+    /// The first byte that is not white space, without consuming anything; reads no further than
+    /// it must (standard input may be a slow pipe). Nil for input that is empty or all blank.
+    public func firstNonBlankByte() throws(IOFailure) -> UInt8? {
+        try skipBOMIfNeeded()
+        var checked = start
+        while true {
+            while checked < end {
+                let c = buffer.load(fromByteOffset: checked, as: UInt8.self)
+                if !(c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A) { return c }
+                checked += 1
+            }
+            if atEOF || end - start > maxLineBytes { return nil }
+            let consumed = start
+            try fill()
+            checked -= consumed - start
+        }
     }
 
     public func next() throws(IOFailure) -> PhysicalLine? {

@@ -153,6 +153,7 @@ extension ReportRenderer {
     /// The `convert`/`split` summary for people (printed on stderr).
     public static func text(_ s: ConvertSummary, destination: ConvertDestination, rejects: String?) -> String {
         var out = "\(s.records) record\(s.records == 1 ? "" : "s") read = \(s.written) written + \(s.rejected) rejected"
+        if s.notWritten > 0 { out += " + \(s.notWritten) in the removed unfinished chunk" }
         if s.blankLines > 0 { out += "; \(s.blankLines) blank line\(s.blankLines == 1 ? "" : "s") skipped" }
         out += "\n"
         for input in s.inputs {

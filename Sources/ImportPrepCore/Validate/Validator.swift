@@ -90,9 +90,7 @@ public final class Validator: RecordSink {
         let lower = path.lowercased()
         if lower.hasSuffix(".csv") { return .csv }
         if lower.hasSuffix(".ndjson") || lower.hasSuffix(".jsonl") || lower.hasSuffix(".json") { return .ndjson }
-        let head = try lines.peek(4096)
-        let first = head.first { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A) }
-        return first == UInt8(ascii: "{") ? .ndjson : .csv
+        return try lines.firstNonBlankByte() == UInt8(ascii: "{") ? .ndjson : .csv
     }
 
     // MARK: RecordSink
