@@ -18,11 +18,17 @@ let package = Package(
             name: "CLibCSV",
             providers: [.apt(["libcsv-dev"])]
         ),
+        // zlib from Debian's zlib1g-dev, for .gz input.
+        .systemLibrary(
+            name: "CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // Readers, JSON scanner, schema rules, reports: everything the commands and tests drive.
         .target(
             name: "ImportPrepCore",
             dependencies: [
                 "CLibCSV",
+                "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

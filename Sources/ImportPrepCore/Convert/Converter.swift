@@ -92,26 +92,15 @@ public final class Converter: RecordSink {
         input = summary.inputs.count
         lastLine = 0
         summary.inputs.append(.init(file: source.path, format: nil, bytes: 0, readFailure: nil))
-        let lines = LineReader(source: source, maxLineBytes: options.maxRecordBytes)
-        do throws(IOFailure) {
-            if try lines.peek(2) == [0x1F, 0x8B] {
-                throw IOFailure(
-                    path: source.path,
-                    reason:
-                        "is gzip-compressed, which is not read yet; decompress it first (gunzip -c FILE | import-prep convert … -)"
-                )
-            }
-            var format = options.mode == .split ? .ndjson : options.format
-            if format == nil { format = try Validator.detectFormat(path: source.path, lines: lines) }
-            summary.inputs[input].format = format
-            switch format! {
-            case .ndjson: try NDJSONRecordReader(lines: lines).run(into: self)
-            case .csv: try CSVRecordReader(lines: lines, delimiter: options.delimiter).run(into: self)
-            }
+        do {
+            try RecordInput.read(
+                source, format: options.mode == .split ? .ndjson : options.format,
+                maxRecordBytes: options.maxRecordBytes,
+                delimiter: options.delimiter, into: self, detected: { summary.inputs[input].format = $0 },
+                finished: { summary.inputs[input].bytes = $0 })
         } catch {
             if summary.outputFailure == nil { summary.inputs[input].readFailure = error.description }
         }
-        summary.inputs[input].bytes = lines.bytesRead
         // A signal while waiting for input ends the input without another record to notice it.
         _ = interrupted()
     }

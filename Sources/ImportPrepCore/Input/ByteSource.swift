@@ -22,7 +22,8 @@ public struct IOFailure: Error, CustomStringConvertible, Sendable {
 }
 
 /// Where input bytes come from: a file or standard input read with `read(2)` in large blocks,
-/// or bytes in memory (tests), optionally handed out a few at a time to drip-feed the readers.
+/// bytes in memory (tests; optionally handed out a few at a time to drip-feed the readers), or
+/// another source inflated as gzip.
 public final class ByteSource {
     public let path: String
     private let fd: Int32
@@ -30,12 +31,25 @@ public final class ByteSource {
     private let memory: [UInt8]?
     private var memoryOffset = 0
     private let maxReadSize: Int
+    /// Bytes read ahead by `peek` and not yet handed out.
+    private var pending: [UInt8] = []
+    // gzip layer
+    private let compressed: ByteSource?
+    private let inflater: GzipInflater?
+    private var input: UnsafeMutableRawBufferPointer?
+    private var inputStart = 0
+    private var inputEnd = 0
+    private var compressedEOF = false
+    /// How many gzip layers were taken off to reach this source.
+    public private(set) var gzipLayers = 0
 
     /// Opens `path`; `-` is standard input.
     public init(path: String) throws(IOFailure) {
         self.path = path
         memory = nil
         maxReadSize = Int.max
+        compressed = nil
+        inflater = nil
         if path == "-" {
             fd = 0
             ownsDescriptor = false
@@ -58,15 +72,66 @@ public final class ByteSource {
         memory = bytes
         fd = -1
         ownsDescriptor = false
+        compressed = nil
+        inflater = nil
         self.maxReadSize = max(1, maxReadSize)
+    }
+
+    /// Inflates `source` as gzip.
+    private init(gzip source: ByteSource) {
+        path = source.path
+        memory = nil
+        fd = -1
+        ownsDescriptor = false
+        maxReadSize = Int.max
+        compressed = source
+        inflater = GzipInflater()
+        input = .allocate(byteCount: 1 << 20, alignment: 16)
+        gzipLayers = source.gzipLayers + 1
     }
 
     deinit {
         if ownsDescriptor { close(fd) }
+        input?.deallocate()
+    }
+
+    /// This source, or one that inflates it when it starts with gzip's magic bytes (several
+    /// times for a file compressed twice, up to four layers).
+    public func decompressed() throws(IOFailure) -> ByteSource {
+        var source = self
+        while try source.peek(2) == [0x1F, 0x8B] {
+            guard source.gzipLayers < 4 else {
+                throw IOFailure(path: path, reason: "is compressed more than four times over")
+            }
+            source = ByteSource(gzip: source)
+        }
+        return source
+    }
+
+    /// Up to `count` bytes from the start of what is left, without consuming them.
+    public func peek(_ count: Int) throws(IOFailure) -> [UInt8] {
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
+        defer { block.deallocate() }
+        while pending.count < count {
+            let n = try readFresh(into: UnsafeMutableRawBufferPointer(rebasing: block[0..<(count - pending.count)]))
+            if n == 0 { break }
+            pending += block[0..<n]
+        }
+        return Array(pending.prefix(count))
     }
 
     /// Reads up to `buffer.count` bytes; 0 means end of input.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(IOFailure) -> Int {
+        if !pending.isEmpty {
+            let n = min(buffer.count, pending.count)
+            pending.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) }
+            pending.removeFirst(n)
+            return n
+        }
+        return try readFresh(into: buffer)
+    }
+
+    private func readFresh(into buffer: UnsafeMutableRawBufferPointer) throws(IOFailure) -> Int {
         if let memory {
             let n = min(buffer.count, maxReadSize, memory.count - memoryOffset)
             guard n > 0 else { return 0 }
@@ -76,6 +141,7 @@ public final class ByteSource {
             memoryOffset += n
             return n
         }
+        if let compressed { return try inflate(from: compressed, into: buffer) }
         while true {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
@@ -85,6 +151,32 @@ public final class ByteSource {
                 continue
             }
             throw IOFailure(path: path, errno: errno)
+        }
+    }
+
+    private func inflate(from source: ByteSource, into buffer: UnsafeMutableRawBufferPointer) throws(IOFailure) -> Int {
+        guard let input else { return 0 }
+        while true {
+            if inputStart == inputEnd && !compressedEOF {
+                inputStart = 0
+                inputEnd = try source.read(into: input)
+                if inputEnd == 0 { compressedEOF = true }
+            }
+            let available = UnsafeRawBufferPointer(rebasing: input[inputStart..<inputEnd])
+            switch inflater!.inflate(available, into: buffer) {
+            case .corrupt(let reason):
+                throw IOFailure(path: path, reason: "holds corrupt gzip data (\(reason))")
+            case .progress(let consumed, let produced):
+                inputStart += consumed
+                if produced > 0 { return produced }
+                if compressedEOF && inputStart == inputEnd {
+                    if inflater!.isAtMemberBoundary { return 0 }
+                    throw IOFailure(path: path, reason: "ends in the middle of its gzip data (the file was cut short)")
+                }
+                if consumed == 0 && inputStart < inputEnd && !inflater!.isAtMemberBoundary {
+                    throw IOFailure(path: path, reason: "holds gzip data that does not inflate")
+                }
+            }
         }
     }
 }

@@ -46,26 +46,13 @@ public final class Validator: RecordSink {
     public func validate(source: ByteSource) {
         guard !shouldStop else { return }
         current = FileSummary(file: source.path)
-        let lines = LineReader(source: source, maxLineBytes: options.maxRecordBytes)
-        do throws(IOFailure) {
-            if try lines.peek(2) == [0x1F, 0x8B] {
-                throw IOFailure(
-                    path: source.path,
-                    reason:
-                        "is gzip-compressed, which validate does not read yet; decompress it first (gunzip -c FILE | import-prep validate -)"
-                )
-            }
-            var format = options.format
-            if format == nil { format = try Self.detectFormat(path: source.path, lines: lines) }
-            current.format = format
-            switch format! {
-            case .ndjson: try NDJSONRecordReader(lines: lines).run(into: self)
-            case .csv: try CSVRecordReader(lines: lines, delimiter: options.delimiter).run(into: self)
-            }
+        do {
+            try RecordInput.read(
+                source, format: options.format, maxRecordBytes: options.maxRecordBytes, delimiter: options.delimiter,
+                into: self, detected: { current.format = $0 }, finished: { current.bytes = $0 })
         } catch {
             current.readFailure = error.description
         }
-        current.bytes = lines.bytesRead
         summaries.append(current)
     }
 
@@ -83,14 +70,6 @@ public final class Validator: RecordSink {
     public var exitStatus: Int32 {
         if errorStreamFailure != nil || summaries.contains(where: { $0.readFailure != nil }) { return 3 }
         return summaries.contains(where: { $0.errorCount > 0 }) ? 1 : 0
-    }
-
-    /// By extension (`.csv`; `.ndjson`, `.jsonl`, `.json`), else by the first non-blank byte.
-    public static func detectFormat(path: String, lines: LineReader) throws(IOFailure) -> InputFormat {
-        let lower = path.lowercased()
-        if lower.hasSuffix(".csv") { return .csv }
-        if lower.hasSuffix(".ndjson") || lower.hasSuffix(".jsonl") || lower.hasSuffix(".json") { return .ndjson }
-        return try lines.firstNonBlankByte() == UInt8(ascii: "{") ? .ndjson : .csv
     }
 
     // MARK: RecordSink
