@@ -75,6 +75,9 @@ struct Validate: ParsableCommand {
         for summary in validator.summaries {
             if let failure = summary.readFailure { FileHandleOutput.standardError("import-prep: \(failure)\n") }
         }
+        if let failure = validator.errorStreamFailure {
+            FileHandleOutput.standardError("import-prep: cannot write the error list: \(failure)\n")
+        }
         let stdout = OutputFile.standardOutput()
         do {
             switch report {

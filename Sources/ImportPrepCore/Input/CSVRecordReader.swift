@@ -184,7 +184,8 @@ struct CSVRowBuilder {
         if case .metadataJSON = column.role {
             // The JSON scanner checks its UTF-8.
         } else if let bad = UTF8Check.firstInvalidByte(cell) {
-            problems.append(Problem(.invalidUTF8, .name(column.name), .inCell("invalid UTF-8 sequence", offset: bad)))
+            let reason: StaticString = cell[bad] == 0 ? "NUL byte" : "invalid UTF-8 sequence"
+            problems.append(Problem(.invalidUTF8, .name(column.name), .inCell(reason, offset: bad)))
         }
         switch column.role {
         case .known(let known):
@@ -257,7 +258,18 @@ struct CSVRowBuilder {
     private mutating func buildHeader() {
         headerDone = true
         columns.reserveCapacity(headerCells.count)
+        var firstColumnNamed: [String: Int] = [:]
         for (index, cell) in headerCells.enumerated() {
+            if let bad = UTF8Check.firstInvalidByte(cell) {
+                // A column name that is not text cannot become a JSON key: nothing can be read.
+                headerFailed = true
+                let reason: StaticString =
+                    cell[bad] == 0 ? "NUL byte in a column name" : "invalid UTF-8 in a column name"
+                sink?.fileProblem(
+                    Problem(.invalidUTF8, .none, .inCell(reason, offset: bad)),
+                    at: RecordLocation(line: recordLine, record: 0, byteOffset: recordOffset))
+                return
+            }
             let name = Self.trimmed(cell)
             let role: ColumnRole
             if let known = KnownField(bytes: name) {
@@ -268,7 +280,9 @@ struct CSVRowBuilder {
             } else {
                 role = .other
             }
-            let earlier = columns.firstIndex { $0.name.elementsEqual(name) } ?? -1
+            let text = String(decoding: name, as: UTF8.self)
+            let earlier = firstColumnNamed[text] ?? -1
+            if earlier < 0 { firstColumnNamed[text] = index }
             columns.append(Column(name: name, role: role, sameNameAs: earlier))
         }
         presentInRow = Array(repeating: 0, count: columns.count)

@@ -7,7 +7,12 @@ enum RecordInput {
         _ source: ByteSource, format: InputFormat?, maxRecordBytes: Int, delimiter: UInt8, into sink: RecordSink,
         detected: (InputFormat) -> Void, finished: (_ bytesRead: Int) -> Void
     ) throws(IOFailure) {
-        let lines = LineReader(source: try source.decompressed(), maxLineBytes: maxRecordBytes)
+        let text = try source.decompressed()
+        if isUTF16(try text.peek(64)) {
+            throw IOFailure(
+                path: source.path, reason: "is UTF-16 text; re-export it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)")
+        }
+        let lines = LineReader(source: text, maxLineBytes: maxRecordBytes)
         defer { finished(lines.bytesRead) }
         var chosen = format
         if chosen == nil { chosen = try detectFormat(path: source.path, lines: lines) }
@@ -16,6 +21,16 @@ enum RecordInput {
         case .ndjson: try NDJSONRecordReader(lines: lines).run(into: sink)
         case .csv: try CSVRecordReader(lines: lines, delimiter: delimiter).run(into: sink)
         }
+    }
+
+    /// A UTF-16 byte order mark, or the NUL on every other byte that UTF-16 gives ASCII text.
+    static func isUTF16(_ head: [UInt8]) -> Bool {
+        if head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF]) { return true }
+        guard head.count >= 8 else { return false }
+        let pairs = head.count / 2
+        let evenNULs = stride(from: 0, to: pairs * 2, by: 2).filter { head[$0] == 0 && head[$0 + 1] != 0 }.count
+        let oddNULs = stride(from: 0, to: pairs * 2, by: 2).filter { head[$0 + 1] == 0 && head[$0] != 0 }.count
+        return max(evenNULs, oddNULs) * 4 >= pairs * 3
     }
 
     /// By extension (`.csv`; `.ndjson`, `.jsonl`, `.json`, also before `.gz`), else by the first

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+/// Hostile input and output through the built binary.
+@Suite struct HostileCLITests {
+    /// A single 2 GiB line with no newline, piped in: rejected while streaming, in bounded memory.
+    @Test func twoGigabyteLineInBoundedMemory() throws {
+        let process = Process()
+        process.executableURL = CLITests.binary
+        process.arguments = ["validate", "--report", "json", "--format", "ndjson", "-"]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = Pipe()
+        try process.run()
+        let block = Data(repeating: UInt8(ascii: "x"), count: 1 << 20)
+        input.fileHandleForWriting.write(Data(#"{"event_type":"track","pad":""#.utf8))
+        for _ in 0..<2048 { input.fileHandleForWriting.write(block) }
+        try input.fileHandleForWriting.close()
+        let report = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        let json = try JSONSerialization.jsonObject(with: report) as! [String: Any]
+        let total = json["total"] as! [String: Any]
+        #expect(total["records"] as? Int == 1)
+        #expect((total["errors_by_code"] as! [String: Int])["record_too_large"] == 1)
+        #expect((total["bytes"] as? Int ?? 0) > 2_000_000_000)
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        #expect(usage.ru_maxrss < 64 * 1024, "peak RSS \(usage.ru_maxrss) KiB")
+    }
+
+    @Test func aFullDiskForOutputExitsThreeAndNamesThePath() throws {
+        let errors = try CLITests.run(["validate", "--errors", "/dev/full", "samples/errors.ndjson"])
+        #expect(errors.status == 3)
+        #expect(errors.stderr.contains("/dev/full"))
+        let rejects = try CLITests.run([
+            "convert", "--to", "ndjson", "-o", "/tmp/import-prep-unused.ndjson", "--rejects", "/dev/full",
+            "samples/errors.ndjson",
+        ])
+        #expect(rejects.status == 3)
+        #expect(rejects.stderr.contains("/dev/full"))
+        try? FileManager.default.removeItem(atPath: "/tmp/import-prep-unused.ndjson")
+
+        let process = Process()
+        process.executableURL = CLITests.binary
+        process.arguments = ["convert", "--to", "ndjson", "samples/clean.ndjson"]
+        process.currentDirectoryURL = CLITests.root
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
+        let stderr = Pipe()
+        process.standardError = stderr
+        try process.run()
+        let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 3)
+        #expect(message.contains("standard output"), "\(message)")
+    }
+
+    @Test func unreadableInputsExitThree() throws {
+        for path in ["/proc/self/mem", "/", "/no/such/export.csv"] {
+            let run = try CLITests.run(["validate", path])
+            #expect(run.status == 3, "\(path)")
+            #expect(run.stderr.contains(path), "\(path): \(run.stderr)")
+        }
+    }
+
+    @Test func gzipWithoutItsExtensionAndUTF16() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "import-prep-hostile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let gz = Process()
+        gz.executableURL = URL(fileURLWithPath: "/bin/sh")
+        gz.arguments = ["-c", "gzip -c samples/clean.ndjson > '\(dir.path)/export.bin'"]
+        gz.currentDirectoryURL = CLITests.root
+        try gz.run()
+        gz.waitUntilExit()
+        let run = try CLITests.run(["validate", dir.path + "/export.bin"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("6 records: 6 valid"))
+
+        let utf16 = dir.appendingPathComponent("utf16.csv")
+        try "event_type,user_id\ntrack,u\n".data(using: .utf16)!.write(to: utf16)
+        let refused = try CLITests.run(["validate", utf16.path])
+        #expect(refused.status == 3)
+        #expect(refused.stderr.contains("UTF-16"))
+    }
+}
