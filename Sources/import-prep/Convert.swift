@@ -29,9 +29,6 @@ struct OutputOptions: ParsableArguments {
             throw ValidationError("--max-bytes takes a size such as 50MB or 10MiB.")
         }
         if let maxRows, maxRows <= 0 { throw ValidationError("--max-rows must be 1 or more.") }
-        guard let size = ByteSize.parse(maxRecordBytes), size > 0, size <= 1 << 30 else {
-            throw ValidationError("--max-record-bytes takes a size such as 65536, 512KiB or 1MiB (at most 1GiB).")
-        }
     }
 
     func apply(to options: inout ConvertOptions) {
@@ -122,12 +119,7 @@ struct Convert: ParsableCommand {
         if outputOptions.out != nil && output != nil {
             throw ValidationError("Give either --out DIR or -o FILE, not both.")
         }
-        guard Validate.delimiterByte(delimiter) != nil else {
-            throw ValidationError("--delimiter takes one ASCII character (or \\t), not a quote or line break.")
-        }
-        guard files.filter({ $0 == "-" }).count <= 1 else {
-            throw ValidationError("Standard input (-) can be read once.")
-        }
+        try Validate.checkInputs(files: files, delimiter: delimiter, maxRecordBytes: outputOptions.maxRecordBytes)
     }
 
     func run() throws {
@@ -158,6 +150,7 @@ struct Split: ParsableCommand {
     var files: [String]
 
     func validate() throws {
+        try Validate.checkInputs(files: files, delimiter: nil, maxRecordBytes: outputOptions.maxRecordBytes)
         guard outputOptions.out != nil else { throw ValidationError("split needs --out DIR.") }
         guard outputOptions.maxBytes != nil else { throw ValidationError("split needs --max-bytes SIZE.") }
     }

@@ -41,11 +41,15 @@ struct Validate: ParsableCommand {
 
     func validate() throws {
         guard maxErrors >= 0 else { throw ValidationError("--max-errors must be 0 or more.") }
+        try Self.checkInputs(files: files, delimiter: delimiter, maxRecordBytes: maxRecordBytes)
+    }
+
+    /// Checks the input options `validate` and `convert` share.
+    static func checkInputs(files: [String], delimiter: String?, maxRecordBytes: String) throws {
         guard let size = ByteSize.parse(maxRecordBytes), size > 0, size <= 1 << 30 else {
             throw ValidationError("--max-record-bytes takes a size such as 65536, 512KiB or 1MiB (at most 1GiB).")
         }
-        _ = size
-        guard Self.delimiterByte(delimiter) != nil else {
+        if let delimiter, delimiterByte(delimiter) == nil {
             throw ValidationError("--delimiter takes one ASCII character (or \\t), not a quote or line break.")
         }
         guard files.filter({ $0 == "-" }).count <= 1 else {
