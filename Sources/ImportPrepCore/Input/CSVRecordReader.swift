@@ -168,6 +168,8 @@ struct CSVRowBuilder {
     // MARK: - libcsv callbacks (through CSVParser)
 
     mutating func field(_ cell: UnsafeRawBufferPointer) {
+        // After an unreadable header, the rest of its physical line (a bare CR ends a row) is ignored.
+        guard !headerFailed else { return }
         let index = fieldIndex
         fieldIndex += 1
         guard headerDone else {
@@ -203,6 +205,7 @@ struct CSVRowBuilder {
     }
 
     mutating func rowEnded() {
+        guard !headerFailed else { return }
         guard headerDone else {
             buildHeader()
             beginRow()
