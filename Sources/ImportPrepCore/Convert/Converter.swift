@@ -80,6 +80,7 @@ public final class Converter: RecordSink {
 
     /// Converts one file (`-` is standard input); an unreadable one is noted in the summary.
     public func convert(path: String) {
+        guard !shouldStop else { return }
         do {
             try convert(source: ByteSource(path: path))
         } catch {

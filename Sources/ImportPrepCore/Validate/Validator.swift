@@ -32,10 +32,10 @@ public final class Validator: RecordSink {
 
     /// Validates one file (`-` is standard input). I/O failures are recorded in its summary.
     public func validate(path: String) {
+        guard !shouldStop else { return }
         do {
             try validate(source: ByteSource(path: path))
         } catch {
-            guard !shouldStop else { return }
             var summary = FileSummary(file: path)
             summary.readFailure = error.description
             summaries.append(summary)
