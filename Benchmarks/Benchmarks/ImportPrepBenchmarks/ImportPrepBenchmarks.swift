@@ -9,9 +9,8 @@ let benchmarks: @Sendable () -> Void = {
     let data = Fixture.load(records: records)
     let configuration = Benchmark.Configuration(
         metrics: [.wallClock, .throughput, .mallocCountTotal, .peakMemoryResident],
-        scalingFactor: .kilo,
-        maxDuration: .seconds(5),
-        maxIterations: 20
+        maxDuration: .seconds(3),
+        maxIterations: 10
     )
 
     for (name, bytes, format) in [("NDJSON", data.ndjson, InputFormat.ndjson), ("CSV", data.csv, .csv)] {
