@@ -143,51 +143,48 @@ import Testing
 
 /// Properties over many generated inputs.
 @Suite struct PropertyTests {
-    /// Records encoded by Foundation pass the scanner with the same keys and string values.
+    /// Records encoded by Foundation pass the scanner with the same keys and values.
     @Test func foundationEncodedRecordsRoundTrip() throws {
         var generator = EventGenerator(seed: 5)
         let alphabet = Array("aZ09 _-\"\\/\n\t\u{1}é日🎉\u{7F}")
         for _ in 0..<500 {
             var object: [String: Any] = [:]
-            var strings: [String: String] = [:]
             for k in 0..<(1 + generator.next(12)) {
-                let key =
-                    "k\(k)" + String((0..<generator.next(4)).map { _ in alphabet[generator.next(alphabet.count)] })
+                let key = "k\(k)" + String((0..<generator.next(4)).map { _ in alphabet[generator.next(alphabet.count)] })
                 switch generator.next(5) {
-                case 0:
-                    let value = String((0..<generator.next(40)).map { _ in alphabet[generator.next(alphabet.count)] })
-                    object[key] = value
-                    strings[key] = value
+                case 0: object[key] = String((0..<generator.next(40)).map { _ in alphabet[generator.next(alphabet.count)] })
                 case 1: object[key] = generator.next(1_000_000) - 500_000
                 case 2: object[key] = Double(generator.next(10_000)) / 7
                 case 3: object[key] = ["a": [1, 2, ["b": NSNull()]]]
                 default: object[key] = generator.next(2) == 0
                 }
             }
-            let data = try JSONSerialization.data(withJSONObject: object)
+            let bytes = try [UInt8](JSONSerialization.data(withJSONObject: object))
             var scanner = JSONScanner()
-            let arena = ByteArena(capacity: data.count + 1)
-            let bytes = [UInt8](data)
-            let found = try bytes.withUnsafeBytes { record -> [String: String?] in
+            let arena = ByteArena(capacity: bytes.count + 1)
+            try bytes.withUnsafeBytes { record in
                 #expect(scanner.scan(record) == .object, "\(String(decoding: bytes, as: UTF8.self))")
-                var found: [String: String?] = [:]
+                #expect(scanner.members.count == object.count)
                 for member in scanner.members {
-                    let key = try #require(
-                        arena.decodeJSONString(
-                            UnsafeRawBufferPointer(rebasing: record[member.keyStart..<member.keyEnd])))
-                    var value: String? = nil
-                    if member.kind == .string {
-                        value = String(
-                            decoding: arena.decodeJSONString(
-                                UnsafeRawBufferPointer(rebasing: record[member.valueStart..<member.valueEnd]))!,
-                            as: UTF8.self)
+                    let keyBytes = try #require(arena.decodeJSONString(UnsafeRawBufferPointer(rebasing: record[member.keyStart..<member.keyEnd])))
+                    let key = String(decoding: keyBytes, as: UTF8.self)
+                    let raw = UnsafeRawBufferPointer(rebasing: record[member.valueStart..<member.valueEnd])
+                    let expected = try #require(object[key], "unknown key \(key)")
+                    switch member.kind {
+                    case .string:
+                        #expect(String(decoding: arena.decodeJSONString(raw)!, as: UTF8.self) == expected as? String)
+                    case .number:
+                        #expect(Double(String(decoding: raw, as: UTF8.self)) == (expected as? NSNumber)?.doubleValue)
+                    case .bool:
+                        #expect((String(decoding: raw, as: UTF8.self) == "true") == (expected as? Bool))
+                    case .object:
+                        let nested = try JSONSerialization.jsonObject(with: Data(raw)) as? NSDictionary
+                        #expect(nested == (expected as? NSDictionary))
+                    default:
+                        Issue.record("unexpected kind \(member.kind) for \(key)")
                     }
-                    found[String(decoding: key, as: UTF8.self)] = value
                 }
-                return found
             }
-            #expect(Set(found.keys) == Set(object.keys))
-            for (key, value) in strings { #expect(found[key] == value, "\(key)") }
         }
     }
 
