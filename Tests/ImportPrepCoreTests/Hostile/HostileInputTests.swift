@@ -150,9 +150,11 @@ import Testing
         for _ in 0..<500 {
             var object: [String: Any] = [:]
             for k in 0..<(1 + generator.next(12)) {
-                let key = "k\(k)" + String((0..<generator.next(4)).map { _ in alphabet[generator.next(alphabet.count)] })
+                let key =
+                    "k\(k)" + String((0..<generator.next(4)).map { _ in alphabet[generator.next(alphabet.count)] })
                 switch generator.next(5) {
-                case 0: object[key] = String((0..<generator.next(40)).map { _ in alphabet[generator.next(alphabet.count)] })
+                case 0:
+                    object[key] = String((0..<generator.next(40)).map { _ in alphabet[generator.next(alphabet.count)] })
                 case 1: object[key] = generator.next(1_000_000) - 500_000
                 case 2: object[key] = Double(generator.next(10_000)) / 7
                 case 3: object[key] = ["a": [1, 2, ["b": NSNull()]]]
@@ -166,7 +168,9 @@ import Testing
                 #expect(scanner.scan(record) == .object, "\(String(decoding: bytes, as: UTF8.self))")
                 #expect(scanner.members.count == object.count)
                 for member in scanner.members {
-                    let keyBytes = try #require(arena.decodeJSONString(UnsafeRawBufferPointer(rebasing: record[member.keyStart..<member.keyEnd])))
+                    let keyBytes = try #require(
+                        arena.decodeJSONString(
+                            UnsafeRawBufferPointer(rebasing: record[member.keyStart..<member.keyEnd])))
                     let key = String(decoding: keyBytes, as: UTF8.self)
                     let raw = UnsafeRawBufferPointer(rebasing: record[member.valueStart..<member.valueEnd])
                     let expected = try #require(object[key], "unknown key \(key)")
