@@ -60,10 +60,8 @@ struct RecordNormalizer {
 
     /// The UTC timestamp `convert` writes for the record, or nil when there is none to write.
     func timestamp(of fields: RecordFields) -> (Timestamp, RepairSet)? {
+        if let time = fields.insertedAt { return (time.inUTC, []) }
         let value = fields[.insertedAt]
-        if value.kind == .string, case .success(let time) = Timestamp.parse(value.bytes) {
-            return (time.inUTC, [])
-        }
         if let epoch, let time = Timestamp.fromEpoch(value.bytes, unit: epoch) {
             return (time, RepairSet(.epochConverted))
         }

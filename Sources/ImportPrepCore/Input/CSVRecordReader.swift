@@ -223,7 +223,7 @@ struct CSVRowBuilder {
             for column in columnsNamedInMetadataJSON where presentInRow[column] == rowSerial {
                 fields.duplicateKeys.append(columns[column].name)
             }
-            type = SchemaChecker.check(fields, into: &problems)
+            type = SchemaChecker.check(&fields, into: &problems)
         }
         sink?.accept(
             RecordLocation(line: recordLine, record: recordNumber, byteOffset: recordOffset),

@@ -38,7 +38,7 @@ public final class NDJSONRecordReader {
                     Self.collectFields(
                         of: line.content, members: scanner.members, into: &fields, arena: arena, duplicates: &duplicates
                     )
-                    type = SchemaChecker.check(fields, into: &problems)
+                    type = SchemaChecker.check(&fields, into: &problems)
                 }
             }
             sink.accept(location, eventType: type, fields: fields, problems: problems, raw: line.content)

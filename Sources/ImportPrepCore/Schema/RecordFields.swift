@@ -36,6 +36,8 @@ public struct RecordFields {
     public var metadataCells: [(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)] = []
     /// Keys that appeared more than once, each named once per extra copy.
     public var duplicateKeys: [UnsafeRawBufferPointer] = []
+    /// `inserted_at` as `SchemaChecker` parsed it, when it is a valid timestamp string.
+    public var insertedAt: Timestamp?
 
     public init() {
         values = Array(repeating: .absent, count: KnownField.allCases.count)
@@ -56,5 +58,6 @@ public struct RecordFields {
         otherValues.removeAll(keepingCapacity: true)
         metadataCells.removeAll(keepingCapacity: true)
         duplicateKeys.removeAll(keepingCapacity: true)
+        insertedAt = nil
     }
 }

@@ -2,9 +2,10 @@
 public enum SchemaChecker {
     static let textFields: [KnownField] = [.userID, .companyID, .eventName, .hostname, .pathname, .url, .userAgent]
 
-    /// Checks `r` and returns its event type when it is one of the four.
+    /// Checks `r` and returns its event type when it is one of the four. A valid `inserted_at`
+    /// is kept parsed in `r.insertedAt`, so that nothing after the check parses it again.
     @discardableResult
-    public static func check(_ r: RecordFields, into problems: inout [Problem]) -> EventType? {
+    public static func check(_ r: inout RecordFields, into problems: inout [Problem]) -> EventType? {
         var type: EventType? = nil
         let eventType = r[.eventType]
         switch eventType.kind {
@@ -60,6 +61,7 @@ public enum SchemaChecker {
             case .failure(let failure):
                 problems.append(Problem(.invalidTimestamp, .known(.insertedAt), .timestamp(failure, insertedAt.bytes)))
             case .success(let time):
+                r.insertedAt = time
                 if time.offsetMinutes != nil {
                     problems.append(Problem(.timestampOffset, .known(.insertedAt), .value(insertedAt.bytes)))
                 }
