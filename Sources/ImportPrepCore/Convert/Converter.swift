@@ -98,7 +98,7 @@ public final class Converter: RecordSink {
                 source, format: options.mode == .split ? .ndjson : options.format,
                 maxRecordBytes: options.maxRecordBytes,
                 delimiter: options.delimiter, into: self, detected: { summary.inputs[input].format = $0 },
-                finished: { summary.inputs[input].bytes = $0 })
+                finished: { bytes, _ in summary.inputs[input].bytes = bytes })
         } catch {
             if summary.outputFailure == nil { summary.inputs[input].readFailure = error.description }
         }

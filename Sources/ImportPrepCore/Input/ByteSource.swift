@@ -42,6 +42,11 @@ public final class ByteSource {
     private var compressedEOF = false
     /// How many gzip layers were taken off to reach this source.
     public private(set) var gzipLayers = 0
+    /// For a slice of a file: the next offset to read and where the slice ends.
+    private var sliceOffset = 0
+    private var sliceEnd: Int?
+    /// Whether the first byte served is the first byte of the input (where a BOM may stand).
+    public private(set) var startsAtBeginning = true
 
     /// Opens `path`; `-` is standard input.
     public init(path: String) throws(IOFailure) {
@@ -64,6 +69,22 @@ public final class ByteSource {
         }
         fd = opened
         ownsDescriptor = true
+    }
+
+    /// Opens the bytes `range` of the regular file at `path` (read with `pread`).
+    public convenience init(path: String, range: Range<Int>) throws(IOFailure) {
+        try self.init(path: path)
+        sliceOffset = range.lowerBound
+        sliceEnd = range.upperBound
+        startsAtBeginning = range.lowerBound == 0
+    }
+
+    /// The size of a regular file, or nil (standard input, pipes, devices).
+    public var regularFileSize: Int? {
+        guard ownsDescriptor else { return nil }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(info.st_size)
     }
 
     /// Serves `bytes`, at most `maxReadSize` per read.
@@ -142,6 +163,19 @@ public final class ByteSource {
             return n
         }
         if let compressed { return try inflate(from: compressed, into: buffer) }
+        if let sliceEnd {
+            let wanted = min(buffer.count, sliceEnd - sliceOffset)
+            guard wanted > 0 else { return 0 }
+            while true {
+                let n = pread(fd, buffer.baseAddress, wanted, off_t(sliceOffset))
+                if n >= 0 {
+                    sliceOffset += n
+                    return n
+                }
+                if errno == EINTR { continue }
+                throw IOFailure(path: path, errno: errno)
+            }
+        }
         while true {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }

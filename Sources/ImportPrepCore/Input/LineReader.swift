@@ -47,6 +47,9 @@ public final class LineReader {
     /// Bytes read so far (the file's size once `next()` returned nil).
     public var bytesRead: Int { bufferOffset + end }
 
+    /// Physical lines handed out so far.
+    public var linesRead: Int { nextLineNumber - 1 }
+
     /// Up to `count` bytes at the current position, without consuming them (reads until it has
     /// them or the input ends).
     public func peek(_ count: Int) throws(IOFailure) -> [UInt8] {
@@ -156,6 +159,7 @@ public final class LineReader {
     private func skipBOMIfNeeded() throws(IOFailure) {
         guard !checkedBOM else { return }
         checkedBOM = true
+        guard source.startsAtBeginning else { return }
         while end - start < 3 && !atEOF { try fill() }
         if end - start >= 3 && buffer.load(fromByteOffset: start, as: UInt8.self) == 0xEF
             && buffer.load(fromByteOffset: start + 1, as: UInt8.self) == 0xBB

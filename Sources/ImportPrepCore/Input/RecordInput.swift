@@ -1,11 +1,11 @@
 /// Opens one input for reading records — takes off gzip layers, decides the format, runs the
 /// matching reader into a sink. Shared by `validate`, `convert` and `split`.
 enum RecordInput {
-    /// Reads every record of `source` into `sink`. `finished` gets the bytes read (after
+    /// Reads every record of `source` into `sink`. `finished` gets the bytes and lines read (after
     /// decompression), also when it throws.
     static func read(
         _ source: ByteSource, format: InputFormat?, maxRecordBytes: Int, delimiter: UInt8, into sink: RecordSink,
-        detected: (InputFormat) -> Void, finished: (_ bytesRead: Int) -> Void
+        detected: (InputFormat) -> Void, finished: (_ bytesRead: Int, _ linesRead: Int) -> Void
     ) throws(IOFailure) {
         let text = try source.decompressed()
         if isUTF16(try text.peek(64)) {
@@ -13,7 +13,7 @@ enum RecordInput {
                 path: source.path, reason: "is UTF-16 text; re-export it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)")
         }
         let lines = LineReader(source: text, maxLineBytes: maxRecordBytes)
-        defer { finished(lines.bytesRead) }
+        defer { finished(lines.bytesRead, lines.linesRead) }
         var chosen = format
         if chosen == nil { chosen = try detectFormat(path: source.path, lines: lines) }
         detected(chosen!)

@@ -15,6 +15,8 @@ public struct FileSummary: Equatable, Sendable {
     public var readFailure: String?
     /// The run stopped inside this file (`--fail-fast`).
     public var stoppedEarly = false
+    /// Physical lines read (to join the reports of two halves of a file).
+    var lines = 0
 
     public init(file: String, format: InputFormat? = nil) {
         self.file = file
@@ -33,6 +35,7 @@ public struct FileSummary: Equatable, Sendable {
         invalid += other.invalid
         blankLines += other.blankLines
         bytes += other.bytes
+        lines += other.lines
         for k in byEventType.indices { byEventType[k] += other.byEventType[k] }
         for k in byCode.indices { byCode[k] += other.byCode[k] }
     }

@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+
 /// How `validate` reads its inputs and what it keeps for the report.
 public struct ValidationOptions: Sendable {
     /// nil: decide per file (extension, then first non-blank byte).
@@ -7,6 +10,10 @@ public struct ValidationOptions: Sendable {
     public var maxErrors = 100
     public var failFast = false
     public var delimiter = UInt8(ascii: ",")
+    /// Read large NDJSON files as two halves on two cores.
+    public var parallel = true
+    /// Files smaller than this are read on one core.
+    public var parallelThreshold = 32 << 20
 
     public init() {}
 }
@@ -24,6 +31,8 @@ public final class Validator: RecordSink {
 
     private let errorStream: OutputFile?
     private var current = FileSummary(file: "")
+    /// How many files were read as two halves (for tests).
+    private(set) var filesReadInHalves = 0
 
     public init(options: ValidationOptions, errorStream: OutputFile? = nil) {
         self.options = options
@@ -31,8 +40,10 @@ public final class Validator: RecordSink {
     }
 
     /// Validates one file (`-` is standard input). I/O failures are recorded in its summary.
+    /// A large NDJSON file is read as two halves on two cores when nothing needs strict order.
     public func validate(path: String) {
         guard !shouldStop else { return }
+        if validateInHalves(path: path) { return }
         do {
             try validate(source: ByteSource(path: path))
         } catch {
@@ -49,11 +60,88 @@ public final class Validator: RecordSink {
         do {
             try RecordInput.read(
                 source, format: options.format, maxRecordBytes: options.maxRecordBytes, delimiter: options.delimiter,
-                into: self, detected: { current.format = $0 }, finished: { current.bytes = $0 })
+                into: self, detected: { current.format = $0 },
+                finished: { bytes, lines in
+                    current.bytes = bytes
+                    current.lines = lines
+                })
         } catch {
             current.readFailure = error.description
         }
         summaries.append(current)
+    }
+
+    /// Two validators read the halves of a regular NDJSON file (split after a newline) at once;
+    /// their reports are joined with the second half's coordinates shifted. Only when there is
+    /// no `--errors` stream or `--fail-fast` (they need strict order) and two cores.
+    private func validateInHalves(path: String) -> Bool {
+        guard options.parallel, errorStream == nil, !options.failFast,
+            ProcessInfo.processInfo.activeProcessorCount >= 2,
+            let probe = try? ByteSource(path: path), let size = probe.regularFileSize,
+            size >= options.parallelThreshold,
+            (try? probe.peek(2)) != [0x1F, 0x8B]
+        else { return false }
+        let format: InputFormat?
+        if let chosen = options.format {
+            format = chosen
+        } else {
+            format = try? RecordInput.detectFormat(
+                path: path, lines: LineReader(source: probe, maxLineBytes: options.maxRecordBytes))
+        }
+        guard format == .ndjson, let middle = Self.lineStart(after: size / 2, in: path, size: size) else {
+            return false
+        }
+        var halfOptions = options
+        halfOptions.format = .ndjson
+        halfOptions.parallel = false
+        let halves = [Validator(options: halfOptions), Validator(options: halfOptions)]
+        let ranges = [0..<middle, middle..<size]
+        let work = UncheckedBox((halves, ranges))
+        DispatchQueue.concurrentPerform(iterations: 2) { k in
+            let (halves, ranges) = work.value
+            do throws(IOFailure) { try halves[k].validate(source: ByteSource(path: path, range: ranges[k])) } catch {
+                var failed = FileSummary(file: path)
+                failed.readFailure = error.description
+                halves[k].summaries.append(failed)
+            }
+        }
+        let first = halves[0].summaries[0]
+        var joined = first
+        joined.add(halves[1].summaries[0])
+        joined.format = .ndjson
+        joined.readFailure = first.readFailure ?? halves[1].summaries[0].readFailure
+        for var problem in halves[0].shownErrors + halves[1].shownErrors.map({ shifted($0, by: first, bytes: middle) })
+        {
+            guard shownErrors.count < options.maxErrors else { break }
+            problem.file = path
+            shownErrors.append(problem)
+        }
+        summaries.append(joined)
+        filesReadInHalves += 1
+        return true
+    }
+
+    private func shifted(_ problem: ReportedProblem, by first: FileSummary, bytes: Int) -> ReportedProblem {
+        var moved = problem
+        moved.location.line += first.lines
+        moved.location.record += first.records
+        moved.location.byteOffset += bytes
+        return moved
+    }
+
+    /// The offset just after the first newline at or after `offset`, or nil.
+    private static func lineStart(after offset: Int, in path: String, size: Int) -> Int? {
+        guard let source = try? ByteSource(path: path, range: offset..<size) else { return nil }
+        var block = [UInt8](repeating: 0, count: 64 * 1024)
+        var position = offset
+        while true {
+            let n = (try? block.withUnsafeMutableBytes { buffer in try source.read(into: buffer) }) ?? 0
+            guard n > 0 else { return nil }
+            if let newline = block[0..<n].firstIndex(of: 0x0A) {
+                return position + newline + 1 < size ? position + newline + 1 : nil
+            }
+            position += n
+        }
     }
 
     public func finish() {
@@ -123,4 +211,10 @@ public final class Validator: RecordSink {
             }
         }
     }
+}
+
+/// Hands values to `concurrentPerform`'s closure; each half only touches its own validator.
+private final class UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
