@@ -41,9 +41,6 @@ struct CSVParser: ~Copyable {
 
     /// Forgets any partial record.
     func reset() { import_prep_csv_reset(parser) }
-
-    /// libcsv's description of its last error.
-    var errorDescription: String { String(cString: csv_strerror(csv_error(parser))) }
 }
 
 private func keepSpaces(_: UInt8) -> Int32 { 0 }

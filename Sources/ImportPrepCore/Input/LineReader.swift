@@ -50,14 +50,6 @@ public final class LineReader {
     /// Physical lines handed out so far.
     public var linesRead: Int { nextLineNumber - 1 }
 
-    /// Up to `count` bytes at the current position, without consuming them (reads until it has
-    /// them or the input ends).
-    public func peek(_ count: Int) throws(IOFailure) -> [UInt8] {
-        try skipBOMIfNeeded()
-        while end - start < count && !atEOF { try fill() }
-        return Array(UnsafeRawBufferPointer(start: buffer + start, count: min(count, end - start)))
-    }
-
     /// The first byte that is not white space, without consuming anything; reads no further than
     /// it must (standard input may be a slow pipe). Nil for input that is empty or all blank.
     public func firstNonBlankByte() throws(IOFailure) -> UInt8? {
