@@ -6,11 +6,18 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "import-prep", targets: ["import-prep"]),
+        .executable(name: "import-prep-standin", targets: ["import-prep-standin"]),
         .library(name: "ImportPrepCore", targets: ["ImportPrepCore"]),
+        .library(name: "ImportAPI", targets: ["ImportAPI"]),
+        .library(name: "ImportAPIStandIn", targets: ["ImportAPIStandIn"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // The one door to C: libcsv from Debian's libcsv-dev (no pkg-config file ships with it).
@@ -32,11 +39,41 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The Import API client: uploads chunks one job at a time, keeps the journal, reconciles rows.
+        .target(
+            name: "ImportAPI",
+            dependencies: [
+                "ImportPrepCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+        // A local stand-in of the Import API on a real HTTP server, for tests and dry runs.
+        .target(
+            name: "ImportAPIStandIn",
+            dependencies: [
+                "ImportPrepCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // The thin command-line layer.
         .executableTarget(
             name: "import-prep",
             dependencies: [
                 "ImportPrepCore",
+                "ImportAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "import-prep-standin",
+            dependencies: [
+                "ImportAPIStandIn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,6 +84,10 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["import-prep"]
+        ),
+        .testTarget(
+            name: "UploadTests",
+            dependencies: ["ImportAPI", "ImportAPIStandIn", "import-prep", "import-prep-standin"]
         ),
     ]
 )

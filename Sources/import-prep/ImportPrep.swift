@@ -6,18 +6,22 @@ import ImportPrepCore
 #endif
 
 @main
-struct ImportPrep: ParsableCommand {
+struct ImportPrep: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import-prep",
         abstract: "Check and prepare product-analytics history for Userpilot's bulk Import API.",
-        subcommands: [Validate.self, Convert.self, Split.self]
+        subcommands: [Validate.self, Convert.self, Split.self, Upload.self, Jobs.self]
     )
 
     /// Usage errors exit with 2 (SPEC §6), not swift-argument-parser's 64.
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch {
             if exitCode(for: error) == .validationFailure {
                 FileHandleOutput.standardError(fullMessage(for: error) + "\n")
@@ -29,6 +33,12 @@ struct ImportPrep: ParsableCommand {
 }
 
 enum FileHandleOutput {
+    static func standardOutput(_ text: String) {
+        let stdout = OutputFile.standardOutput()
+        try? stdout.write(text)
+        try? stdout.flush()
+    }
+
     static func standardError(_ text: String) {
         let stderr = OutputFile.standardError()
         try? stderr.write(text)

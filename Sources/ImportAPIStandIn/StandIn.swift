@@ -1,0 +1,237 @@
+import Foundation
+import Hummingbird
+import ImportPrepCore
+import Logging
+import NIOCore
+
+/// Faults the stand-in can be told to produce, each for the next N requests (or jobs).
+public struct StandInFaults: Sendable, Equatable {
+    /// Answer 503 with an API error body.
+    public var serverErrors = 0
+    /// Answer 429 with `Retry-After: 0`.
+    public var rateLimits = 0
+    /// Answer a POST with 409 even when no job runs.
+    public var conflicts = 0
+    /// Close the connection halfway through reading an upload; no job is made.
+    public var dropsDuringUpload = 0
+    /// Make the job, then close the connection without answering.
+    public var dropsAfterAccepting = 0
+    /// Answer 200 with a body that is not JSON.
+    public var garbage = 0
+    /// Fail the next jobs with an internal error even when the file is valid.
+    public var failingJobs = 0
+    /// Seconds to wait before each answer.
+    public var delay = 0.0
+
+    public init() {}
+}
+
+/// How the stand-in behaves.
+public struct StandInOptions: Sendable {
+    /// Keys it accepts (`Authorization: Token KEY`).
+    public var tokens: Set<String> = ["standin-key"]
+    /// Seconds a job spends in each of queued, validating and processing.
+    public var stepSeconds = 0.05
+    /// Largest upload read.
+    public var maxUploadBytes = 512 << 20
+    /// Whether `GET /v1/background_jobs/{id}` answers; when false only `/api/background_jobs/{id}`
+    /// does, the other path the docs show.
+    public var servesV1JobPath = true
+    public var host = "127.0.0.1"
+    public var port = 0
+
+    public init() {}
+}
+
+/// One upload the stand-in turned into a job, for tests to count what was imported.
+public struct ReceivedUpload: Sendable, Equatable {
+    public var jobID: String
+    public var filename: String
+    public var sha256: String
+    public var records: Int
+    public var imported: Bool
+}
+
+/// A local stand-in of Userpilot's Import API (SPEC §2) on a real HTTP server: `POST /v1/imports`,
+/// `GET /v1/background_jobs`, `GET /v1/background_jobs/{id}` (and `/api/background_jobs/{id}`), the
+/// per-key 409 rule, jobs moving queued → validating → processing → completed or failed in the
+/// background, import-prep's own validator deciding failure with the API's failure text, and
+/// switchable faults.
+public final class ImportAPIStandIn: Sendable {
+    public let options: StandInOptions
+    let state: StandInState
+    private let portBox = PortBox()
+
+    public init(options: StandInOptions = StandInOptions()) {
+        self.options = options
+        state = StandInState(stepSeconds: options.stepSeconds)
+    }
+
+    /// Runs until the task is cancelled (or, with signals, until SIGINT/SIGTERM).
+    public func run(shutdownOnSignals: Bool = false) async throws {
+        let router = Router(context: StandInContext.self)
+        let state = self.state
+        let options = self.options
+        router.post("v1/imports") { request, context in
+            try await Self.handleUpload(request, context, state: state, options: options)
+        }
+        router.get("v1/background_jobs") { request, context in
+            try await Self.guarded(request, state: state, options: options) { token in
+                let jobs = await state.jobs(of: token)
+                return Self.json(.ok, jobs.map { $0.json(detail: false) })
+            }
+        }
+        for prefix in ["v1", "api"] {
+            router.get("\(prefix)/background_jobs/:id") { request, context in
+                let id = context.parameters.get("id") ?? ""
+                return try await Self.guarded(request, state: state, options: options) { token in
+                    if prefix == "v1" && !options.servesV1JobPath {
+                        return Self.error(.notFound, "not_found", "Not found")
+                    }
+                    guard let job = await state.job(id, of: token) else {
+                        return Self.error(.notFound, "not_found", "Job \(id) not found")
+                    }
+                    return Self.json(.ok, job.json(detail: true))
+                }
+            }
+        }
+        var logger = Logger(label: "import-api-standin")
+        logger.logLevel = .critical
+        let portBox = self.portBox
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "import-api-standin"),
+            onServerRunning: { channel in portBox.set(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+        try await app.runService(gracefulShutdownSignals: shutdownOnSignals ? [.sigterm, .sigint] : [])
+    }
+
+    /// The port it listens on, once running.
+    public func port() async -> Int {
+        while true {
+            if let port = portBox.get() { return port }
+            try? await Task.sleep(nanoseconds: 5_000_000)
+        }
+    }
+
+    public func setFaults(_ faults: StandInFaults) async { await state.setFaults(faults) }
+    public func faults() async -> StandInFaults { await state.faults }
+    /// Every upload that became a job, in order.
+    public func uploads() async -> [ReceivedUpload] { await state.uploads }
+    /// Requests answered so far, as `METHOD path status`.
+    public func requestLog() async -> [String] { await state.log }
+    /// Adds a job of `token` that stays in `processing` until `finishJob` is called.
+    public func addRunningJob(token: String) async -> String { await state.addRunningJob(token: token) }
+    public func finishJob(_ id: String) async { await state.finish(id) }
+
+    // MARK: Handlers
+
+    static func handleUpload(_ request: Request, _ context: StandInContext, state: StandInState, options: StandInOptions)
+        async throws -> Response
+    {
+        try await guarded(request, state: state, options: options) { token in
+            var request = request
+            let forcedConflict = await state.takeFault(\.conflicts)
+            let busy = await state.hasUnfinishedJob(of: token)
+            if forcedConflict || busy {
+                await state.note("POST /v1/imports 409")
+                return error(
+                    .conflict, "conflict", "An import job for this token is already in progress")
+            }
+            if await state.takeFault(\.dropsDuringUpload) {
+                var seen = 0
+                for try await part in request.body {
+                    seen += part.readableBytes
+                    if seen > 0 { break }
+                }
+                await state.note("POST /v1/imports dropped during upload")
+                try? await context.channel.close()
+                throw HTTPError(.badRequest)
+            }
+            guard let boundary = multipartBoundary(request.headers[.contentType] ?? "") else {
+                return error(.badRequest, "bad_request", "Expected multipart/form-data with a boundary")
+            }
+            let body: ByteBuffer
+            do {
+                body = try await request.collectBody(upTo: options.maxUploadBytes)
+            } catch {
+                return Self.error(.contentTooLarge, "too_large", "File too large")
+            }
+            guard let part = filePart(Array(body.readableBytesView), boundary: Array(boundary.utf8)) else {
+                return error(.badRequest, "bad_request", "No part named file in the form")
+            }
+            let forcedFailure = await state.takeFault(\.failingJobs)
+            let job = await state.createJob(
+                token: token, filename: part.filename, bytes: part.bytes, forcedFailure: forcedFailure)
+            if await state.takeFault(\.dropsAfterAccepting) {
+                await state.note("POST /v1/imports dropped after accepting \(job.id)")
+                try? await context.channel.close()
+                throw HTTPError(.internalServerError)
+            }
+            await state.note("POST /v1/imports 200")
+            return json(.ok, job.json(detail: false))
+        }
+    }
+
+    /// Applies delay, fault and key checks common to every endpoint, then runs `body`.
+    static func guarded(
+        _ request: Request, state: StandInState, options: StandInOptions,
+        _ body: (String) async throws -> Response
+    ) async throws -> Response {
+        let faults = await state.faults
+        if faults.delay > 0 { try? await Task.sleep(nanoseconds: UInt64(faults.delay * 1e9)) }
+        let path = request.uri.path
+        await state.note("\(request.method) \(path)")
+        if await state.takeFault(\.serverErrors) {
+            await state.note("\(request.method) \(path) 503")
+            return error(.serviceUnavailable, "unavailable", "Service temporarily unavailable")
+        }
+        if await state.takeFault(\.rateLimits) {
+            await state.note("\(request.method) \(path) 429")
+            var response = error(.tooManyRequests, "rate_limited", "Too many requests")
+            response.headers[.retryAfter] = "0"
+            return response
+        }
+        if await state.takeFault(\.garbage) {
+            await state.note("\(request.method) \(path) garbage")
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "<html>upstream hiccup</html>")))
+        }
+        let header = request.headers[.authorization] ?? ""
+        let token = header.hasPrefix("Token ") ? String(header.dropFirst(6)) : ""
+        guard options.tokens.contains(token) else {
+            await state.note("\(request.method) \(path) 401")
+            return error(.unauthorized, "unauthorized", "Invalid API key")
+        }
+        return try await body(token)
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: Any) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
+        json(status, ["errors": [["error": code, "error_code": code, "message": message, "details": [:]]]])
+    }
+}
+
+/// Request context that keeps the connection, so that a fault can drop it.
+struct StandInContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
+
+final class PortBox: @unchecked Sendable {
+    private var port: Int?
+    private let lock = NSLock()
+    func set(_ value: Int) { lock.withLock { port = value } }
+    func get() -> Int? { lock.withLock { port } }
+}

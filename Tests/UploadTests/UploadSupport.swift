@@ -1,0 +1,229 @@
+import Foundation
+import ImportAPI
+import ImportAPIStandIn
+import ImportPrepCore
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A temporary folder, removed when the value goes away.
+final class ScratchFolder {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("import-prep-upload-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+}
+
+/// A running stand-in on a free loopback port; stopped by `stop()`.
+final class RunningStandIn: @unchecked Sendable {
+    let standIn: ImportAPIStandIn
+    let task: Task<Void, Error>
+    let port: Int
+
+    static let key = "test-key-7f3a9c"
+
+    static func start(configure: (inout StandInOptions) -> Void = { _ in }) async throws -> RunningStandIn {
+        var options = StandInOptions()
+        options.tokens = [key]
+        options.stepSeconds = 0.01
+        configure(&options)
+        let standIn = ImportAPIStandIn(options: options)
+        let task = Task { try await standIn.run() }
+        let port = await standIn.port()
+        return RunningStandIn(standIn: standIn, task: task, port: port)
+    }
+
+    private init(standIn: ImportAPIStandIn, task: Task<Void, Error>, port: Int) {
+        self.standIn = standIn
+        self.task = task
+        self.port = port
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+    var endpoint: ImportEndpoint { try! ImportEndpoint(url) }
+
+    func client(key: String = RunningStandIn.key) -> ImportAPIClient {
+        var timeouts = HTTPTimeouts()
+        timeouts.read = 10
+        return ImportAPIClient(endpoint: endpoint, token: APIToken(secret: key, origin: "test"), timeouts: timeouts)
+    }
+
+    func setFaults(_ change: (inout StandInFaults) -> Void) async {
+        var faults = await standIn.faults()
+        change(&faults)
+        await standIn.setFaults(faults)
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = try? await task.value
+    }
+}
+
+/// Fast retries and polling, so that fault tests take milliseconds.
+func fastOptions(_ change: (inout UploadOptions) -> Void = { _ in }) -> UploadOptions {
+    var options = UploadOptions()
+    options.retry.baseDelay = 0.005
+    options.retry.maxDelay = 0.05
+    options.retry.maxAttempts = 6
+    options.poll.initial = 0.005
+    options.poll.maxInterval = 0.03
+    change(&options)
+    return options
+}
+
+/// `count` valid records of all four event types, one per line.
+func generatedRecords(_ count: Int, seed: Int = 1) -> [UInt8] {
+    var text = ""
+    for i in 0..<count {
+        let day = 1 + (i + seed) % 28
+        let stamp = "2024-03-\(day < 10 ? "0" : "")\(day)T10:\(i % 60 < 10 ? "0" : "")\(i % 60):00Z"
+        switch i % 4 {
+        case 0:
+            text +=
+                #"{"event_type":"identify_user","user_id":"u\#(i)","inserted_at":"\#(stamp)","metadata":{"plan":"pro","seats":\#(i % 9)}}"#
+        case 1:
+            text +=
+                #"{"event_type":"identify_company","company_id":"c\#(i)","inserted_at":"\#(stamp)","metadata":{"name":"Acme \#(i)"}}"#
+        case 2:
+            text +=
+                #"{"event_type":"page_view","user_id":"u\#(i)","inserted_at":"\#(stamp)","hostname":"app.example.com","pathname":"/p/\#(i)"}"#
+        default:
+            text +=
+                #"{"event_type":"track","user_id":"u\#(i)","event_name":"clicked \#(seed)","inserted_at":"\#(stamp)","metadata":{"n":\#(i)}}"#
+        }
+        text += "\n"
+    }
+    return Array(text.utf8)
+}
+
+/// Converts generated records into a chunk folder the way `convert --out` does.
+func chunkFolder(records: Int, maxRows: Int, in folder: ScratchFolder, name: String = "chunks", seed: Int = 1) throws
+    -> String
+{
+    let source = folder.path("source-\(seed).ndjson")
+    try Data(generatedRecords(records, seed: seed)).write(to: URL(fileURLWithPath: source))
+    var options = ConvertOptions()
+    options.maxChunkRows = maxRows
+    let directory = folder.path(name)
+    let converter = try Converter(options: options, destination: .directory(directory), rejects: nil)
+    converter.convert(path: source)
+    converter.finish()
+    #expect(converter.summary.written == records)
+    return directory
+}
+
+/// Uploads a folder in-process with fast policies and returns the result.
+func upload(
+    _ directory: String, to server: RunningStandIn, key: String = RunningStandIn.key,
+    options: UploadOptions = fastOptions(), events: EventLog? = nil
+) async throws -> UploadResult {
+    let plan = try UploadPlan.folder(directory)
+    let journal = try UploadJournal(path: plan.journalPath)
+    let client = server.client(key: key)
+    let uploader = Uploader(client: client, journal: journal, options: options) { events?.append($0) }
+    let result = await uploader.run(plan)
+    await client.shutdown()
+    return result
+}
+
+/// Collects upload events from any thread.
+final class EventLog: @unchecked Sendable {
+    private var events: [UploadEvent] = []
+    private let lock = NSLock()
+    func append(_ event: UploadEvent) { lock.withLock { events.append(event) } }
+    var all: [UploadEvent] { lock.withLock { events } }
+}
+
+/// Runs the built `import-prep` binary without blocking a Swift concurrency thread (the stand-in
+/// serves on those); output goes through files.
+struct BinaryRun {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var signalled: Bool
+
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    static var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["IMPORT_PREP_BIN"] { return URL(fileURLWithPath: path) }
+        return root.appendingPathComponent(".build/debug/import-prep")
+    }
+
+    /// Starts the binary; `whileRunning` may act on it (e.g. kill it) before it is awaited.
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:],
+        whileRunning: ((Process) async -> Void)? = nil
+    ) async throws -> BinaryRun {
+        let folder = try ScratchFolder()
+        FileManager.default.createFile(atPath: folder.path("out"), contents: nil)
+        FileManager.default.createFile(atPath: folder.path("err"), contents: nil)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = root
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "USERPILOT_API_KEY")
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        process.standardOutput = try FileHandle(forWritingTo: folder.url.appendingPathComponent("out"))
+        process.standardError = try FileHandle(forWritingTo: folder.url.appendingPathComponent("err"))
+        process.standardInput = FileHandle.nullDevice
+        let finished = Finished()
+        process.terminationHandler = { _ in finished.signal() }
+        try process.run()
+        if let whileRunning { await whileRunning(process) }
+        await finished.wait()
+        return BinaryRun(
+            status: process.terminationStatus,
+            stdout: (try? String(contentsOfFile: folder.path("out"), encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: folder.path("err"), encoding: .utf8)) ?? "",
+            signalled: process.terminationReason == .uncaughtSignal)
+    }
+}
+
+/// A one-shot signal a task can await.
+final class Finished: @unchecked Sendable {
+    private var done = false
+    private var waiter: CheckedContinuation<Void, Never>?
+    private let lock = NSLock()
+
+    func signal() {
+        lock.lock()
+        done = true
+        let waiter = self.waiter
+        self.waiter = nil
+        lock.unlock()
+        waiter?.resume()
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            if done {
+                lock.unlock()
+                continuation.resume()
+            } else {
+                waiter = continuation
+                lock.unlock()
+            }
+        }
+    }
+}
+
+/// Lines of a journal file as JSON objects.
+func journalLines(_ path: String) -> [[String: Any]] {
+    guard let data = FileManager.default.contents(atPath: path) else { return [] }
+    return data.split(separator: UInt8(ascii: "\n")).compactMap {
+        (try? JSONSerialization.jsonObject(with: Data($0))) as? [String: Any]
+    }
+}
