@@ -88,7 +88,9 @@ public enum FailureLocator {
             let file = fopen(path, "r")
         else { return nil }
         defer { fclose(file) }
-        let needle = Data(probe.1.utf8)
+        // As the value stands inside a JSON string (quotes and backslashes escaped).
+        let needle = Data(
+            probe.1.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").utf8)
         var line: UnsafeMutablePointer<CChar>?
         var capacity = 0
         defer { free(line) }

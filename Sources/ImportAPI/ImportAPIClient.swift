@@ -82,14 +82,18 @@ public final class ImportAPIClient: Sendable {
         request.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(body.boundary)")
         request.body = .stream(body, length: .known(Int64(body.length)))
         let (status, bytes) = try await send(request)
-        guard let job = ImportJob.parse(job: bytes.readableBytesView) else { throw .garbage(status: status, snippet: snippet(bytes)) }
+        guard let job = ImportJob.parse(job: bytes.readableBytesView) else {
+            throw .garbage(status: status, snippet: snippet(bytes))
+        }
         return job
     }
 
     /// `GET /v1/background_jobs`: every job of the key.
     public func jobs() async throws(APIError) -> [ImportJob] {
         let (status, bytes) = try await send(HTTPClientRequest(url: endpoint.jobs))
-        guard let jobs = ImportJob.parse(list: bytes.readableBytesView) else { throw .garbage(status: status, snippet: snippet(bytes)) }
+        guard let jobs = ImportJob.parse(list: bytes.readableBytesView) else {
+            throw .garbage(status: status, snippet: snippet(bytes))
+        }
         return jobs
     }
 
@@ -111,7 +115,9 @@ public final class ImportAPIClient: Sendable {
 
     private func fetchJob(_ id: String, alternate: Bool) async throws(APIError) -> ImportJob {
         let (status, bytes) = try await send(HTTPClientRequest(url: endpoint.job(id, alternate: alternate)))
-        guard let job = ImportJob.parse(job: bytes.readableBytesView) else { throw .garbage(status: status, snippet: snippet(bytes)) }
+        guard let job = ImportJob.parse(job: bytes.readableBytesView) else {
+            throw .garbage(status: status, snippet: snippet(bytes))
+        }
         return job
     }
 
@@ -237,7 +243,9 @@ struct MultipartFileBody: AsyncSequence, Sendable {
                     return Swift.max(n, 0)
                 }
                 if got == 0 {
-                    throw ReadFailure(description: "\(body.path) changed while it was being uploaded (shorter than \(body.size) bytes)")
+                    throw ReadFailure(
+                        description:
+                            "\(body.path) changed while it was being uploaded (shorter than \(body.size) bytes)")
                 }
                 offset += got
                 body.progress?(offset)

@@ -67,12 +67,15 @@ public struct UploadPlan: Sendable {
         let manifestPath = directory + "/manifest.json"
         guard let data = FileManager.default.contents(atPath: manifestPath) else {
             throw PlanProblem(
-                description: "\(manifestPath): cannot be read; upload takes a folder written by convert --out or split.",
+                description:
+                    "\(manifestPath): cannot be read; upload takes a folder written by convert --out or split.",
                 exitStatus: 3)
         }
         guard let manifest = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
             let list = manifest["chunks"] as? [[String: Any]]
-        else { throw PlanProblem(description: "\(manifestPath): not a manifest written by import-prep.", exitStatus: 3) }
+        else {
+            throw PlanProblem(description: "\(manifestPath): not a manifest written by import-prep.", exitStatus: 3)
+        }
         if manifest["complete"] as? Bool == false {
             throw PlanProblem(
                 description:
@@ -84,7 +87,10 @@ public struct UploadPlan: Sendable {
             guard let name = entry["file"] as? String, !name.contains("/"),
                 let bytes = ImportJob.integer(entry["bytes"]), let records = ImportJob.integer(entry["records"]),
                 let sha256 = entry["sha256"] as? String
-            else { throw PlanProblem(description: "\(manifestPath): a chunk entry lacks file, bytes, records or sha256.", exitStatus: 3) }
+            else {
+                throw PlanProblem(
+                    description: "\(manifestPath): a chunk entry lacks file, bytes, records or sha256.", exitStatus: 3)
+            }
             let path = directory + "/" + name
             let actual = try digest(of: path)
             guard actual.bytes == bytes, actual.sha256 == sha256 else {
@@ -150,14 +156,18 @@ public struct UploadPlan: Sendable {
 
     static func regularFileSize(_ path: String) throws -> Int {
         var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw PlanProblem(description: path, exitStatus: 3) }
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw PlanProblem(description: path, exitStatus: 3)
+        }
         return Int(info.st_size)
     }
 
     /// Size and sha256 of a file, read in 1 MiB blocks.
     public static func digest(of path: String) throws(PlanProblem) -> (bytes: Int, sha256: String) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw PlanProblem(description: "\(path): \(String(cString: strerror(errno)))", exitStatus: 3) }
+        guard fd >= 0 else {
+            throw PlanProblem(description: "\(path): \(String(cString: strerror(errno)))", exitStatus: 3)
+        }
         defer { close(fd) }
         var hasher = SHA256()
         var total = 0

@@ -56,7 +56,8 @@ public enum UploadReport {
         text +=
             "\(plan.chunks.count) chunks, \(plan.totalBytes) bytes, \(plan.totalRecords) records; \(pendingChunks) jobs to submit (\(pendingBytes) bytes), one at a time.\n"
         if let rate = bytesPerSecond(history: history, journal: journal) {
-            text += "ETA: about \(duration(Double(pendingBytes) / rate)) at \(Int(rate)) bytes/s, the pace of earlier jobs.\n"
+            text +=
+                "ETA: about \(duration(Double(pendingBytes) / rate)) at \(Int(rate)) bytes/s, the pace of earlier jobs.\n"
         } else {
             text += "ETA: unknown (no earlier completed job with a size and an elapsed time to go by).\n"
         }

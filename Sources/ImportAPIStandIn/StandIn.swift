@@ -100,7 +100,8 @@ public final class ImportAPIStandIn: Sendable {
         let portBox = self.portBox
         let app = Application(
             router: router,
-            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "import-api-standin"),
+            configuration: .init(
+                address: .hostname(options.host, port: options.port), serverName: "import-api-standin"),
             onServerRunning: { channel in portBox.set(channel.localAddress?.port ?? 0) },
             logger: logger
         )
@@ -127,7 +128,9 @@ public final class ImportAPIStandIn: Sendable {
 
     // MARK: Handlers
 
-    static func handleUpload(_ request: Request, _ context: StandInContext, state: StandInState, options: StandInOptions)
+    static func handleUpload(
+        _ request: Request, _ context: StandInContext, state: StandInState, options: StandInOptions
+    )
         async throws -> Response
     {
         try await guarded(request, state: state, options: options) { token in

@@ -163,10 +163,12 @@ actor StandInState {
     static func elixir(_ value: Any) -> String {
         switch value {
         case let object as [String: Any]:
-            return "%{" + object.keys.sorted().map { "\"\($0)\" => \(elixir(object[$0]!))" }.joined(separator: ", ") + "}"
+            return "%{" + object.keys.sorted().map { "\"\($0)\" => \(elixir(object[$0]!))" }.joined(separator: ", ")
+                + "}"
         case let array as [Any]: return "[" + array.map(elixir).joined(separator: ", ") + "]"
         case let text as String:
-            return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                + "\""
         case let number as NSNumber:
             return number.stringValue
         default: return "nil"

@@ -89,7 +89,8 @@ struct Upload: AsyncParsableCommand {
     @Option(help: "Longest pause in seconds between two status checks of a running job.")
     var pollInterval = 30.0
 
-    @Argument(help: ArgumentHelp("A folder written by convert --out or split, or NDJSON/CSV files.", valueName: "dir|file"))
+    @Argument(
+        help: ArgumentHelp("A folder written by convert --out or split, or NDJSON/CSV files.", valueName: "dir|file"))
     var inputs: [String]
 
     func validate() throws {
@@ -98,23 +99,20 @@ struct Upload: AsyncParsableCommand {
         guard retryDelay >= 0, pollInterval > 0 else {
             throw ValidationError("--retry-delay must be 0 or more and --poll-interval more than 0.")
         }
-        var isDirectory: ObjCBool = false
-        if inputs.count > 1 || !FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDirectory)
-            || !isDirectory.boolValue
-        {
-            if inputs.contains(where: { FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && isDirectory.boolValue }) {
-                throw ValidationError("Upload one folder, or files; not both.")
-            }
+        if inputs.count > 1 && inputs.contains(where: Self.isDirectory) {
+            throw ValidationError("Upload one folder, or files; not both.")
         }
     }
 
-    func run() async throws {
+    static func isDirectory(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
+    func run() async throws {
         let plan: UploadPlan
         do {
-            if inputs.count == 1, FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDirectory),
-                isDirectory.boolValue
-            {
+            if inputs.count == 1, Self.isDirectory(inputs[0]) {
                 plan = try UploadPlan.folder(inputs[0], journal: journal)
             } else {
                 plan = try UploadPlan.files(inputs, journal: journal)
@@ -146,7 +144,9 @@ struct Upload: AsyncParsableCommand {
         FileHandleOutput.standardOutput(UploadReport.reconciliation(result))
         if let trouble = result.trouble {
             var message = "import-prep: upload stopped: \(trouble)"
-            if trouble.contains("refused the key") { message += " Check the key in \(api.tokenFile ?? "$" + api.tokenEnv)." }
+            if trouble.contains("refused the key") {
+                message += " Check the key in \(api.tokenFile ?? "$" + api.tokenEnv)."
+            }
             FileHandleOutput.standardError(message + "\n")
         }
         if result.exitStatus != 0 { throw ExitCode(result.exitStatus) }
@@ -161,7 +161,8 @@ struct Upload: AsyncParsableCommand {
             do {
                 history = try await client.jobs()
             } catch {
-                FileHandleOutput.standardError("import-prep: could not read the job list (\(error)); planning from the journal only.\n")
+                FileHandleOutput.standardError(
+                    "import-prep: could not read the job list (\(error)); planning from the journal only.\n")
             }
             await client.shutdown()
         } else {
@@ -187,11 +188,11 @@ struct Jobs: AsyncParsableCommand {
 
     func run() async throws {
         let client = try api.client()
-        defer { Task { await client.shutdown() } }
         do {
             if let jobID {
                 let job = try await client.job(jobID)
-                FileHandleOutput.standardOutput(json ? UploadReport.json(UploadReport.json(job)) : UploadReport.jobDetail(job))
+                FileHandleOutput.standardOutput(
+                    json ? UploadReport.json(UploadReport.json(job)) : UploadReport.jobDetail(job))
             } else {
                 let jobs = try await client.jobs()
                 FileHandleOutput.standardOutput(
@@ -227,7 +228,8 @@ final class UploadProgress: @unchecked Sendable {
             lastDraw = Date()
             draw("chunk \(index + 1)/\(n) \(chunk.name): sending \(mb(sent))/\(mb(chunk.bytes)) MB\(eta(extra: sent))")
         case .status(let index, let chunk, let job):
-            draw("chunk \(index + 1)/\(n) \(chunk.name): job \(job.status)\(eta(extra: chunk.bytes))", line: !isTerminal)
+            draw(
+                "chunk \(index + 1)/\(n) \(chunk.name): job \(job.status)\(eta(extra: chunk.bytes))", line: !isTerminal)
         case .submitted(let index, let chunk, let job):
             line("chunk \(index + 1)/\(n) \(chunk.name): submitted as \(job.id)")
         case .adopted(let index, let chunk, let job):

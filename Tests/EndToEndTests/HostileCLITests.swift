@@ -5,30 +5,18 @@ import Testing
 @Suite struct HostileCLITests {
     /// A single 2 GiB line with no newline, piped in: rejected while streaming, in bounded memory.
     @Test func twoGigabyteLineInBoundedMemory() throws {
-        let process = Process()
-        process.executableURL = CLITests.binary
-        process.arguments = ["validate", "--report", "json", "--format", "ndjson", "-"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = Pipe()
-        try process.run()
-        let block = Data(repeating: UInt8(ascii: "x"), count: 1 << 20)
-        input.fileHandleForWriting.write(Data(#"{"event_type":"track","pad":""#.utf8))
-        for _ in 0..<2048 { input.fileHandleForWriting.write(block) }
-        try input.fileHandleForWriting.close()
-        let report = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 1)
-        let json = try JSONSerialization.jsonObject(with: report) as! [String: Any]
+        let run = try CLITests.runMeasured(["validate", "--report", "json", "--format", "ndjson", "-"]) { input in
+            let block = Data(repeating: UInt8(ascii: "x"), count: 1 << 20)
+            input.write(Data(#"{"event_type":"track","pad":""#.utf8))
+            for _ in 0..<2048 { input.write(block) }
+        }
+        #expect(run.status == 1)
+        let json = try JSONSerialization.jsonObject(with: run.stdout) as! [String: Any]
         let total = json["total"] as! [String: Any]
         #expect(total["records"] as? Int == 1)
         #expect((total["errors_by_code"] as! [String: Int])["record_too_large"] == 1)
         #expect((total["bytes"] as? Int ?? 0) > 2_000_000_000)
-        var usage = rusage()
-        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
-        #expect(usage.ru_maxrss < 64 * 1024, "peak RSS \(usage.ru_maxrss) KiB")
+        #expect(run.peakKiB < 64 * 1024, "peak RSS \(run.peakKiB) KiB")
     }
 
     @Test func aFullDiskForOutputExitsThreeAndNamesThePath() throws {

@@ -1,8 +1,9 @@
 import Foundation
-@testable import ImportAPI
 import ImportAPIStandIn
 import ImportPrepCore
 import Testing
+
+@testable import ImportAPI
 
 /// The uploader against the stand-in on loopback: one job at a time, the journal, faults.
 @Suite struct UploadTests {
@@ -22,7 +23,7 @@ import Testing
         #expect(uploads.map(\.sha256) == plan.chunks.map(\.sha256))
         #expect(uploads.map(\.records) == Array(repeating: 20, count: 15))
         #expect(uploads.map(\.filename) == plan.chunks.map(\.uploadName))
-        #expect(await server.standIn.requestLog().filter { $0.contains("409") }.isEmpty)
+        #expect(await server.standIn.requestLog().filter { $0.hasSuffix(" 409") }.isEmpty)
         let lines = journalLines(plan.journalPath)
         #expect(lines.filter { $0["phase"] as? String == "completed" }.count == 15)
         #expect(lines.allSatisfy { ($0["sha256"] as? String)?.count == 64 })
@@ -85,7 +86,7 @@ import Testing
         let result = try await upload(directory, to: server)
         await server.stop()
         #expect(result.exitStatus == 0)
-        #expect(await server.standIn.requestLog().filter { $0.hasSuffix("409") }.count == 3)
+        #expect(await server.standIn.requestLog().filter { $0.hasSuffix(" 409") }.count == 3)
         #expect(await server.standIn.uploads().count == 2)
     }
 
@@ -172,7 +173,7 @@ import Testing
         let trouble = try #require(result.trouble)
         #expect(trouble.contains("401"))
         #expect(!trouble.contains(secret))
-        #expect(await server.standIn.requestLog().filter { $0.hasSuffix("401") }.count == 1)
+        #expect(await server.standIn.requestLog().filter { $0.hasSuffix(" 401") }.count == 1)
         let journal = try String(contentsOfFile: folder.path("chunks/upload-journal.ndjson"), encoding: .utf8)
         #expect(!journal.contains(secret))
     }
@@ -252,7 +253,8 @@ import Testing
 
     @Test func rowsTheJobDidNotReportAreNotAccounted() async throws {
         var chunk = UploadChunk(
-            name: "part-00001.ndjson", path: "/dev/null", bytes: 0, records: 5, sha256: String(repeating: "a", count: 64))
+            name: "part-00001.ndjson", path: "/dev/null", bytes: 0, records: 5,
+            sha256: String(repeating: "a", count: 64))
         chunk.firstSource = nil
         var job = ImportJob(id: "j", status: .completed)
         job.totalRows = 4
