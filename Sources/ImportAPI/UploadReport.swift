@@ -1,4 +1,5 @@
 import Foundation
+import ImportPrepCore
 
 /// Text and JSON renderings of upload results, plans and job lists.
 public enum UploadReport {
@@ -54,7 +55,7 @@ public enum UploadReport {
         }
         var text = table(rows, rightAligned: [1, 2])
         text +=
-            "\(plan.chunks.count) chunks, \(plan.totalBytes) bytes, \(plan.totalRecords) records; \(pendingChunks) jobs to submit (\(pendingBytes) bytes), one at a time.\n"
+            "\(plan.chunks.count) chunks, \(ReportRenderer.byteCount(plan.totalBytes)), \(plan.totalRecords) records; \(pendingChunks) jobs to submit (\(ReportRenderer.byteCount(pendingBytes))), one at a time.\n"
         if let rate = bytesPerSecond(history: history, journal: journal) {
             text +=
                 "ETA: about \(duration(Double(pendingBytes) / rate)) at \(Int(rate)) bytes/s, the pace of earlier jobs.\n"

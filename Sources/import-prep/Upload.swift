@@ -213,6 +213,8 @@ final class UploadProgress: @unchecked Sendable {
     let isTerminal = isatty(2) == 1
     let started = Date()
     private var bytesDone = 0
+    /// Bytes of chunks completed by an earlier run: not left to do, and not part of this run's pace.
+    private var bytesSkipped = 0
     private var lastDraw = Date.distantPast
     private let lock = NSLock()
 
@@ -226,7 +228,7 @@ final class UploadProgress: @unchecked Sendable {
         case .uploading(let index, let chunk, let sent):
             guard isTerminal, Date().timeIntervalSince(lastDraw) > 0.2 || sent == chunk.bytes else { return }
             lastDraw = Date()
-            draw("chunk \(index + 1)/\(n) \(chunk.name): sending \(mb(sent))/\(mb(chunk.bytes)) MB\(eta(extra: sent))")
+            draw("chunk \(index + 1)/\(n) \(chunk.name): sending \(size(sent)) of \(size(chunk.bytes))\(eta(extra: sent))")
         case .status(let index, let chunk, let job):
             draw(
                 "chunk \(index + 1)/\(n) \(chunk.name): job \(job.status)\(eta(extra: chunk.bytes))", line: !isTerminal)
@@ -235,7 +237,7 @@ final class UploadProgress: @unchecked Sendable {
         case .adopted(let index, let chunk, let job):
             line("chunk \(index + 1)/\(n) \(chunk.name): already sent as \(job.id) (\(job.status)); following it")
         case .skipped(let index, let chunk, _, let why):
-            bytesDone += 0
+            bytesSkipped += chunk.bytes
             line("chunk \(index + 1)/\(n) \(chunk.name): skipped, \(why)")
         case .waiting(let job):
             line("waiting: job \(job.id) of this key is \(job.status) (one job at a time)")
@@ -264,14 +266,14 @@ final class UploadProgress: @unchecked Sendable {
         FileHandleOutput.standardError((isTerminal ? "\r\u{1B}[K" : "") + text + "\n")
     }
 
-    private func mb(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1e6) }
+    private func size(_ bytes: Int) -> String { ReportRenderer.byteCount(bytes) }
 
     /// Remaining time at this run's pace so far.
     private func eta(extra: Int) -> String {
         let done = bytesDone + extra
         let elapsed = Date().timeIntervalSince(started)
         guard done > 0, elapsed > 1 else { return "" }
-        let remaining = Double(plan.totalBytes - done) / (Double(done) / elapsed)
+        let remaining = Double(plan.totalBytes - bytesSkipped - done) / (Double(done) / elapsed)
         return remaining > 0 ? " · ETA \(UploadReport.duration(remaining))" : ""
     }
 }

@@ -11,11 +11,20 @@ import Testing
 @Suite struct UploadCLITests {
     static let fast = ["--retry-delay", "0.01", "--poll-interval", "0.05"]
 
-    /// kill -9 at two moments, then a rerun: no chunk imported twice, every row accounted for.
-    /// `afterUploads`: killed as soon as the stand-in has made that many jobs (the answer to the
-    /// last POST is most likely still on its way: the journal says `submitting`).
-    @Test(arguments: [1, 3])
-    func killedDuringAnUploadThenRerunImportsEveryChunkOnce(afterUploads: Int) async throws {
+    /// When the test kills the upload with SIGKILL.
+    enum KillMoment: String, CaseIterable, Sendable {
+        /// As soon as the first POST reaches the stand-in (its body may still be on the way).
+        case firstRequestArrives
+        /// As soon as the stand-in has made the first job: the answer is most likely still on its
+        /// way, so the journal says `submitting`.
+        case firstJobMade
+        /// After three jobs were made, in the middle of the run.
+        case thirdJobMade
+    }
+
+    /// kill -9, then a rerun: no chunk imported twice, every row accounted for.
+    @Test(arguments: KillMoment.allCases)
+    func killedDuringAnUploadThenRerunImportsEveryChunkOnce(moment: KillMoment) async throws {
         let server = try await RunningStandIn.start { $0.stepSeconds = 0.05 }
         let folder = try ScratchFolder()
         let directory = try chunkFolder(records: 120, maxRows: 20, in: folder)
@@ -23,14 +32,21 @@ import Testing
         let arguments = ["upload", "--endpoint", server.url] + Self.fast + [directory]
 
         let killed = try await BinaryRun.run(arguments, environment: environment) { process in
-            while await server.standIn.uploads().count < afterUploads && process.isRunning {
+            while process.isRunning {
+                let reached: Bool
+                switch moment {
+                case .firstRequestArrives:
+                    reached = await server.standIn.requestLog().contains { $0.hasPrefix("POST") }
+                case .firstJobMade: reached = await server.standIn.uploads().count >= 1
+                case .thirdJobMade: reached = await server.standIn.uploads().count >= 3
+                }
+                if reached { break }
                 try? await Task.sleep(nanoseconds: 1_000_000)
             }
             kill(process.processIdentifier, SIGKILL)
         }
         #expect(killed.signalled)
-        let beforeRerun = await server.standIn.uploads().count
-        #expect(beforeRerun >= afterUploads && beforeRerun < 6)
+        #expect(await server.standIn.uploads().count < 6)
 
         let rerun = try await BinaryRun.run(arguments, environment: environment)
         let uploads = await server.standIn.uploads()

@@ -135,7 +135,7 @@ public enum ReportRenderer {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func byteCount(_ bytes: Int) -> String {
+    public static func byteCount(_ bytes: Int) -> String {
         if bytes < 1000 { return "\(bytes) B" }
         let units = ["KB", "MB", "GB", "TB"]
         var value = Double(bytes) / 1000
