@@ -228,7 +228,8 @@ final class UploadProgress: @unchecked Sendable {
         case .uploading(let index, let chunk, let sent):
             guard isTerminal, Date().timeIntervalSince(lastDraw) > 0.2 || sent == chunk.bytes else { return }
             lastDraw = Date()
-            draw("chunk \(index + 1)/\(n) \(chunk.name): sending \(size(sent)) of \(size(chunk.bytes))\(eta(extra: sent))")
+            let sending = "sending \(size(sent)) of \(size(chunk.bytes))"
+            draw("chunk \(index + 1)/\(n) \(chunk.name): \(sending)\(eta(extra: sent))")
         case .status(let index, let chunk, let job):
             draw(
                 "chunk \(index + 1)/\(n) \(chunk.name): job \(job.status)\(eta(extra: chunk.bytes))", line: !isTerminal)
