@@ -47,36 +47,57 @@ import Testing
             stderr: String(decoding: stderrData, as: UTF8.self))
     }
 
-    /// Runs the binary with `posix_spawn` and reaps it with `wait4`, which gives this child's own
-    /// peak RSS (`getrusage(RUSAGE_CHILDREN)` would give the largest of every child of the test run).
-    /// `feed`, when given, writes the child's standard input; standard output and error are discarded.
+    /// Runs the binary and returns its own peak RSS: `VmHWM` of `/proc/PID/status`, read every
+    /// 2 ms while it runs (the last reading before it exits; its memory is gone once it has).
+    /// `ru_maxrss` from `wait4` or `getrusage` would not do: at `exec` the kernel folds in the peak
+    /// of the memory the child had before, which after `posix_spawn`'s vfork is this test process.
+    /// `feed`, when given, writes the child's standard input.
     static func runMeasured(_ arguments: [String], feed: ((FileHandle) throws -> Void)? = nil) throws
         -> (status: Int32, peakKiB: Int, stdout: Data)
     {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = root
         let input = Pipe()
         let output = try temporaryFile("stdout", Data())
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, input.fileHandleForReading.fileDescriptor, 0)
-        posix_spawn_file_actions_addclose(&actions, input.fileHandleForWriting.fileDescriptor)
-        posix_spawn_file_actions_addopen(&actions, 1, output.path, O_WRONLY | O_TRUNC, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = ([binary.path] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, binary.path, &actions, nil, argv, environ)
-        try input.fileHandleForReading.close()
-        guard spawned == 0 else { throw CocoaError(.executableLoad) }
+        process.standardInput = input
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let peak = PeakWatcher(pid: process.processIdentifier)
+        let watcher = Thread { peak.watch { process.isRunning } }
+        watcher.start()
         try feed?(input.fileHandleForWriting)
         try input.fileHandleForWriting.close()
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-        let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
+        process.waitUntilExit()
+        peak.waitUntilDone()
         let stdout = try Data(contentsOf: output)
         try? FileManager.default.removeItem(at: output.deletingLastPathComponent())
-        return (exit, Int(usage.ru_maxrss), stdout)
+        return (process.terminationStatus, peak.kiB, stdout)
+    }
+
+    final class PeakWatcher: @unchecked Sendable {
+        let pid: Int32
+        private(set) var kiB = 0
+        private let done = DispatchSemaphore(value: 0)
+
+        init(pid: Int32) { self.pid = pid }
+
+        func watch(while running: () -> Bool) {
+            while running() {
+                if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                    let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                    let value = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+                {
+                    kiB = max(kiB, value)
+                }
+                usleep(2000)
+            }
+            done.signal()
+        }
+
+        func waitUntilDone() { done.wait() }
     }
 
     static func temporaryFile(_ name: String, _ contents: Data) throws -> URL {

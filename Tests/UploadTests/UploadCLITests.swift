@@ -57,6 +57,27 @@ import Testing
         #expect(rerun.stdout.contains("120 of 120 records accounted for in 6 of 6 chunks: every row landed."))
     }
 
+    /// The chunk is streamed from disk: a chunk 40× larger does not make the upload's peak
+    /// memory grow by more than a few buffers.
+    @Test func uploadMemoryDoesNotGrowWithTheChunk() async throws {
+        let server = try await RunningStandIn.start()
+        let folder = try ScratchFolder()
+        let small = try chunkFolder(records: 5_000, maxRows: 1_000_000, in: folder, name: "small")
+        let large = try chunkFolder(records: 200_000, maxRows: 1_000_000, in: folder, name: "large", seed: 2)
+        let environment = ["USERPILOT_API_KEY": RunningStandIn.key]
+        let smallRun = try await BinaryRun.run(
+            ["upload", "--endpoint", server.url] + Self.fast + [small], environment: environment)
+        let largeRun = try await BinaryRun.run(
+            ["upload", "--endpoint", server.url] + Self.fast + [large], environment: environment)
+        let uploads = await server.standIn.uploads()
+        await server.stop()
+        #expect(smallRun.status == 0 && largeRun.status == 0)
+        #expect(uploads.map(\.records) == [5_000, 200_000])
+        let largeBytes = try UploadPlan.folder(large).totalBytes
+        #expect(largeBytes > 25_000_000)
+        #expect(largeRun.peakKiB - smallRun.peakKiB < 12 * 1024, "\(smallRun.peakKiB) KiB → \(largeRun.peakKiB) KiB")
+    }
+
     @Test func aWrongKeyIsRefusedClearlyAndNeverEchoed() async throws {
         let server = try await RunningStandIn.start()
         let folder = try ScratchFolder()

@@ -150,6 +150,8 @@ struct BinaryRun {
     var stdout: String
     var stderr: String
     var signalled: Bool
+    /// The child's own peak RSS (`VmHWM`, read every 2 ms while it ran).
+    var peakKiB: Int
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -181,13 +183,39 @@ struct BinaryRun {
         let finished = Finished()
         process.terminationHandler = { _ in finished.signal() }
         try process.run()
+        let pid = process.processIdentifier
+        let peak = Mutex(0)
+        let watcher = Thread {
+            while process.isRunning {
+                if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                    let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                    let value = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+                {
+                    peak.withLock { $0 = max($0, value) }
+                }
+                usleep(2000)
+            }
+        }
+        watcher.start()
         if let whileRunning { await whileRunning(process) }
         await finished.wait()
         return BinaryRun(
             status: process.terminationStatus,
             stdout: (try? String(contentsOfFile: folder.path("out"), encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOfFile: folder.path("err"), encoding: .utf8)) ?? "",
-            signalled: process.terminationReason == .uncaughtSignal)
+            signalled: process.terminationReason == .uncaughtSignal, peakKiB: peak.withLock { $0 })
+    }
+}
+
+/// A value behind a lock.
+final class Mutex<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+    init(_ value: Value) { self.value = value }
+    func withLock<T>(_ body: (inout Value) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
     }
 }
 

@@ -71,12 +71,14 @@ public final class ByteSource {
         ownsDescriptor = true
     }
 
-    /// Opens the bytes `range` of the regular file at `path` (read with `pread`).
-    public convenience init(path: String, range: Range<Int>) throws(IOFailure) {
+    /// Opens the bytes `range` of the regular file at `path` (read with `pread`), served after
+    /// `prefix` (the file's own first bytes, e.g. a CSV header for a range that lacks one).
+    public convenience init(path: String, range: Range<Int>, prefix: [UInt8] = []) throws(IOFailure) {
         try self.init(path: path)
         sliceOffset = range.lowerBound
         sliceEnd = range.upperBound
-        startsAtBeginning = range.lowerBound == 0
+        startsAtBeginning = range.lowerBound == 0 || !prefix.isEmpty
+        pending = prefix
     }
 
     /// The size of a regular file, or nil (standard input, pipes, devices).

@@ -54,6 +54,7 @@ public final class CSVRecordReader {
             }
         }
         if sink.shouldStop || builder.pointee.headerFailed { return }
+        sink.csvInputEnded(betweenRecords: parser.isBetweenRecords)
         if !parser.finish(into: builder) {
             parser.reset()
             builder.pointee.abandonRecord(Problem(.malformedCSV, .none, .text("the input ends inside a quoted cell")))

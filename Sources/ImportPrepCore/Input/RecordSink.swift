@@ -21,6 +21,13 @@ public protocol RecordSink: AnyObject {
     )
     /// A problem with the file as a whole (a CSV header that cannot be read), not with a record.
     func fileProblem(_ problem: Problem, at location: RecordLocation)
+    /// The CSV reader reached the end of its input; `betweenRecords` is false when a record was
+    /// still open there (inside a quoted cell).
+    func csvInputEnded(betweenRecords: Bool)
+}
+
+extension RecordSink {
+    public func csvInputEnded(betweenRecords: Bool) {}
 }
 
 extension UnsafeRawBufferPointer {

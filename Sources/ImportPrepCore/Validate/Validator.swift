@@ -31,6 +31,8 @@ public final class Validator: RecordSink {
 
     private let errorStream: OutputFile?
     private var current = FileSummary(file: "")
+    /// Whether the last CSV input ended outside any record (nil: not CSV, or stopped early).
+    private(set) var csvEndedBetweenRecords: Bool?
     /// How many files were read as two halves (for tests).
     private(set) var filesReadInHalves = 0
 
@@ -71,9 +73,13 @@ public final class Validator: RecordSink {
         summaries.append(current)
     }
 
-    /// Two validators read the halves of a regular NDJSON file (split after a newline) at once;
-    /// their reports are joined with the second half's coordinates shifted. Only when there is
-    /// no `--errors` stream or `--fail-fast` (they need strict order) and two cores.
+    /// Two validators read the halves of a large regular file at once, and their reports are
+    /// joined with the second half's coordinates shifted. NDJSON is split after a newline; CSV
+    /// after a newline outside quotes (an even count of `"` before it), and the second half is
+    /// read after a copy of the header. Only when there is no `--errors` stream or `--fail-fast`
+    /// (they need strict order) and two cores. For CSV the split is confirmed afterwards: the
+    /// first half must end between records (libcsv's own state), else the file is read again in
+    /// one pass.
     private func validateInHalves(path: String) -> Bool {
         guard options.parallel, errorStream == nil, !options.failFast,
             ProcessInfo.processInfo.activeProcessorCount >= 2,
@@ -88,30 +94,53 @@ public final class Validator: RecordSink {
             format = try? RecordInput.detectFormat(
                 path: path, lines: LineReader(source: probe, maxLineBytes: options.maxRecordBytes))
         }
-        guard format == .ndjson, let middle = Self.lineStart(after: size / 2, in: path, size: size) else {
+        var halfOptions = options
+        halfOptions.parallel = false
+        halfOptions.format = format
+        let split: (header: [UInt8], middle: Int)
+        switch format {
+        case .ndjson?:
+            guard let middle = Self.lineStart(after: size / 2, in: path, size: size) else { return false }
+            split = ([], middle)
+        case .csv?:
+            guard let found = CSVSplitPoint.find(in: path, size: size, maxHeaderBytes: options.maxRecordBytes),
+                Self.headerIsClean(found.header, path: path, options: halfOptions)
+            else { return false }
+            split = found
+        case nil:
             return false
         }
-        var halfOptions = options
-        halfOptions.format = .ndjson
-        halfOptions.parallel = false
+        let headerLines = split.header.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
         let halves = [Validator(options: halfOptions), Validator(options: halfOptions)]
-        let ranges = [0..<middle, middle..<size]
-        let work = UncheckedBox((halves, ranges))
+        let work = UncheckedBox(halves)
         DispatchQueue.concurrentPerform(iterations: 2) { k in
-            let (halves, ranges) = work.value
-            do throws(IOFailure) { try halves[k].validate(source: ByteSource(path: path, range: ranges[k])) } catch {
+            let halves = work.value
+            do throws(IOFailure) {
+                let source =
+                    k == 0
+                    ? try ByteSource(path: path, range: 0..<split.middle)
+                    : try ByteSource(path: path, range: split.middle..<size, prefix: split.header)
+                halves[k].validate(source: source)
+            } catch {
                 var failed = FileSummary(file: path)
                 failed.readFailure = error.description
                 halves[k].summaries.append(failed)
             }
         }
+        if format == .csv && halves[0].csvEndedBetweenRecords != true { return false }
         let first = halves[0].summaries[0]
+        var second = halves[1].summaries[0]
+        second.bytes -= split.header.count
+        second.lines -= headerLines
         var joined = first
-        joined.add(halves[1].summaries[0])
-        joined.format = .ndjson
-        joined.readFailure = first.readFailure ?? halves[1].summaries[0].readFailure
-        for var problem in halves[0].shownErrors + halves[1].shownErrors.map({ shifted($0, by: first, bytes: middle) })
-        {
+        joined.add(second)
+        joined.format = format
+        joined.readFailure = first.readFailure ?? second.readFailure
+        let shiftedSecond = halves[1].shownErrors.map {
+            shifted(
+                $0, lines: first.lines - headerLines, records: first.records, bytes: split.middle - split.header.count)
+        }
+        for var problem in halves[0].shownErrors + shiftedSecond {
             guard shownErrors.count < options.maxErrors else { break }
             problem.file = path
             shownErrors.append(problem)
@@ -121,15 +150,22 @@ public final class Validator: RecordSink {
         return true
     }
 
-    private func shifted(_ problem: ReportedProblem, by first: FileSummary, bytes: Int) -> ReportedProblem {
+    /// The header alone raises no problem (else the second half would report it again).
+    private static func headerIsClean(_ header: [UInt8], path: String, options: ValidationOptions) -> Bool {
+        let check = Validator(options: options)
+        check.validate(source: ByteSource(bytes: header, name: path))
+        let summary = check.total
+        return summary.readFailure == nil && summary.records == 0 && summary.byCode.allSatisfy { $0 == 0 }
+    }
+
+    private func shifted(_ problem: ReportedProblem, lines: Int, records: Int, bytes: Int) -> ReportedProblem {
         var moved = problem
-        moved.location.line += first.lines
-        moved.location.record += first.records
+        moved.location.line += lines
+        moved.location.record += records
         moved.location.byteOffset += bytes
         return moved
     }
 
-    /// The offset just after the first newline at or after `offset`, or nil.
     private static func lineStart(after offset: Int, in path: String, size: Int) -> Int? {
         guard let source = try? ByteSource(path: path, range: offset..<size) else { return nil }
         var block = [UInt8](repeating: 0, count: 64 * 1024)
@@ -194,6 +230,8 @@ public final class Validator: RecordSink {
         if hasError { summary.invalid += 1 } else { summary.valid += 1 }
         return hasError
     }
+
+    public func csvInputEnded(betweenRecords: Bool) { csvEndedBetweenRecords = betweenRecords }
 
     public func fileProblem(_ problem: Problem, at location: RecordLocation) {
         current.byCode[problem.code.index] += 1

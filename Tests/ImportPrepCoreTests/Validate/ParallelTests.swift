@@ -42,13 +42,73 @@ import Testing
         #expect(parallel.shownErrors == sequential.shownErrors)
     }
 
-    @Test func smallFilesAndCSVStayOnOneCore() throws {
+    /// CSV with quoted newlines, quotes and commas, CRLF, a BOM and errors: the halves (the
+    /// second read after a copy of the header) join to the one-pass report.
+    @Test(arguments: [1, 2, 3, 4] as [UInt64])
+    func csvHalvesJoinToTheSequentialReport(seed: UInt64) throws {
+        var generator = EventGenerator(seed: seed)
+        let events = (0..<(300 + generator.next(300))).map { _ in generator.event() }
+        var rows = EventGenerator.csv(events).components(separatedBy: "\r\n")
+        for k in stride(from: 1 + generator.next(7), to: rows.count - 1, by: 1 + generator.next(9)) {
+            switch generator.next(4) {
+            case 0: rows[k] = ""
+            case 1: rows[k] = rows[k].replacingOccurrences(of: "2024-", with: "2024/")
+            case 2: rows[k] += ",extra"
+            default: rows[k] = rows[k].replacingOccurrences(of: "track", with: "Track")
+            }
+        }
+        let text = (seed % 2 == 0 ? "\u{FEFF}" : "") + rows.joined(separator: seed == 3 ? "\n" : "\r\n")
+        let folder = try ScratchFolder()
+        let path = folder.path("halves.csv")
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        #expect(text.contains("line one\nline two"))
+
+        let sequential = report(path, parallel: false)
+        let parallel = report(path, parallel: true)
+        #expect(sequential.summaries[0].errorCount > 0)
+        #expect(parallel.filesReadInHalves == 1 && sequential.filesReadInHalves == 0)
+        #expect(parallel.summaries == sequential.summaries)
+        #expect(parallel.shownErrors == sequential.shownErrors)
+    }
+
+    /// A stray quote (an error libcsv recovers from at the end of its line) makes the quote count
+    /// lie about where records start after it; the first half then does not end between records,
+    /// and the file is read again in one pass. Either way the report is the one-pass report.
+    @Test func aStrayQuoteCannotMisplaceTheSplit() throws {
+        var generator = EventGenerator(seed: 9)
+        let events = (0..<400).map { _ in generator.event() }
+        var rows = EventGenerator.csv(events).components(separatedBy: "\r\n")
+        rows[3] = rows[3].replacingOccurrences(of: "track", with: "tr\"ack")
+        let folder = try ScratchFolder()
+        let path = folder.path("stray.csv")
+        try Data(rows.joined(separator: "\r\n").utf8).write(to: URL(fileURLWithPath: path))
+
+        let sequential = report(path, parallel: false)
+        let parallel = report(path, parallel: true)
+        #expect(sequential.summaries[0].count(.malformedCSV) >= 1)
+        #expect(parallel.filesReadInHalves == 0)  // the split was refused, and one pass ran
+        #expect(parallel.summaries == sequential.summaries)
+        #expect(parallel.shownErrors == sequential.shownErrors)
+    }
+
+    @Test func quotesAreCountedExactly() {
+        for text in ["", "\"", "a\"b\"\"c", String(repeating: "\"x", count: 37), "no quotes at all here"] {
+            let bytes = Array(text.utf8)
+            let counted = bytes.withUnsafeBytes { CSVSplitPoint.countQuotes($0) }
+            #expect(counted == bytes.filter { $0 == UInt8(ascii: "\"") }.count)
+        }
+    }
+
+    @Test func smallFilesStayOnOneCore() throws {
         let folder = try ScratchFolder()
         let path = folder.path("one.csv")
         try Data(try Data(contentsOf: Paths.samples.appendingPathComponent("errors.csv"))).write(
             to: URL(fileURLWithPath: path))
-        let parallel = report(path, parallel: true)
-        #expect(parallel.filesReadInHalves == 0)
-        #expect(parallel.summaries == report(path, parallel: false).summaries)
+        var options = ValidationOptions()
+        options.maxErrors = .max
+        let validator = Validator(options: options)
+        validator.validate(path: path)
+        #expect(validator.filesReadInHalves == 0)
+        #expect(validator.summaries == report(path, parallel: false).summaries)
     }
 }
