@@ -44,8 +44,10 @@ final class ChunkWriter {
     private var finalPath = ""
     private var info = ChunkInfo(file: "")
     private var hasher = SHA256()
-    private var earliest: [UInt8] = []
-    private var latest: [UInt8] = []
+    /// Earliest and latest `inserted_at` of the open chunk, compared by `orderKey`, written out
+    /// as text only when the chunk closes.
+    private var earliest: (key: Int, time: Timestamp)?
+    private var latest: (key: Int, time: Timestamp)?
 
     init(destination: ConvertDestination, maxBytes: Int, maxRows: Int) throws(IOFailure) {
         self.destination = destination
@@ -57,13 +59,11 @@ final class ChunkWriter {
             self.maxRows = .max
         }
         if case .directory(let path) = destination { try Self.prepare(directory: path) }
-        earliest.reserveCapacity(32)
-        latest.reserveCapacity(32)
     }
 
     /// Appends one record line (with its `\n`). The caller has checked it fits in `maxBytes`.
     func append(
-        _ line: UnsafeRawBufferPointer, eventType: EventType, insertedAt: UnsafeRawBufferPointer, input: Int,
+        _ line: UnsafeRawBufferPointer, eventType: EventType, insertedAt: Timestamp?, input: Int,
         sourceLine: Int
     ) throws(IOFailure) {
         if output != nil && (info.bytes + line.count > maxBytes || info.records >= maxRows) {
@@ -76,13 +76,10 @@ final class ChunkWriter {
         info.records += 1
         info.lastSource = (input, sourceLine)
         info.byEventType[eventType.rawValue] += 1
-        if earliest.isEmpty || insertedAt.lexicographicallyPrecedes(earliest) {
-            earliest.removeAll(keepingCapacity: true)
-            earliest.append(contentsOf: insertedAt)
-        }
-        if latest.isEmpty || latest.lexicographicallyPrecedes(insertedAt) {
-            latest.removeAll(keepingCapacity: true)
-            latest.append(contentsOf: insertedAt)
+        if let insertedAt {
+            let key = insertedAt.orderKey
+            if earliest == nil || key < earliest!.key { earliest = (key, insertedAt) }
+            if latest == nil || key > latest!.key { latest = (key, insertedAt) }
         }
     }
 
@@ -124,8 +121,8 @@ final class ChunkWriter {
         output = temporaryPath.isEmpty ? OutputFile.standardOutput() : try OutputFile.create(path: temporaryPath)
         info.firstSource = (input, sourceLine)
         hasher = SHA256()
-        earliest.removeAll(keepingCapacity: true)
-        latest.removeAll(keepingCapacity: true)
+        earliest = nil
+        latest = nil
     }
 
     private func closeChunk() throws(IOFailure) {
@@ -144,9 +141,15 @@ final class ChunkWriter {
             throw IOFailure(path: finalPath, errno: code)
         }
         info.sha256 = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        info.firstInsertedAt = String(decoding: earliest, as: UTF8.self)
-        info.lastInsertedAt = String(decoding: latest, as: UTF8.self)
+        info.firstInsertedAt = Self.text(earliest?.time)
+        info.lastInsertedAt = Self.text(latest?.time)
         chunks.append(info)
+    }
+
+    private static func text(_ time: Timestamp?) -> String {
+        var bytes: [UInt8] = []
+        time?.appendNormalized(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Creates the folder if needed; refuses one that already holds chunks or a manifest, so

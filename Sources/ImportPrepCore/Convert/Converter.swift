@@ -63,7 +63,6 @@ public final class Converter: RecordSink {
     private let rejects: OutputFile?
     private var normalizer: RecordNormalizer
     private var line: [UInt8] = []
-    private var timestampText: [UInt8] = []
     private var input = 0
     private var lastLine = 0
 
@@ -75,7 +74,6 @@ public final class Converter: RecordSink {
         normalizer = RecordNormalizer(
             inferNumbers: options.inferNumbers, epoch: options.epoch, maxRecordBytes: options.maxRecordBytes)
         line.reserveCapacity(options.maxRecordBytes * 2 + 64)
-        timestampText.reserveCapacity(32)
     }
 
     /// Converts one file (`-` is standard input); an unreadable one is noted in the summary.
@@ -163,15 +161,14 @@ public final class Converter: RecordSink {
     {
         line.removeAll(keepingCapacity: true)
         var repairs = RepairSet()
-        var timeRange = 0..<0
+        let time: Timestamp?
         switch options.mode {
         case .convert:
-            timeRange = normalizer.write(fields, type: type, into: &line, repairs: &repairs)
+            time = normalizer.write(fields, type: type, into: &line, repairs: &repairs)
         case .split:
             line.append(contentsOf: raw)
             line.append(0x0A)
-            timestampText.removeAll(keepingCapacity: true)
-            normalizer.timestamp(of: fields)?.0.appendNormalized(to: &timestampText)
+            time = normalizer.timestamp(of: fields)?.0
         }
         if line.count > writer.maxBytes {
             reject(location, [Problem(.recordTooLarge, .none, .chunkLimit(writer.maxBytes))], raw: raw)
@@ -179,13 +176,10 @@ public final class Converter: RecordSink {
         }
         var failure: IOFailure?
         line.withUnsafeBytes { bytes in
-            timestampText.withUnsafeBytes { stamp in
-                let time = options.mode == .convert ? UnsafeRawBufferPointer(rebasing: bytes[timeRange]) : stamp
-                do throws(IOFailure) {
-                    try writer.append(bytes, eventType: type, insertedAt: time, input: input, sourceLine: location.line)
-                } catch {
-                    failure = error
-                }
+            do throws(IOFailure) {
+                try writer.append(bytes, eventType: type, insertedAt: time, input: input, sourceLine: location.line)
+            } catch {
+                failure = error
             }
         }
         if let failure {

@@ -68,11 +68,11 @@ struct RecordNormalizer {
         return nil
     }
 
-    /// Appends the record (and its line feed) to `out`; returns the range of the written
-    /// `inserted_at` text in `out` (for the manifest).
+    /// Appends the record (and its line feed) to `out`; returns the `inserted_at` written (UTC),
+    /// for the manifest.
     mutating func write(
         _ r: RecordFields, type: EventType, into out: inout [UInt8], repairs: inout RepairSet
-    ) -> Range<Int> {
+    ) -> Timestamp? {
         let isCompany = type == .identifyCompany
         out.append(UInt8(ascii: "{"))
         JSONEncoding.appendKey("event_type", to: &out)
@@ -95,14 +95,14 @@ struct RecordNormalizer {
         JSONEncoding.appendKey("inserted_at", to: &out)
         out.append(UInt8(ascii: "\""))
         let timeStart = out.count
-        if let (time, timeRepairs) = timestamp(of: r) {
+        let written = timestamp(of: r)
+        if let (time, timeRepairs) = written {
             time.appendNormalized(to: &out)
             repairs.formUnion(timeRepairs)
             if !out[timeStart...].elementsEqual(r[.insertedAt].bytes) && timeRepairs.isEmpty {
                 repairs.insert(.timestampNormalized)
             }
         }
-        let timeRange = timeStart..<out.count
         out.append(UInt8(ascii: "\""))
 
         if isCompany {
@@ -125,7 +125,7 @@ struct RecordNormalizer {
 
         appendMetadata(r, &out, &repairs)
         out.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
-        return timeRange
+        return written?.0
     }
 
     // MARK: - Pieces

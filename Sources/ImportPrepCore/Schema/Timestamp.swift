@@ -174,6 +174,12 @@ extension Timestamp {
         return result.year >= 1 && result.year <= 9999 ? result : nil
     }
 
+    /// Orders timestamps as their normalized text does (fields as written, microseconds).
+    var orderKey: Int {
+        let date = (year * 13 + month) * 32 + day
+        return ((date * 24 + hour) * 3_600 + minute * 60 + second) * 1_000_000 + nanoseconds / 1_000
+    }
+
     /// Writes `YYYY-MM-DDTHH:MM:SS.ffffff` (26 bytes; the fraction cut, not rounded, to microseconds).
     public func appendNormalized(to out: inout [UInt8]) {
         @inline(__always) func digits(_ value: Int, _ count: Int) {
