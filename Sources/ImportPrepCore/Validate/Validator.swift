@@ -150,12 +150,14 @@ public final class Validator: RecordSink {
         return true
     }
 
-    /// The header alone raises no problem (else the second half would report it again).
+    /// The header alone raises no problem (else the second half would report it again), and is
+    /// the file's first line (blank lines before it would make the copy end before the header).
     private static func headerIsClean(_ header: [UInt8], path: String, options: ValidationOptions) -> Bool {
         let check = Validator(options: options)
         check.validate(source: ByteSource(bytes: header, name: path))
         let summary = check.total
-        return summary.readFailure == nil && summary.records == 0 && summary.byCode.allSatisfy { $0 == 0 }
+        return summary.readFailure == nil && summary.records == 0 && summary.blankLines == 0
+            && summary.byCode.allSatisfy { $0 == 0 }
     }
 
     private func shifted(_ problem: ReportedProblem, lines: Int, records: Int, bytes: Int) -> ReportedProblem {

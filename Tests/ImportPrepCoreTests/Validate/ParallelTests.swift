@@ -91,6 +91,27 @@ import Testing
         #expect(parallel.shownErrors == sequential.shownErrors)
     }
 
+    /// Blank lines before the header, a header with no problem but a quoted newline, or a header
+    /// with a problem: each gives the one-pass report.
+    @Test(arguments: ["\n\n", "quoted", "bad"])
+    func unusualHeadersGiveTheOnePassReport(kind: String) throws {
+        var generator = EventGenerator(seed: 5)
+        let events = (0..<400).map { _ in generator.event() }
+        var text = EventGenerator.csv(events)
+        switch kind {
+        case "quoted": text = "\"event\n_type\"" + text.dropFirst("event_type".count)
+        case "bad": text = "event_type,event_type," + text
+        default: text = kind + text
+        }
+        let folder = try ScratchFolder()
+        let path = folder.path("header.csv")
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        let sequential = report(path, parallel: false)
+        let parallel = report(path, parallel: true)
+        #expect(parallel.summaries == sequential.summaries)
+        #expect(parallel.shownErrors == sequential.shownErrors)
+    }
+
     @Test func quotesAreCountedExactly() {
         for text in ["", "\"", "a\"b\"\"c", String(repeating: "\"x", count: 37), "no quotes at all here"] {
             let bytes = Array(text.utf8)
