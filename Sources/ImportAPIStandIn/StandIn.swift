@@ -20,7 +20,10 @@ public struct StandInFaults: Sendable, Equatable {
     public var garbage = 0
     /// Fail the next jobs with an internal error even when the file is valid.
     public var failingJobs = 0
-    /// Seconds to wait before each answer.
+    /// Wait `delay` seconds before answering (after the request was handled: a POST still makes its job).
+    public var slowResponses = 0
+    /// Make the job, then wait `delay` seconds before answering the POST.
+    public var slowUploads = 0
     public var delay = 0.0
 
     public init() {}
@@ -172,6 +175,10 @@ public final class ImportAPIStandIn: Sendable {
                 try? await context.channel.close()
                 throw HTTPError(.internalServerError)
             }
+            if await state.takeFault(\.slowUploads) {
+                let delay = await state.faults.delay
+                try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+            }
             await state.note("POST /v1/imports 200")
             return json(.ok, job.json(detail: false))
         }
@@ -182,8 +189,19 @@ public final class ImportAPIStandIn: Sendable {
         _ request: Request, state: StandInState, options: StandInOptions,
         _ body: (String) async throws -> Response
     ) async throws -> Response {
-        let faults = await state.faults
-        if faults.delay > 0 { try? await Task.sleep(nanoseconds: UInt64(faults.delay * 1e9)) }
+        if await state.takeFault(\.slowResponses) {
+            let delay = await state.faults.delay
+            let response = try await checked(request, state: state, options: options, body)
+            try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+            return response
+        }
+        return try await checked(request, state: state, options: options, body)
+    }
+
+    static func checked(
+        _ request: Request, state: StandInState, options: StandInOptions,
+        _ body: (String) async throws -> Response
+    ) async throws -> Response {
         let path = request.uri.path
         await state.note("\(request.method) \(path)")
         if await state.takeFault(\.serverErrors) {

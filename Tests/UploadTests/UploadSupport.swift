@@ -50,9 +50,9 @@ final class RunningStandIn: @unchecked Sendable {
     var url: String { "http://127.0.0.1:\(port)" }
     var endpoint: ImportEndpoint { try! ImportEndpoint(url) }
 
-    func client(key: String = RunningStandIn.key) -> ImportAPIClient {
+    func client(key: String = RunningStandIn.key, readTimeout: Double = 10) -> ImportAPIClient {
         var timeouts = HTTPTimeouts()
-        timeouts.read = 10
+        timeouts.read = readTimeout
         return ImportAPIClient(endpoint: endpoint, token: APIToken(secret: key, origin: "test"), timeouts: timeouts)
     }
 
@@ -124,11 +124,11 @@ func chunkFolder(records: Int, maxRows: Int, in folder: ScratchFolder, name: Str
 /// Uploads a folder in-process with fast policies and returns the result.
 func upload(
     _ directory: String, to server: RunningStandIn, key: String = RunningStandIn.key,
-    options: UploadOptions = fastOptions(), events: EventLog? = nil
+    options: UploadOptions = fastOptions(), events: EventLog? = nil, readTimeout: Double = 10
 ) async throws -> UploadResult {
     let plan = try UploadPlan.folder(directory)
     let journal = try UploadJournal(path: plan.journalPath)
-    let client = server.client(key: key)
+    let client = server.client(key: key, readTimeout: readTimeout)
     let uploader = Uploader(client: client, journal: journal, options: options) { events?.append($0) }
     let result = await uploader.run(plan)
     await client.shutdown()

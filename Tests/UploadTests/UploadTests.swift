@@ -136,6 +136,32 @@ import Testing
         #expect(events.all.contains { if case .adopted = $0 { true } else { false } })
     }
 
+    /// Answers slower than the read time-out: every slow call is retried, and the POST whose
+    /// answer came too late (its job was made) is adopted, not sent again.
+    @Test func slowAnswersTimeOutAndAreRetriedWithoutResending() async throws {
+        let server = try await RunningStandIn.start()
+        let folder = try ScratchFolder()
+        let directory = try chunkFolder(records: 40, maxRows: 20, in: folder)
+        // The first job-list answer and the first POST's answer come after the time-out.
+        await server.setFaults {
+            $0.slowResponses = 1
+            $0.slowUploads = 1
+            $0.delay = 1.0
+        }
+        let events = EventLog()
+        let result = try await upload(directory, to: server, events: events, readTimeout: 0.3)
+        await server.stop()
+        #expect(result.exitStatus == 0)
+        let uploads = await server.standIn.uploads()
+        #expect(uploads.count == 2)
+        #expect(Set(uploads.map(\.sha256)).count == 2)
+        let timeOuts = events.all.filter {
+            if case .retrying(_, let error, _, _) = $0 { "\(error)".contains("time-out") } else { false }
+        }
+        #expect(timeOuts.count == 2)
+        #expect(events.all.contains { if case .adopted = $0 { true } else { false } })
+    }
+
     @Test func retriesGiveUpWithExitFour() async throws {
         let server = try await RunningStandIn.start()
         await server.setFaults { $0.serverErrors = 1000 }
