@@ -135,6 +135,40 @@ func upload(
     return result
 }
 
+/// One upload of a fresh chunk folder to a fresh stand-in with some faults switched on.
+struct FaultRun {
+    var result: UploadResult
+    var uploads: [ReceivedUpload]
+    var log: [String]
+    var events: [UploadEvent]
+    /// Holds the chunk folder (and its journal) for as long as the value lives.
+    var folder: ScratchFolder
+    var directory: String
+
+    func count(_ matching: (UploadEvent) -> Bool) -> Int { events.filter(matching).count }
+    func logLines(_ matching: (String) -> Bool) -> Int { log.filter(matching).count }
+
+    static func run(
+        records: Int = 40, maxRows: Int = 20, key: String = RunningStandIn.key, readTimeout: Double = 10,
+        faults: (inout StandInFaults) -> Void
+    ) async throws -> FaultRun {
+        let server = try await RunningStandIn.start()
+        await server.setFaults(faults)
+        let folder = try ScratchFolder()
+        let directory = try chunkFolder(records: records, maxRows: maxRows, in: folder)
+        let events = EventLog()
+        let result = try await upload(directory, to: server, key: key, events: events, readTimeout: readTimeout)
+        let run = FaultRun(
+            result: result, uploads: await server.standIn.uploads(), log: await server.standIn.requestLog(),
+            events: events.all, folder: folder, directory: directory)
+        await server.stop()
+        return run
+    }
+}
+
+func isRetry(_ event: UploadEvent) -> Bool { if case .retrying = event { true } else { false } }
+func isAdoption(_ event: UploadEvent) -> Bool { if case .adopted = event { true } else { false } }
+
 /// Collects upload events from any thread.
 final class EventLog: @unchecked Sendable {
     private var events: [UploadEvent] = []

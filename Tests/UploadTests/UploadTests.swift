@@ -79,128 +79,83 @@ import Testing
     }
 
     @Test func conflictMeansWaitAndRetry() async throws {
-        let server = try await RunningStandIn.start()
-        await server.setFaults { $0.conflicts = 3 }
-        let folder = try ScratchFolder()
-        let directory = try chunkFolder(records: 40, maxRows: 20, in: folder)
-        let result = try await upload(directory, to: server)
-        await server.stop()
-        #expect(result.exitStatus == 0)
-        #expect(await server.standIn.requestLog().filter { $0.hasSuffix(" 409") }.count == 3)
-        #expect(await server.standIn.uploads().count == 2)
+        let run = try await FaultRun.run { $0.conflicts = 3 }
+        #expect(run.result.exitStatus == 0)
+        #expect(run.logLines { $0.hasSuffix(" 409") } == 3)
+        #expect(run.uploads.count == 2)
     }
 
     @Test func serverErrorsAndRateLimitsAreRetried() async throws {
-        let server = try await RunningStandIn.start()
-        await server.setFaults {
+        let run = try await FaultRun.run {
             $0.serverErrors = 3
             $0.rateLimits = 2
         }
-        let folder = try ScratchFolder()
-        let directory = try chunkFolder(records: 40, maxRows: 20, in: folder)
-        let events = EventLog()
-        let result = try await upload(directory, to: server, events: events)
-        await server.stop()
-        #expect(result.exitStatus == 0)
-        #expect(await server.standIn.uploads().count == 2)
-        let retries = events.all.filter { if case .retrying = $0 { true } else { false } }
-        #expect(retries.count == 5)
+        #expect(run.result.exitStatus == 0)
+        #expect(run.uploads.count == 2)
+        #expect(run.count(isRetry) == 5)
     }
 
     @Test func connectionsDroppedMidUploadAreRetried() async throws {
-        let server = try await RunningStandIn.start()
-        await server.setFaults { $0.dropsDuringUpload = 2 }
-        let folder = try ScratchFolder()
-        let directory = try chunkFolder(records: 40, maxRows: 20, in: folder)
-        let result = try await upload(directory, to: server)
-        await server.stop()
-        #expect(result.exitStatus == 0)
-        #expect(await server.standIn.requestLog().filter { $0.contains("dropped during upload") }.count == 2)
-        #expect(await server.standIn.uploads().count == 2)
+        let run = try await FaultRun.run { $0.dropsDuringUpload = 2 }
+        #expect(run.result.exitStatus == 0)
+        #expect(run.logLines { $0.contains("dropped during upload") } == 2)
+        #expect(run.uploads.count == 2)
     }
 
     /// The API made the job but the answer never arrived: the uploader finds the job in the list
     /// (by the upload name, which carries the sha256) instead of sending the chunk a second time.
     @Test func aJobMadeBeforeTheConnectionDroppedIsAdoptedNotResent() async throws {
-        let server = try await RunningStandIn.start()
-        await server.setFaults { $0.dropsAfterAccepting = 1 }
-        let folder = try ScratchFolder()
-        let directory = try chunkFolder(records: 40, maxRows: 20, in: folder)
-        let events = EventLog()
-        let result = try await upload(directory, to: server, events: events)
-        await server.stop()
-        #expect(result.exitStatus == 0)
-        let uploads = await server.standIn.uploads()
-        #expect(uploads.count == 2)
-        #expect(Set(uploads.map(\.sha256)).count == 2)
-        #expect(events.all.contains { if case .adopted = $0 { true } else { false } })
+        let run = try await FaultRun.run { $0.dropsAfterAccepting = 1 }
+        #expect(run.result.exitStatus == 0)
+        #expect(run.uploads.count == 2)
+        #expect(Set(run.uploads.map(\.sha256)).count == 2)
+        #expect(run.count(isAdoption) == 1)
     }
 
     /// Answers slower than the read time-out: every slow call is retried, and the POST whose
     /// answer came too late (its job was made) is adopted, not sent again.
     @Test func slowAnswersTimeOutAndAreRetriedWithoutResending() async throws {
-        let server = try await RunningStandIn.start()
-        let folder = try ScratchFolder()
-        let directory = try chunkFolder(records: 40, maxRows: 20, in: folder)
         // The first job-list answer and the first POST's answer come after the time-out.
-        await server.setFaults {
+        let run = try await FaultRun.run(readTimeout: 0.3) {
             $0.slowResponses = 1
             $0.slowUploads = 1
             $0.delay = 1.0
         }
-        let events = EventLog()
-        let result = try await upload(directory, to: server, events: events, readTimeout: 0.3)
-        await server.stop()
-        #expect(result.exitStatus == 0)
-        let uploads = await server.standIn.uploads()
-        #expect(uploads.count == 2)
-        #expect(Set(uploads.map(\.sha256)).count == 2)
-        let timeOuts = events.all.filter {
+        #expect(run.result.exitStatus == 0)
+        #expect(run.uploads.count == 2)
+        #expect(Set(run.uploads.map(\.sha256)).count == 2)
+        let timeOuts = run.count {
             if case .retrying(_, let error, _, _) = $0 { "\(error)".contains("time-out") } else { false }
         }
-        #expect(timeOuts.count == 2)
-        #expect(events.all.contains { if case .adopted = $0 { true } else { false } })
+        #expect(timeOuts == 2)
+        #expect(run.count(isAdoption) == 1)
     }
 
     @Test func retriesGiveUpWithExitFour() async throws {
-        let server = try await RunningStandIn.start()
-        await server.setFaults { $0.serverErrors = 1000 }
-        let folder = try ScratchFolder()
-        let directory = try chunkFolder(records: 40, maxRows: 20, in: folder)
-        let result = try await upload(directory, to: server)
-        await server.stop()
-        #expect(result.exitStatus == 4)
-        #expect(result.trouble?.contains("503") == true)
-        #expect(result.trouble?.contains("gave up after 6 attempts") == true)
-        #expect(result.outcomes.map(\.verdict) == [.notSent, .notSent])
-        #expect(await server.standIn.uploads().isEmpty)
+        let run = try await FaultRun.run { $0.serverErrors = 1000 }
+        #expect(run.result.exitStatus == 4)
+        #expect(run.result.trouble?.contains("503") == true)
+        #expect(run.result.trouble?.contains("gave up after 6 attempts") == true)
+        #expect(run.result.outcomes.map(\.verdict) == [.notSent, .notSent])
+        #expect(run.uploads.isEmpty)
     }
 
     @Test func garbageAnswersEndWithExitFourAndSayWhy() async throws {
-        let server = try await RunningStandIn.start()
-        await server.setFaults { $0.garbage = 1000 }
-        let folder = try ScratchFolder()
-        let directory = try chunkFolder(records: 10, maxRows: 20, in: folder)
-        let result = try await upload(directory, to: server)
-        await server.stop()
-        #expect(result.exitStatus == 4)
-        #expect(result.trouble?.contains("not the Import API's JSON") == true)
-        #expect(result.trouble?.contains("<html>") == true)
+        let run = try await FaultRun.run(records: 10) { $0.garbage = 1000 }
+        #expect(run.result.exitStatus == 4)
+        #expect(run.result.trouble?.contains("not the Import API's JSON") == true)
+        #expect(run.result.trouble?.contains("<html>") == true)
     }
 
     @Test func aWrongKeyStopsAtOnceWithoutShowingIt() async throws {
-        let server = try await RunningStandIn.start()
-        let folder = try ScratchFolder()
-        let directory = try chunkFolder(records: 10, maxRows: 20, in: folder)
         let secret = "wrong-secret-5d1e"
-        let result = try await upload(directory, to: server, key: secret)
-        await server.stop()
-        #expect(result.exitStatus == 4)
-        let trouble = try #require(result.trouble)
+        let run = try await FaultRun.run(records: 10, key: secret) { _ in }
+        #expect(run.result.exitStatus == 4)
+        let trouble = try #require(run.result.trouble)
         #expect(trouble.contains("401"))
         #expect(!trouble.contains(secret))
-        #expect(await server.standIn.requestLog().filter { $0.hasSuffix(" 401") }.count == 1)
-        let journal = try String(contentsOfFile: folder.path("chunks/upload-journal.ndjson"), encoding: .utf8)
+        #expect(run.logLines { $0.hasSuffix(" 401") } == 1)
+        let journal = try String(contentsOfFile: run.directory + "/upload-journal.ndjson", encoding: .utf8)
         #expect(!journal.contains(secret))
     }
 
