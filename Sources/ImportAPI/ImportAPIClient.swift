@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -257,17 +258,5 @@ struct MultipartFileBody: AsyncSequence, Sendable {
                 return nil
             }
         }
-    }
-}
-
-/// A small lock-protected value.
-final class Mutex<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-    init(_ value: Value) { self.value = value }
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
     }
 }

@@ -1,10 +1,5 @@
-import Crypto
 import Foundation
 import ImportPrepCore
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// One file to import as one job: a chunk of a convert/split folder or a file named on the command line.
 public struct UploadChunk: Equatable, Sendable {
@@ -132,7 +127,7 @@ public struct UploadPlan: Sendable {
                         + first,
                     exitStatus: 1)
             }
-            if summary.bytes != (try? regularFileSize(path)) ?? -1 {
+            if summary.bytes != (try? ByteSource(path: path))?.regularFileSize {
                 throw PlanProblem(description: "\(path): upload takes regular, uncompressed files.", exitStatus: 3)
             }
             let actual = try digest(of: path)
@@ -154,35 +149,12 @@ public struct UploadPlan: Sendable {
         return SourceLine(file: file, line: line)
     }
 
-    static func regularFileSize(_ path: String) throws -> Int {
-        var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            throw PlanProblem(description: path, exitStatus: 3)
-        }
-        return Int(info.st_size)
-    }
-
-    /// Size and sha256 of a file, read in 1 MiB blocks.
+    /// Size and sha256 of a file.
     public static func digest(of path: String) throws(PlanProblem) -> (bytes: Int, sha256: String) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw PlanProblem(description: "\(path): \(String(cString: strerror(errno)))", exitStatus: 3)
+        do {
+            return try FileDigest.sha256(ofFile: path)
+        } catch {
+            throw PlanProblem(description: error.description, exitStatus: 3)
         }
-        defer { close(fd) }
-        var hasher = SHA256()
-        var total = 0
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let n = read(fd, buffer.baseAddress, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw PlanProblem(description: "\(path): \(String(cString: strerror(errno)))", exitStatus: 3)
-            }
-            if n == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            total += n
-        }
-        return (total, hasher.finalize().map { String(format: "%02x", $0) }.joined())
     }
 }

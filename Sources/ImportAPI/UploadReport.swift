@@ -39,15 +39,20 @@ public enum UploadReport {
             let state = force ? nil : journal?.state(of: chunk.sha256)
             let sentBefore = force ? nil : history.first { $0.filename == chunk.uploadName && $0.status != .failed }
             let note: String
+            var willSubmit = false
             switch (state?.phase, sentBefore) {
             case (.completed?, _): note = "completed (skip)"
             case (.failed?, _): note = "failed (stops the run; --force resubmits)"
             case (.submitted?, _): note = "in flight: resume polling \(state?.jobID ?? "")"
             case (_, let job?): note = "already in the API's list as \(job.id) (adopt)"
-            case (.submitting?, nil): note = "interrupted during upload: check the job list, then submit"
-            case (nil, nil): note = "submit"
+            case (.submitting?, nil):
+                note = "interrupted during upload: check the job list, then submit"
+                willSubmit = true
+            case (nil, nil):
+                note = "submit"
+                willSubmit = true
             }
-            if note.hasPrefix("submit") || note.hasPrefix("interrupted") {
+            if willSubmit {
                 pendingBytes += chunk.bytes
                 pendingChunks += 1
             }

@@ -110,12 +110,8 @@ public final class Uploader {
                 } else if fresh {
                     observe(.finished(index: index, chunk: chunk, job: job))
                 }
-            } catch let stop as Stop {
-                result.trouble = stop.trouble
-                result.outcomes.append(ChunkOutcome(chunk: chunk, verdict: .notSent))
-                stopped = true
             } catch {
-                result.trouble = "\(error)"
+                result.trouble = (error as? Stop)?.trouble ?? "\(error)"
                 result.outcomes.append(ChunkOutcome(chunk: chunk, verdict: .notSent))
                 stopped = true
             }

@@ -3,6 +3,7 @@ import Hummingbird
 import ImportPrepCore
 import Logging
 import NIOCore
+import Synchronization
 
 /// Faults the stand-in can be told to produce, each for the next N requests (or jobs).
 public struct StandInFaults: Sendable, Equatable {
@@ -63,7 +64,7 @@ public struct ReceivedUpload: Sendable, Equatable {
 public final class ImportAPIStandIn: Sendable {
     public let options: StandInOptions
     let state: StandInState
-    private let portBox = PortBox()
+    private let listeningPort = Mutex<Int?>(nil)
 
     public init(options: StandInOptions = StandInOptions()) {
         self.options = options
@@ -100,12 +101,11 @@ public final class ImportAPIStandIn: Sendable {
         }
         var logger = Logger(label: "import-api-standin")
         logger.logLevel = .critical
-        let portBox = self.portBox
         let app = Application(
             router: router,
             configuration: .init(
                 address: .hostname(options.host, port: options.port), serverName: "import-api-standin"),
-            onServerRunning: { channel in portBox.set(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in self.listeningPort.withLock { $0 = channel.localAddress?.port ?? 0 } },
             logger: logger
         )
         try await app.runService(gracefulShutdownSignals: shutdownOnSignals ? [.sigterm, .sigint] : [])
@@ -114,7 +114,7 @@ public final class ImportAPIStandIn: Sendable {
     /// The port it listens on, once running.
     public func port() async -> Int {
         while true {
-            if let port = portBox.get() { return port }
+            if let port = listeningPort.withLock({ $0 }) { return port }
             try? await Task.sleep(nanoseconds: 5_000_000)
         }
     }
@@ -248,11 +248,4 @@ struct StandInContext: RequestContext {
         coreContext = .init(source: source)
         channel = source.channel
     }
-}
-
-final class PortBox: @unchecked Sendable {
-    private var port: Int?
-    private let lock = NSLock()
-    func set(_ value: Int) { lock.withLock { port = value } }
-    func get() -> Int? { lock.withLock { port } }
 }

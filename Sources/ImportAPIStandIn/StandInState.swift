@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import ImportPrepCore
 
@@ -89,7 +88,7 @@ actor StandInState {
             id: id, token: token, filename: filename, fileSize: bytes.count, status: "queued", start: Date())
         jobs.append(job)
         let verdict = Self.judge(bytes, filename: filename)
-        let sha = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let sha = FileDigest.sha256(bytes)
         let failed = forcedFailure || verdict.failure != nil
         uploads.append(
             ReceivedUpload(jobID: id, filename: filename, sha256: sha, records: verdict.records, imported: !failed))

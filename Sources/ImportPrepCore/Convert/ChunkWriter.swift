@@ -140,7 +140,7 @@ final class ChunkWriter {
             unlink(temporaryPath)
             throw IOFailure(path: finalPath, errno: code)
         }
-        info.sha256 = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        info.sha256 = FileDigest.hex(hasher.finalize())
         info.firstInsertedAt = Self.text(earliest?.time)
         info.lastInsertedAt = Self.text(latest?.time)
         chunks.append(info)

@@ -15,6 +15,19 @@ import Testing
         return validator
     }
 
+    /// Validates `path` both ways and expects the same summaries and errors; returns both.
+    @discardableResult
+    func expectSameReports(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) -> (
+        sequential: Validator, parallel: Validator
+    ) {
+        let sequential = report(path, parallel: false)
+        let parallel = report(path, parallel: true)
+        #expect(sequential.filesReadInHalves == 0, sourceLocation: sourceLocation)
+        #expect(parallel.summaries == sequential.summaries, sourceLocation: sourceLocation)
+        #expect(parallel.shownErrors == sequential.shownErrors, sourceLocation: sourceLocation)
+        return (sequential, parallel)
+    }
+
     @Test(arguments: [1, 2, 3, 4] as [UInt64])
     func halvesJoinToTheSequentialReport(seed: UInt64) throws {
         var generator = EventGenerator(seed: seed)
@@ -34,12 +47,9 @@ import Testing
         let path = folder.path("halves.ndjson")
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
 
-        let sequential = report(path, parallel: false)
-        let parallel = report(path, parallel: true)
+        let (sequential, parallel) = expectSameReports(path)
         #expect(sequential.summaries[0].errorCount > 0)
-        #expect(parallel.filesReadInHalves == 1 && sequential.filesReadInHalves == 0)
-        #expect(parallel.summaries == sequential.summaries)
-        #expect(parallel.shownErrors == sequential.shownErrors)
+        #expect(parallel.filesReadInHalves == 1)
     }
 
     /// CSV with quoted newlines, quotes and commas, CRLF, a BOM and errors: the halves (the
@@ -63,12 +73,9 @@ import Testing
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         #expect(text.contains("line one\nline two"))
 
-        let sequential = report(path, parallel: false)
-        let parallel = report(path, parallel: true)
+        let (sequential, parallel) = expectSameReports(path)
         #expect(sequential.summaries[0].errorCount > 0)
-        #expect(parallel.filesReadInHalves == 1 && sequential.filesReadInHalves == 0)
-        #expect(parallel.summaries == sequential.summaries)
-        #expect(parallel.shownErrors == sequential.shownErrors)
+        #expect(parallel.filesReadInHalves == 1)
     }
 
     /// A stray quote (an error libcsv recovers from at the end of its line) makes the quote count
@@ -83,12 +90,9 @@ import Testing
         let path = folder.path("stray.csv")
         try Data(rows.joined(separator: "\r\n").utf8).write(to: URL(fileURLWithPath: path))
 
-        let sequential = report(path, parallel: false)
-        let parallel = report(path, parallel: true)
+        let (sequential, parallel) = expectSameReports(path)
         #expect(sequential.summaries[0].count(.malformedCSV) >= 1)
         #expect(parallel.filesReadInHalves == 0)  // the split was refused, and one pass ran
-        #expect(parallel.summaries == sequential.summaries)
-        #expect(parallel.shownErrors == sequential.shownErrors)
     }
 
     /// Blank lines before the header, a header with no problem but a quoted newline, or a header
@@ -106,10 +110,7 @@ import Testing
         let folder = try ScratchFolder()
         let path = folder.path("header.csv")
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        let sequential = report(path, parallel: false)
-        let parallel = report(path, parallel: true)
-        #expect(parallel.summaries == sequential.summaries)
-        #expect(parallel.shownErrors == sequential.shownErrors)
+        expectSameReports(path)
     }
 
     @Test func quotesAreCountedExactly() {
