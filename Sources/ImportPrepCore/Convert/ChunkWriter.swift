@@ -39,15 +39,16 @@ final class ChunkWriter {
     let maxRows: Int
     private(set) var chunks: [ChunkInfo] = []
 
-    private var output: OutputFile?
+    // Touched per record: exclusivity is not checked at run time (nothing here is reentrant).
+    @exclusivity(unchecked) private var output: OutputFile?
     private var temporaryPath = ""
     private var finalPath = ""
-    private var info = ChunkInfo(file: "")
-    private var hasher = SHA256()
+    @exclusivity(unchecked) private var info = ChunkInfo(file: "")
     /// Earliest and latest `inserted_at` of the open chunk, compared by `orderKey`, written out
     /// as text only when the chunk closes.
-    private var earliest: (key: Int, time: Timestamp)?
-    private var latest: (key: Int, time: Timestamp)?
+    @exclusivity(unchecked) private var earliest: (key: Int, time: Timestamp)?
+    @exclusivity(unchecked) private var latest: (key: Int, time: Timestamp)?
+    private var isDirectory: Bool { if case .directory = destination { true } else { false } }
 
     init(destination: ConvertDestination, maxBytes: Int, maxRows: Int) throws(IOFailure) {
         self.destination = destination
@@ -61,18 +62,20 @@ final class ChunkWriter {
         if case .directory(let path) = destination { try Self.prepare(directory: path) }
     }
 
-    /// Appends one record line (with its `\n`). The caller has checked it fits in `maxBytes`.
+    /// Appends one record line: `line` holds its `\n`, or `addNewline` adds one. The caller has
+    /// checked it fits in `maxBytes`.
     func append(
-        _ line: UnsafeRawBufferPointer, eventType: EventType, insertedAt: Timestamp?, input: Int,
-        sourceLine: Int
+        _ line: UnsafeRawBufferPointer, addNewline: Bool = false, eventType: EventType, insertedAt: Timestamp?,
+        input: Int, sourceLine: Int
     ) throws(IOFailure) {
-        if output != nil && (info.bytes + line.count > maxBytes || info.records >= maxRows) {
+        let size = line.count + (addNewline ? 1 : 0)
+        if output != nil && (info.bytes + size > maxBytes || info.records >= maxRows) {
             try closeChunk()
         }
         if output == nil { try openChunk(input: input, sourceLine: sourceLine) }
         try output!.write(bytes: line)
-        if case .directory = destination { hasher.update(bufferPointer: line) }
-        info.bytes += line.count
+        if addNewline { try output!.write(byte: 0x0A) }
+        info.bytes += size
         info.records += 1
         info.lastSource = (input, sourceLine)
         info.byEventType[eventType.rawValue] += 1
@@ -118,9 +121,10 @@ final class ChunkWriter {
             temporaryPath = ""
             info = ChunkInfo(file: "-")
         }
-        output = temporaryPath.isEmpty ? OutputFile.standardOutput() : try OutputFile.create(path: temporaryPath)
+        output =
+            temporaryPath.isEmpty
+            ? OutputFile.standardOutput() : try OutputFile.create(path: temporaryPath, hashing: isDirectory)
         info.firstSource = (input, sourceLine)
-        hasher = SHA256()
         earliest = nil
         latest = nil
     }
@@ -128,7 +132,7 @@ final class ChunkWriter {
     private func closeChunk() throws(IOFailure) {
         guard let output else { return }
         do throws(IOFailure) {
-            try output.flush()
+            info.sha256 = try output.sha256()
             try output.sync()
         } catch {
             discardOpenChunk()
@@ -140,7 +144,6 @@ final class ChunkWriter {
             unlink(temporaryPath)
             throw IOFailure(path: finalPath, errno: code)
         }
-        info.sha256 = FileDigest.hex(hasher.finalize())
         info.firstInsertedAt = Self.text(earliest?.time)
         info.lastInsertedAt = Self.text(latest?.time)
         chunks.append(info)

@@ -55,16 +55,17 @@ public struct ConvertSummary: Sendable {
 /// writes what is valid (or repairable) through a `ChunkWriter`, and sets the rest aside.
 public final class Converter: RecordSink {
     public let options: ConvertOptions
-    public private(set) var summary = ConvertSummary()
+    // Touched per record: exclusivity is not checked at run time (nothing here is reentrant).
+    @exclusivity(unchecked) public private(set) var summary = ConvertSummary()
     public private(set) var shouldStop = false
     public var needsValues: Bool { true }
 
     private let writer: ChunkWriter
     private let rejects: OutputFile?
-    private var normalizer: RecordNormalizer
-    private var line: [UInt8] = []
+    @exclusivity(unchecked) private var normalizer: RecordNormalizer
+    @exclusivity(unchecked) private var line: [UInt8] = []
     private var input = 0
-    private var lastLine = 0
+    @exclusivity(unchecked) private var lastLine = 0
 
     public init(options: ConvertOptions, destination: ConvertDestination, rejects: OutputFile?) throws(IOFailure) {
         self.options = options
@@ -159,28 +160,30 @@ public final class Converter: RecordSink {
 
     private func write(_ location: RecordLocation, _ type: EventType, fields: RecordFields, raw: UnsafeRawBufferPointer)
     {
-        line.removeAll(keepingCapacity: true)
         var repairs = RepairSet()
-        let time: Timestamp?
-        switch options.mode {
-        case .convert:
-            time = normalizer.write(fields, type: type, into: &line, repairs: &repairs)
-        case .split:
-            line.append(contentsOf: raw)
-            line.append(0x0A)
-            time = normalizer.timestamp(of: fields)?.0
-        }
-        if line.count > writer.maxBytes {
-            reject(location, [Problem(.recordTooLarge, .none, .chunkLimit(writer.maxBytes))], raw: raw)
-            return
-        }
         var failure: IOFailure?
-        line.withUnsafeBytes { bytes in
+        @inline(__always) func append(_ bytes: UnsafeRawBufferPointer, addNewline: Bool, _ time: Timestamp?) -> Bool {
+            if bytes.count + (addNewline ? 1 : 0) > writer.maxBytes {
+                reject(location, [Problem(.recordTooLarge, .none, .chunkLimit(writer.maxBytes))], raw: raw)
+                return false
+            }
             do throws(IOFailure) {
-                try writer.append(bytes, eventType: type, insertedAt: time, input: input, sourceLine: location.line)
+                try writer.append(
+                    bytes, addNewline: addNewline, eventType: type, insertedAt: time, input: input,
+                    sourceLine: location.line)
             } catch {
                 failure = error
             }
+            return true
+        }
+        switch options.mode {
+        case .convert:
+            line.removeAll(keepingCapacity: true)
+            let time = normalizer.write(fields, type: type, into: &line, repairs: &repairs)
+            guard line.withUnsafeBytes({ append($0, addNewline: false, time) }) else { return }
+        case .split:
+            // The line goes out as it came in: no copy before the output buffer.
+            guard append(raw, addNewline: true, normalizer.timestamp(of: fields)?.0) else { return }
         }
         if let failure {
             summary.outputFailure = failure.description

@@ -28,6 +28,7 @@ public final class LineReader {
     public let maxLineBytes: Int
     private let buffer: UnsafeMutableRawPointer
     private let capacity: Int
+    private let blockSize: Int
     private var start = 0
     private var end = 0
     private var bufferOffset = 0  // input offset of buffer[0]
@@ -35,10 +36,13 @@ public final class LineReader {
     private var nextLineNumber = 1
     private var checkedBOM = false
 
-    public init(source: ByteSource, maxLineBytes: Int, blockSize: Int = 1 << 20) {
+    /// `blockSize` is the most one read asks for: small enough that the bytes are still in the
+    /// CPU's cache when the line is scanned.
+    public init(source: ByteSource, maxLineBytes: Int, blockSize: Int = 128 << 10) {
         self.source = source
         self.maxLineBytes = maxLineBytes
-        capacity = maxLineBytes + max(blockSize, 4096) + 1
+        self.blockSize = max(blockSize, 4096)
+        capacity = maxLineBytes + self.blockSize + 1
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
     }
 
@@ -143,7 +147,8 @@ public final class LineReader {
             start = 0
             end = kept
         }
-        let n = try source.read(into: UnsafeMutableRawBufferPointer(start: buffer + end, count: capacity - end))
+        let n = try source.read(
+            into: UnsafeMutableRawBufferPointer(start: buffer + end, count: min(capacity - end, blockSize)))
         if n == 0 { atEOF = true }
         end += n
     }

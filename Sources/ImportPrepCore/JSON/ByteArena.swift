@@ -5,7 +5,7 @@
 public final class ByteArena {
     private let storage: UnsafeMutableRawPointer
     public let capacity: Int
-    public private(set) var count = 0
+    @exclusivity(unchecked) public private(set) var count = 0
 
     public init(capacity: Int) {
         self.capacity = max(capacity, 64)

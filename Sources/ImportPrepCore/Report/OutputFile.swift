@@ -1,3 +1,5 @@
+import Crypto
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -5,46 +7,91 @@
 #endif
 
 /// Buffered output to a file or standard output through `write(2)`, flushed in 1 MiB blocks.
+///
+/// The output buffer is one of the few unsafe places: a fixed block copied into with `memcpy`.
+/// A chunk's SHA-256 is taken over each block as it is flushed, not record by record.
 public final class OutputFile {
     public let path: String
     private let fd: Int32
     private let ownsDescriptor: Bool
-    private var buffer: [UInt8] = []
-    private let flushThreshold = 1 << 20
+    private let buffer: UnsafeMutableRawPointer
+    private let capacity = 1 << 20
+    @exclusivity(unchecked) private var count = 0
+    @exclusivity(unchecked) private var hasher: SHA256?
+    @exclusivity(unchecked) private var written = 0
 
     /// Standard output.
     public static func standardOutput() -> OutputFile { OutputFile(path: "-", fd: 1, owns: false) }
     /// Standard error.
     public static func standardError() -> OutputFile { OutputFile(path: "-", fd: 2, owns: false) }
 
-    /// Creates or truncates `path` (`-` is standard output).
-    public static func create(path: String) throws(IOFailure) -> OutputFile {
-        if path == "-" { return standardOutput() }
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw IOFailure(path: path, errno: errno) }
-        return OutputFile(path: path, fd: fd, owns: true)
+    /// Creates or truncates `path` (`-` is standard output). With `hashing`, `sha256()` gives
+    /// the digest of everything written.
+    public static func create(path: String, hashing: Bool = false) throws(IOFailure) -> OutputFile {
+        let file: OutputFile
+        if path == "-" {
+            file = standardOutput()
+        } else {
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw IOFailure(path: path, errno: errno) }
+            file = OutputFile(path: path, fd: fd, owns: true)
+        }
+        if hashing { file.hasher = SHA256() }
+        return file
     }
 
     private init(path: String, fd: Int32, owns: Bool) {
         self.path = path
         self.fd = fd
         ownsDescriptor = owns
-        buffer.reserveCapacity(flushThreshold + 4096)
+        buffer = .allocate(byteCount: capacity, alignment: 64)
     }
 
     deinit {
         try? flush()
         if ownsDescriptor { close(fd) }
+        buffer.deallocate()
     }
 
     public func write(_ text: String) throws(IOFailure) {
-        buffer.append(contentsOf: text.utf8)
-        if buffer.count >= flushThreshold { try flush() }
+        var text = text
+        let failure: IOFailure? = text.withUTF8 { bytes in
+            do throws(IOFailure) { try write(bytes: UnsafeRawBufferPointer(bytes)) } catch { return error }
+            return nil
+        }
+        if let failure { throw failure }
     }
 
+    @inline(__always)
     public func write(bytes: UnsafeRawBufferPointer) throws(IOFailure) {
-        buffer.append(contentsOf: bytes)
-        if buffer.count >= flushThreshold { try flush() }
+        guard bytes.count <= capacity - count else { return try writeThrough(bytes) }
+        if bytes.count > 0 { (buffer + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+        count &+= bytes.count
+    }
+
+    @inline(__always)
+    public func write(byte: UInt8) throws(IOFailure) {
+        if count == capacity { try flush() }
+        buffer.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+        count &+= 1
+    }
+
+    /// Fills the block, flushes it, and goes on with the rest.
+    private func writeThrough(_ bytes: UnsafeRawBufferPointer) throws(IOFailure) {
+        var rest = bytes
+        while !rest.isEmpty {
+            let n = min(rest.count, capacity - count)
+            (buffer + count).copyMemory(from: rest.baseAddress!, byteCount: n)
+            count += n
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+            if count == capacity { try flush() }
+        }
+    }
+
+    /// Lowercase hex SHA-256 of everything written (flushes first); only for files created with `hashing`.
+    public func sha256() throws(IOFailure) -> String {
+        try flush()
+        return hasher.map { FileDigest.hex($0.finalize()) } ?? ""
     }
 
     /// Flushes and asks the system to put the bytes on disk (before a chunk gets its final name).
@@ -55,17 +102,32 @@ public final class OutputFile {
     }
 
     public func flush() throws(IOFailure) {
+        guard count > 0 else { return }
+        let block = UnsafeRawBufferPointer(start: buffer, count: count)
+        hasher?.update(bufferPointer: block)
         var done = 0
-        while done < buffer.count {
-            let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+        while done < count {
+            let n = Glibc.write(fd, buffer + done, count - done)
             if n < 0 {
                 if errno == EINTR { continue }
                 let code = errno
-                buffer.removeAll(keepingCapacity: true)
+                count = 0
                 throw IOFailure(path: path == "-" ? "standard output" : path, errno: code)
             }
             done += n
         }
-        buffer.removeAll(keepingCapacity: true)
+        #if os(Linux)
+            // Start writing the block to disk now, so that the fsync when the chunk closes
+            // has little left to wait for.
+            if ownsDescriptor { _ = startWriteBack(fd, Int64(written), Int64(count), 2 /* SYNC_FILE_RANGE_WRITE */) }
+        #endif
+        written += count
+        count = 0
     }
 }
+
+#if os(Linux)
+    /// `sync_file_range(2)`: Glibc's module map leaves it out (it needs `_GNU_SOURCE`).
+    @_silgen_name("sync_file_range")
+    private func startWriteBack(_ fd: Int32, _ offset: Int64, _ count: Int64, _ flags: UInt32) -> Int32
+#endif

@@ -41,11 +41,15 @@ public enum EventSource: Int, CaseIterable, Sendable {
     public var name: String { staticName.description }
 
     public init?(bytes: UnsafeRawBufferPointer) {
-        for candidate in EventSource.allCases where bytes.equals(candidate.staticName) {
-            self = candidate
-            return
+        switch bytes.count {
+        case 10 where bytes.equals("web-client"): self = .webClient
+        case 12 where bytes.equals("backend-http"): self = .backendHTTP
+        case 15 where bytes.equals("backend-hubspot"): self = .backendHubspot
+        case 15 where bytes.equals("backend-segment"): self = .backendSegment
+        case 18 where bytes.equals("backend-salesforce"): self = .backendSalesforce
+        case 19 where bytes.equals("backend-http-import"): self = .backendHTTPImport
+        default: return nil
         }
-        return nil
     }
 
     var staticName: StaticString {
@@ -84,30 +88,29 @@ public enum KnownField: Int, CaseIterable, Sendable {
     }
 
     public init?(bytes: UnsafeRawBufferPointer) {
+        // Length and first byte pick the one candidate; word compares confirm it (no memcmp call).
         guard let first = bytes.first else { return nil }
-        let candidate: KnownField
         switch (bytes.count, first) {
-        case (10, UInt8(ascii: "e")): candidate = .eventType
-        case (7, UInt8(ascii: "u")): candidate = .userID
-        case (10, UInt8(ascii: "c")): candidate = .companyID
-        case (6, UInt8(ascii: "s")): candidate = .source
-        case (11, UInt8(ascii: "i")): candidate = .insertedAt
-        case (8, UInt8(ascii: "h")): candidate = .hostname
-        case (8, UInt8(ascii: "p")): candidate = .pathname
-        case (3, UInt8(ascii: "u")): candidate = .url
-        case (10, UInt8(ascii: "u")): candidate = .userAgent
-        case (8, UInt8(ascii: "m")): candidate = .metadata
+        case (10, UInt8(ascii: "e")):
+            if bytes.equals("event_type") {
+                self = .eventType
+            } else if bytes.equals("event_name") {
+                self = .eventName
+            } else {
+                return nil
+            }
+            return
+        case (7, UInt8(ascii: "u")) where bytes.equals("user_id"): self = .userID
+        case (10, UInt8(ascii: "c")) where bytes.equals("company_id"): self = .companyID
+        case (6, UInt8(ascii: "s")) where bytes.equals("source"): self = .source
+        case (11, UInt8(ascii: "i")) where bytes.equals("inserted_at"): self = .insertedAt
+        case (8, UInt8(ascii: "h")) where bytes.equals("hostname"): self = .hostname
+        case (8, UInt8(ascii: "p")) where bytes.equals("pathname"): self = .pathname
+        case (3, UInt8(ascii: "u")) where bytes.equals("url"): self = .url
+        case (10, UInt8(ascii: "u")) where bytes.equals("user_agent"): self = .userAgent
+        case (8, UInt8(ascii: "m")) where bytes.equals("metadata"): self = .metadata
         default: return nil
         }
-        if bytes.equals(candidate.staticName) {
-            self = candidate
-            return
-        }
-        if candidate == .eventType, bytes.equals(KnownField.eventName.staticName) {
-            self = .eventName
-            return
-        }
-        return nil
     }
 
     var staticName: StaticString {
@@ -128,12 +131,31 @@ public enum KnownField: Int, CaseIterable, Sendable {
 }
 
 extension UnsafeRawBufferPointer {
-    /// Byte-wise comparison with an ASCII literal, without making a `String`.
+    /// Byte-wise comparison with an ASCII literal, without making a `String`. Up to 16 bytes it
+    /// compares two overlapping words (the literal's words fold to constants once inlined).
     @inline(__always)
     func equals(_ literal: StaticString) -> Bool {
         let count = literal.utf8CodeUnitCount
         guard self.count == count else { return false }
         if count == 0 { return true }
-        return memcmp(self.baseAddress!, literal.utf8Start, count) == 0
+        let a = baseAddress!
+        let b = UnsafeRawPointer(literal.utf8Start)
+        switch count {
+        case 8...16:
+            return a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self)
+                && a.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+                    == b.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        case 4...7:
+            return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
+                && a.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+                    == b.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+        case 1...3:
+            for k in 0..<count where a.load(fromByteOffset: k, as: UInt8.self) != b.load(fromByteOffset: k, as: UInt8.self) {
+                return false
+            }
+            return true
+        default:
+            return memcmp(a, b, count) == 0
+        }
     }
 }
