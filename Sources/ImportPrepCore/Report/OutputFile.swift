@@ -1,4 +1,5 @@
 import Crypto
+import Dispatch
 
 #if canImport(Glibc)
     import Glibc
@@ -6,19 +7,30 @@ import Crypto
     import Darwin
 #endif
 
-/// Buffered output to a file or standard output through `write(2)`, flushed in 1 MiB blocks.
+/// Buffered output to a file or standard output through `write(2)`, in 1 MiB blocks.
 ///
-/// The output buffer is one of the few unsafe places: a fixed block copied into with `memcpy`.
-/// A chunk's SHA-256 is taken over each block as it is flushed, not record by record.
-public final class OutputFile {
+/// The output buffer is one of the few unsafe places: two fixed blocks copied into with
+/// `memcpy`. When one is full it is hashed (a chunk's SHA-256 is taken per block, not per
+/// record) and written on a background queue while the other fills ("write-behind"); `flush()`
+/// waits for it and writes the rest. A failure of a background write is thrown by the next call.
+///
+/// `@unchecked Sendable`: the background queue only touches the block it was handed, the hasher
+/// and the counters, and only between `idle.wait()` and `idle.signal()`; the caller's thread waits
+/// on `idle` before it touches them.
+public final class OutputFile: @unchecked Sendable {
     public let path: String
     private let fd: Int32
     private let ownsDescriptor: Bool
-    private let buffer: UnsafeMutableRawPointer
+    private var filling: UnsafeMutableRawPointer
+    private var spare: UnsafeMutableRawPointer
     private let capacity = 1 << 20
     @exclusivity(unchecked) private var count = 0
-    @exclusivity(unchecked) private var hasher: SHA256?
-    @exclusivity(unchecked) private var written = 0
+    // Touched by the background queue, between idle.wait() and idle.signal().
+    private var hasher: SHA256?
+    private var written = 0
+    private var failure: IOFailure?
+    private let idle = DispatchSemaphore(value: 1)
+    private let queue = DispatchQueue(label: "import-prep.output")
 
     /// Standard output.
     public static func standardOutput() -> OutputFile { OutputFile(path: "-", fd: 1, owns: false) }
@@ -44,13 +56,15 @@ public final class OutputFile {
         self.path = path
         self.fd = fd
         ownsDescriptor = owns
-        buffer = .allocate(byteCount: capacity, alignment: 64)
+        filling = .allocate(byteCount: capacity, alignment: 64)
+        spare = .allocate(byteCount: capacity, alignment: 64)
     }
 
     deinit {
         try? flush()
         if ownsDescriptor { close(fd) }
-        buffer.deallocate()
+        filling.deallocate()
+        spare.deallocate()
     }
 
     public func write(_ text: String) throws(IOFailure) {
@@ -65,26 +79,42 @@ public final class OutputFile {
     @inline(__always)
     public func write(bytes: UnsafeRawBufferPointer) throws(IOFailure) {
         guard bytes.count <= capacity - count else { return try writeThrough(bytes) }
-        if bytes.count > 0 { (buffer + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+        if bytes.count > 0 { (filling + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
         count &+= bytes.count
     }
 
     @inline(__always)
     public func write(byte: UInt8) throws(IOFailure) {
-        if count == capacity { try flush() }
-        buffer.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+        if count == capacity { try handOver() }
+        filling.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
         count &+= 1
     }
 
-    /// Fills the block, flushes it, and goes on with the rest.
+    /// Fills the block, hands it over, and goes on with the rest.
     private func writeThrough(_ bytes: UnsafeRawBufferPointer) throws(IOFailure) {
         var rest = bytes
         while !rest.isEmpty {
             let n = min(rest.count, capacity - count)
-            (buffer + count).copyMemory(from: rest.baseAddress!, byteCount: n)
+            (filling + count).copyMemory(from: rest.baseAddress!, byteCount: n)
             count += n
             rest = UnsafeRawBufferPointer(rebasing: rest[n...])
-            if count == capacity { try flush() }
+            if count == capacity { try handOver() }
+        }
+    }
+
+    /// Gives the full block to the background queue and goes on filling the other one.
+    private func handOver() throws(IOFailure) {
+        idle.wait()
+        if let failure {
+            idle.signal()
+            throw failure
+        }
+        swap(&filling, &spare)
+        let full = count
+        count = 0
+        queue.async {
+            self.writeOut(UnsafeRawBufferPointer(start: self.spare, count: full))
+            self.idle.signal()
         }
     }
 
@@ -101,28 +131,35 @@ public final class OutputFile {
         if fsync(fd) != 0 { throw IOFailure(path: path, errno: errno) }
     }
 
+    /// Waits for the background write, then writes what is buffered.
     public func flush() throws(IOFailure) {
-        guard count > 0 else { return }
-        let block = UnsafeRawBufferPointer(start: buffer, count: count)
+        idle.wait()
+        defer { idle.signal() }
+        if failure == nil && count > 0 { writeOut(UnsafeRawBufferPointer(start: filling, count: count)) }
+        count = 0
+        if let failure { throw failure }
+    }
+
+    /// Hashes and writes one block; notes the first failure.
+    private func writeOut(_ block: UnsafeRawBufferPointer) {
+        guard failure == nil else { return }
         hasher?.update(bufferPointer: block)
         var done = 0
-        while done < count {
-            let n = Glibc.write(fd, buffer + done, count - done)
+        while done < block.count {
+            let n = Glibc.write(fd, block.baseAddress! + done, block.count - done)
             if n < 0 {
                 if errno == EINTR { continue }
-                let code = errno
-                count = 0
-                throw IOFailure(path: path == "-" ? "standard output" : path, errno: code)
+                failure = IOFailure(path: path == "-" ? "standard output" : path, errno: errno)
+                return
             }
             done += n
         }
         #if os(Linux)
-            // Start writing the block to disk now, so that the fsync when the chunk closes
-            // has little left to wait for.
-            if ownsDescriptor { _ = startWriteBack(fd, Int64(written), Int64(count), 2 /* SYNC_FILE_RANGE_WRITE */) }
+            // Start writing the block to disk now, so that the fsync when a chunk closes has
+            // little left to wait for.
+            if ownsDescriptor { _ = startWriteBack(fd, Int64(written), Int64(block.count), 2 /* SYNC_FILE_RANGE_WRITE */) }
         #endif
-        written += count
-        count = 0
+        written += block.count
     }
 }
 
