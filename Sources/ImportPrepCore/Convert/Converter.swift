@@ -62,7 +62,7 @@ public final class Converter: RecordSink {
 
     private let writer: ChunkWriter
     private let rejects: OutputFile?
-    @exclusivity(unchecked) private var normalizer: RecordNormalizer
+    @exclusivity(unchecked) private var conversion: RecordConversion
     @exclusivity(unchecked) private var line: [UInt8] = []
     private var input = 0
     @exclusivity(unchecked) private var lastLine = 0
@@ -72,8 +72,7 @@ public final class Converter: RecordSink {
         self.rejects = rejects
         writer = try ChunkWriter(
             destination: destination, maxBytes: options.maxChunkBytes, maxRows: options.maxChunkRows)
-        normalizer = RecordNormalizer(
-            inferNumbers: options.inferNumbers, epoch: options.epoch, maxRecordBytes: options.maxRecordBytes)
+        conversion = RecordConversion(options: options, maxLineBytes: writer.maxBytes)
         line.reserveCapacity(options.maxRecordBytes * 2 + 64)
     }
 
@@ -138,7 +137,9 @@ public final class Converter: RecordSink {
     public func fileProblem(_ problem: Problem, at location: RecordLocation) {
         guard !interrupted() else { return }
         summary.rejectedByCode[problem.code.index] += 1
-        writeReject(location, [problem], raw: UnsafeRawBufferPointer(start: nil, count: 0))
+        writeReject(
+            location, [ReportedProblem(problem, file: summary.inputs[input].file, location: location)],
+            raw: UnsafeRawBufferPointer(start: nil, count: 0))
     }
 
     public func accept(
@@ -149,42 +150,26 @@ public final class Converter: RecordSink {
         guard !interrupted() else { return }
         summary.records += 1
         lastLine = location.line
-        let repairable = options.mode == .convert
-        let blocked = problems.contains { !$0.code.isWarning && !(repairable && normalizer.canRepair($0, in: fields)) }
-        if blocked || eventType == nil {
-            reject(location, problems, raw: raw)
-        } else {
-            write(location, eventType!, fields: fields, raw: raw)
+        switch conversion.convert(eventType, fields: fields, problems: problems, raw: raw, into: &line) {
+        case .reject(let errors):
+            reject(location, errors, raw: raw)
+        case .write(let type, let time, let repairs, let asRead):
+            let failure = line.withUnsafeBytes { converted in
+                do throws(IOFailure) {
+                    try writer.append(
+                        asRead ? raw : converted, addNewline: asRead, eventType: type, insertedAt: time, input: input,
+                        sourceLine: location.line)
+                    return IOFailure?.none
+                } catch {
+                    return error
+                }
+            }
+            recordWritten(type, repairs: repairs, failure: failure)
         }
     }
 
-    private func write(_ location: RecordLocation, _ type: EventType, fields: RecordFields, raw: UnsafeRawBufferPointer)
-    {
-        var repairs = RepairSet()
-        var failure: IOFailure?
-        @inline(__always) func append(_ bytes: UnsafeRawBufferPointer, addNewline: Bool, _ time: Timestamp?) -> Bool {
-            if bytes.count + (addNewline ? 1 : 0) > writer.maxBytes {
-                reject(location, [Problem(.recordTooLarge, .none, .chunkLimit(writer.maxBytes))], raw: raw)
-                return false
-            }
-            do throws(IOFailure) {
-                try writer.append(
-                    bytes, addNewline: addNewline, eventType: type, insertedAt: time, input: input,
-                    sourceLine: location.line)
-            } catch {
-                failure = error
-            }
-            return true
-        }
-        switch options.mode {
-        case .convert:
-            line.removeAll(keepingCapacity: true)
-            let time = normalizer.write(fields, type: type, into: &line, repairs: &repairs)
-            guard line.withUnsafeBytes({ append($0, addNewline: false, time) }) else { return }
-        case .split:
-            // The line goes out as it came in: no copy before the output buffer.
-            guard append(raw, addNewline: true, normalizer.timestamp(of: fields)?.0) else { return }
-        }
+    /// Counts a record handed to the chunk writer (or notes why the writer failed).
+    func recordWritten(_ type: EventType, repairs: RepairSet, failure: IOFailure?) {
         if let failure {
             summary.outputFailure = failure.description
             shouldStop = true
@@ -192,25 +177,31 @@ public final class Converter: RecordSink {
         }
         summary.written += 1
         summary.byEventType[type.rawValue] += 1
-        for kind in RepairKind.allCases where repairs.contains(kind) { summary.repairs[kind.rawValue] += 1 }
+        if !repairs.isEmpty {
+            for kind in RepairKind.allCases where repairs.contains(kind) { summary.repairs[kind.rawValue] += 1 }
+        }
     }
 
-    private func reject(_ location: RecordLocation, _ problems: [Problem], raw: UnsafeRawBufferPointer) {
+    /// Counts a rejected record and writes its rejects line; `errors` holds no warnings.
+    func reject(_ location: RecordLocation, _ errors: [Problem], raw: UnsafeRawBufferPointer) {
+        let file = summary.inputs[input].file
+        reject(location, errors.map { ReportedProblem($0, file: file, location: location) }, raw: raw)
+    }
+
+    func reject(_ location: RecordLocation, _ errors: [ReportedProblem], raw: UnsafeRawBufferPointer) {
         summary.rejected += 1
-        for problem in problems where !problem.code.isWarning { summary.rejectedByCode[problem.code.index] += 1 }
-        writeReject(location, problems.filter { !$0.code.isWarning }, raw: raw)
+        for error in errors { summary.rejectedByCode[error.code.index] += 1 }
+        writeReject(location, errors, raw: raw)
     }
 
     /// One rejects line: `{"file","line","record","errors":[{code,field,message}],"raw"}`.
-    private func writeReject(_ location: RecordLocation, _ problems: [Problem], raw: UnsafeRawBufferPointer) {
+    private func writeReject(_ location: RecordLocation, _ problems: [ReportedProblem], raw: UnsafeRawBufferPointer) {
         guard let rejects, summary.outputFailure == nil else { return }
         let file = summary.inputs[input].file
         var text =
             "{\"file\":\(ReportRenderer.quote(file)),\"line\":\(location.line),\"record\":\(location.record),\"errors\":["
-        text += problems.map { problem in
-            let reported = ReportedProblem(problem, file: file, location: location)
-            return
-                "{\"code\":\(ReportRenderer.quote(reported.code.rawValue)),\"field\":\(reported.field.map(ReportRenderer.quote) ?? "null"),\"message\":\(ReportRenderer.quote(reported.message))}"
+        text += problems.map { reported in
+            "{\"code\":\(ReportRenderer.quote(reported.code.rawValue)),\"field\":\(reported.field.map(ReportRenderer.quote) ?? "null"),\"message\":\(ReportRenderer.quote(reported.message))}"
         }.joined(separator: ",")
         text += "],"
         if raw.isEmpty && problems.contains(where: { $0.code == .recordTooLarge }) {

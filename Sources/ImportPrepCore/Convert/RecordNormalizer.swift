@@ -35,7 +35,7 @@ struct RecordNormalizer {
     let inferNumbers: Bool
     let epoch: EpochUnit?
     private let scratch: ByteArena
-    private var scanner = JSONScanner()
+    private let scanner = JSONScanner()
     private var nested: [UInt8] = []
 
     init(inferNumbers: Bool, epoch: EpochUnit?, maxRecordBytes: Int) {

@@ -99,7 +99,7 @@ struct CSVRowBuilder {
     var fields = RecordFields()
     var problems: [Problem] = []
     let arena: ByteArena
-    var scanner = JSONScanner()
+    let scanner = JSONScanner()
     var metadataFromColumns = false
     var columnsNamedInMetadataJSON: [Int] = []
     var recordLine = 1

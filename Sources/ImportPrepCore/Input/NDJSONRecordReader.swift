@@ -9,7 +9,7 @@ public final class NDJSONRecordReader {
 
     public func run(into sink: RecordSink) throws(IOFailure) {
         // Per-record state lives in locals: no class-property access (and exclusivity check) per record.
-        var scanner = JSONScanner()
+        let scanner = JSONScanner()
         var fields = RecordFields()
         var problems: [Problem] = []
         problems.reserveCapacity(16)
@@ -47,7 +47,7 @@ public final class NDJSONRecordReader {
 
     /// Maps the scanner's members to `fields`, decoding escaped keys and known string values.
     static func collectFields(
-        of record: UnsafeRawBufferPointer, members: [JSONMember], into fields: inout RecordFields, arena: ByteArena,
+        of record: UnsafeRawBufferPointer, members: UnsafeBufferPointer<JSONMember>, into fields: inout RecordFields, arena: ByteArena,
         duplicates: inout DuplicateKeyFinder
     ) {
         arena.reset()

@@ -43,8 +43,10 @@ public struct JSONMember: Sendable {
 /// Strict RFC 8259 validator for one record, working on bytes.
 ///
 /// It checks the whole text (grammar, escapes, surrogate pairs, UTF-8, depth at most 64) in one
-/// pass and hands back the top-level members without building a tree or any `String`.
-public struct JSONScanner: Sendable {
+/// pass and hands back the top-level members without building a tree or any `String`. Members
+/// are written straight into a reusable buffer (no copy of a member through the stack, no
+/// `Array` checks per member); the buffer lives as long as the scanner.
+public final class JSONScanner {
     public static let maxDepth = 64
 
     public enum Outcome: Equatable, Sendable {
@@ -53,15 +55,35 @@ public struct JSONScanner: Sendable {
         case invalid(JSONSyntaxError)
     }
 
-    /// Top-level members of the last record scanned, when it was an object.
-    public private(set) var members: [JSONMember] = []
+    @exclusivity(unchecked) private var slots: UnsafeMutablePointer<JSONMember>
+    @exclusivity(unchecked) private var capacity = 64
+    @exclusivity(unchecked) private var count = 0
+
+    /// Top-level members of the last record scanned, when it was an object. Valid until the next `scan`.
+    public var members: UnsafeBufferPointer<JSONMember> { UnsafeBufferPointer(start: slots, count: count) }
 
     public init() {
-        members.reserveCapacity(64)
+        slots = .allocate(capacity: capacity)
+        slots.initialize(repeating: JSONMember(), count: capacity)
     }
 
-    public mutating func scan(_ record: UnsafeRawBufferPointer) -> Outcome {
-        members.removeAll(keepingCapacity: true)
+    deinit { slots.deallocate() }
+
+    /// Doubles the member buffer (a record with more members than ever before).
+    private func grow() {
+        let bigger = UnsafeMutablePointer<JSONMember>.allocate(capacity: capacity * 2)
+        bigger.initialize(repeating: JSONMember(), count: capacity * 2)
+        bigger.update(from: slots, count: capacity)
+        slots.deallocate()
+        slots = bigger
+        capacity *= 2
+    }
+
+    public func scan(_ record: UnsafeRawBufferPointer) -> Outcome {
+        // `slot` is the member being read; `used` members before it are complete.
+        var used = 0
+        var slot = slots
+        defer { count = used }
         guard let base = record.baseAddress, record.count > 0 else {
             return .invalid(JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "the record is empty"))
         }
@@ -72,7 +94,6 @@ public struct JSONScanner: Sendable {
         var depth = 0
         var objectLevels: UInt64 = 0  // bit d-1 set when the container at depth d is an object
         var topKind = JSONValueKind.null
-        var member = JSONMember()
 
         @inline(__always) func fail(_ code: ProblemCode, _ at: Int, _ reason: StaticString) -> Outcome {
             .invalid(JSONSyntaxError(code: code, offset: at, reason: reason))
@@ -89,20 +110,19 @@ public struct JSONScanner: Sendable {
                 if end < 0 { return .invalid(error) }
                 if depth == 0 { topKind = .string }
                 if inMember {
-                    member.kind = .string
-                    member.valueStart = i + 1
-                    member.valueEnd = end
-                    member.valueHasEscapes = escaped
+                    slot.pointee.kind = .string
+                    slot.pointee.valueStart = i + 1
+                    slot.pointee.valueEnd = end
+                    slot.pointee.valueHasEscapes = escaped
                 }
                 i = end + 1
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 let isObject = c == UInt8(ascii: "{")
-                if depth >= 2 { member.holdsContainers = true }
+                if depth >= 2 { slot.pointee.holdsContainers = true }
                 if depth == 0 { topKind = isObject ? .object : .array }
                 if inMember {
-                    member.kind = isObject ? .object : .array
-                    member.valueStart = i
-                    member.holdsContainers = false
+                    slot.pointee.kind = isObject ? .object : .array
+                    slot.pointee.valueStart = i
                 }
                 depth += 1
                 if depth > Self.maxDepth { return fail(.tooDeep, i, "nesting deeper than 64 levels") }
@@ -116,7 +136,7 @@ public struct JSONScanner: Sendable {
                     i += 1
                     depth -= 1
                 } else if isObject {
-                    i = Self.scanKey(p, i, n, &member, record: depth == 1, &error)
+                    i = Self.scanKey(p, i, n, slot, record: depth == 1, &error)
                     if i < 0 { return .invalid(error) }
                     continue valueLoop
                 } else {
@@ -127,8 +147,8 @@ public struct JSONScanner: Sendable {
                 if end < 0 { return fail(.malformedJSON, i, "invalid number") }
                 if depth == 0 { topKind = .number }
                 if inMember {
-                    member.kind = .number
-                    member.valueStart = i
+                    slot.pointee.kind = .number
+                    slot.pointee.valueStart = i
                 }
                 i = end
             case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
@@ -136,8 +156,8 @@ public struct JSONScanner: Sendable {
                 if end < 0 { return fail(.malformedJSON, i, "unknown literal (only true, false and null exist)") }
                 if depth == 0 { topKind = c == UInt8(ascii: "n") ? .null : .bool }
                 if inMember {
-                    member.kind = c == UInt8(ascii: "n") ? .null : .bool
-                    member.valueStart = i
+                    slot.pointee.kind = c == UInt8(ascii: "n") ? .null : .bool
+                    slot.pointee.valueStart = i
                 }
                 i = end
             default:
@@ -147,10 +167,12 @@ public struct JSONScanner: Sendable {
             // A value just ended; `depth` is the depth of the container around it.
             while true {
                 if depth == 1 && topKind == .object {
-                    if member.kind != .string { member.valueEnd = i }
-                    members.append(member)
-                    member.holdsContainers = false
-                    member.valueHasEscapes = false
+                    if slot.pointee.kind != .string { slot.pointee.valueEnd = i }
+                    used += 1
+                    if used == capacity {
+                        grow()
+                    }
+                    slot = slots + used
                 }
                 if depth == 0 {
                     i = Self.skipWhitespace(p, i, n)
@@ -164,7 +186,7 @@ public struct JSONScanner: Sendable {
                 if c == UInt8(ascii: ",") {
                     i = Self.skipWhitespace(p, i + 1, n)
                     if inObject {
-                        i = Self.scanKey(p, i, n, &member, record: depth == 1, &error)
+                        i = Self.scanKey(p, i, n, slot, record: depth == 1, &error)
                         if i < 0 { return .invalid(error) }
                     }
                     continue valueLoop
@@ -197,7 +219,7 @@ public struct JSONScanner: Sendable {
     /// Scans `"key"` and the `:` after it; returns the index of the value, or -1.
     @inline(__always)
     static func scanKey(
-        _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ member: inout JSONMember, record: Bool,
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ member: UnsafeMutablePointer<JSONMember>, record: Bool,
         _ error: inout JSONSyntaxError
     ) -> Int {
         guard start < n, p[start] == UInt8(ascii: "\"") else {
@@ -208,9 +230,7 @@ public struct JSONScanner: Sendable {
         let end = scanString(p, start + 1, n, &escaped, &error)
         if end < 0 { return -1 }
         if record {
-            member.keyStart = start + 1
-            member.keyEnd = end
-            member.keyHasEscapes = escaped
+            member.initialize(to: JSONMember(keyStart: start + 1, keyEnd: end, keyHasEscapes: escaped))
         }
         var i = skipWhitespace(p, end + 1, n)
         guard i < n, p[i] == UInt8(ascii: ":") else {

@@ -8,7 +8,7 @@ public enum FuzzHarness {
         let bytes = Array(input.dropFirst())
         switch selector % 4 {
         case 0:
-            var scanner = JSONScanner()
+            let scanner = JSONScanner()
             if bytes.withUnsafeBytes({ scanner.scan($0) }) == .object {
                 for member in scanner.members {
                     precondition(member.keyStart <= member.keyEnd && member.keyEnd <= bytes.count)

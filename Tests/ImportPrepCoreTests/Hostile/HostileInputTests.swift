@@ -162,7 +162,7 @@ import Testing
                 }
             }
             let bytes = try [UInt8](JSONSerialization.data(withJSONObject: object))
-            var scanner = JSONScanner()
+            let scanner = JSONScanner()
             let arena = ByteArena(capacity: bytes.count + 1)
             try bytes.withUnsafeBytes { record in
                 #expect(scanner.scan(record) == .object, "\(String(decoding: bytes, as: UTF8.self))")

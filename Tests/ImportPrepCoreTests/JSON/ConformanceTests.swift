@@ -23,7 +23,7 @@ import Testing
     @Test(arguments: files)
     func verdict(file: String) throws {
         let bytes = try [UInt8](Data(contentsOf: Self.folder.appendingPathComponent(file)))
-        var scanner = JSONScanner()
+        let scanner = JSONScanner()
         let outcome = bytes.withUnsafeBytes { scanner.scan($0) }
         let accepted: Bool
         if case .invalid(let error) = outcome {

@@ -4,10 +4,10 @@ import Testing
 
 @Suite struct JSONScannerTests {
     func scan(_ text: String) -> (JSONScanner.Outcome, [JSONMember]) {
-        var scanner = JSONScanner()
+        let scanner = JSONScanner()
         let bytes = Array(text.utf8)
         let outcome = bytes.withUnsafeBytes { scanner.scan($0) }
-        return (outcome, scanner.members)
+        return (outcome, Array(scanner.members))
     }
 
     func text(_ source: String, _ start: Int, _ end: Int) -> String {
@@ -72,7 +72,7 @@ import Testing
             [0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xE2, 0x82, 0x22, 0x7D],  // truncated
             [0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xF4, 0x90, 0x80, 0x80, 0x22, 0x7D],  // above U+10FFFF
         ] {
-            var scanner = JSONScanner()
+            let scanner = JSONScanner()
             let outcome = bytes.withUnsafeBytes { scanner.scan($0) }
             guard case .invalid(let error) = outcome else {
                 Issue.record("accepted \(bytes)")
@@ -112,7 +112,7 @@ import Testing
 
             var bad = Array(source.utf8)
             bad[6 + position] = 0x01
-            var scanner = JSONScanner()
+            let scanner = JSONScanner()
             let verdict = bad.withUnsafeBytes { scanner.scan($0) }
             #expect(
                 verdict

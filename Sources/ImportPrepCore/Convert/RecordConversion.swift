@@ -1,0 +1,48 @@
+/// What `convert` or `split` does with one checked record: the line to write, or the errors
+/// that keep it out. Shared by the one-core path (`Converter`) and the block workers
+/// (`Converter.convertInBlocks`), so that both decide alike.
+struct RecordConversion {
+    enum Outcome {
+        /// Write the record: `line` holds it (convert), or with `asRead` its own bytes and a
+        /// line feed (split). `time` is the `inserted_at` written, for the manifest.
+        case write(EventType, time: Timestamp?, repairs: RepairSet, asRead: Bool)
+        /// Set it aside with these errors (warnings left out).
+        case reject([Problem])
+    }
+
+    let mode: ConvertOptions.Mode
+    /// The largest line a chunk takes (`--max-bytes`).
+    let maxLineBytes: Int
+    private var normalizer: RecordNormalizer
+
+    init(options: ConvertOptions, maxLineBytes: Int) {
+        mode = options.mode
+        self.maxLineBytes = maxLineBytes
+        normalizer = RecordNormalizer(
+            inferNumbers: options.inferNumbers, epoch: options.epoch, maxRecordBytes: options.maxRecordBytes)
+    }
+
+    /// Decides about one record; for `convert` the normalized line is left in `line`.
+    mutating func convert(
+        _ eventType: EventType?, fields: RecordFields, problems: [Problem], raw: UnsafeRawBufferPointer,
+        into line: inout [UInt8]
+    ) -> Outcome {
+        let repairable = mode == .convert
+        let blocked = problems.contains { !$0.code.isWarning && !(repairable && normalizer.canRepair($0, in: fields)) }
+        guard !blocked, let type = eventType else { return .reject(problems.filter { !$0.code.isWarning }) }
+        var repairs = RepairSet()
+        let time: Timestamp?
+        let size: Int
+        switch mode {
+        case .convert:
+            line.removeAll(keepingCapacity: true)
+            time = normalizer.write(fields, type: type, into: &line, repairs: &repairs)
+            size = line.count
+        case .split:
+            time = normalizer.timestamp(of: fields)?.0
+            size = raw.count + 1
+        }
+        if size > maxLineBytes { return .reject([Problem(.recordTooLarge, .none, .chunkLimit(maxLineBytes))]) }
+        return .write(type, time: time, repairs: repairs, asRead: mode == .split)
+    }
+}
