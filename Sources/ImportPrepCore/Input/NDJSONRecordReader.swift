@@ -47,7 +47,8 @@ public final class NDJSONRecordReader {
 
     /// Maps the scanner's members to `fields`, decoding escaped keys and known string values.
     static func collectFields(
-        of record: UnsafeRawBufferPointer, members: UnsafeBufferPointer<JSONMember>, into fields: inout RecordFields, arena: ByteArena,
+        of record: UnsafeRawBufferPointer, members: UnsafeBufferPointer<JSONMember>, into fields: inout RecordFields,
+        arena: ByteArena,
         duplicates: inout DuplicateKeyFinder
     ) {
         arena.reset()

@@ -157,7 +157,9 @@ public final class OutputFile: @unchecked Sendable {
         #if os(Linux)
             // Start writing the block to disk now, so that the fsync when a chunk closes has
             // little left to wait for.
-            if ownsDescriptor { _ = startWriteBack(fd, Int64(written), Int64(block.count), 2 /* SYNC_FILE_RANGE_WRITE */) }
+            if ownsDescriptor {
+                _ = startWriteBack(fd, Int64(written), Int64(block.count), syncFileRangeWrite)
+            }
         #endif
         written += block.count
     }
@@ -167,4 +169,6 @@ public final class OutputFile: @unchecked Sendable {
     /// `sync_file_range(2)`: Glibc's module map leaves it out (it needs `_GNU_SOURCE`).
     @_silgen_name("sync_file_range")
     private func startWriteBack(_ fd: Int32, _ offset: Int64, _ count: Int64, _ flags: UInt32) -> Int32
+    /// `SYNC_FILE_RANGE_WRITE`: start writing, do not wait.
+    private let syncFileRangeWrite: UInt32 = 2
 #endif

@@ -150,7 +150,8 @@ extension UnsafeRawBufferPointer {
                 && a.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
                     == b.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
         case 1...3:
-            for k in 0..<count where a.load(fromByteOffset: k, as: UInt8.self) != b.load(fromByteOffset: k, as: UInt8.self) {
+            for k in 0..<count
+            where a.load(fromByteOffset: k, as: UInt8.self) != b.load(fromByteOffset: k, as: UInt8.self) {
                 return false
             }
             return true
