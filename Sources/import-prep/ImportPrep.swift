@@ -15,6 +15,10 @@ struct ImportPrep: AsyncParsableCommand {
 
     /// Usage errors exit with 2 (SPEC §6), not swift-argument-parser's 64.
     static func main() async {
+        // Read and write buffers of 128 KiB to 2 MiB are made and freed on several threads (block
+        // workers, write-behind, uploads). A fixed mmap threshold gives each back to the system
+        // when freed; glibc's sliding one let them pile up in malloc's arenas (-3 is M_MMAP_THRESHOLD).
+        _ = glibcMallopt(-3, 128 << 10)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -31,6 +35,10 @@ struct ImportPrep: AsyncParsableCommand {
         }
     }
 }
+
+/// glibc's `mallopt` (malloc.h is not part of the Glibc module).
+@_silgen_name("mallopt")
+func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 
 enum FileHandleOutput {
     static func standardOutput(_ text: String) {

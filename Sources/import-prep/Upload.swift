@@ -3,10 +3,6 @@ import Foundation
 import ImportAPI
 import ImportPrepCore
 
-/// glibc's `mallopt` (malloc.h is not part of the Glibc module).
-@_silgen_name("mallopt")
-func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
-
 /// Where the API is and which key to use; shared by `upload` and `jobs`.
 struct APIOptions: ParsableArguments {
     @Option(help: "Import API base URL (https; plain http only for loopback).")
@@ -132,10 +128,6 @@ struct Upload: AsyncParsableCommand {
         }
         if dryRun { return try await showPlan(plan, journal: openedJournal) }
 
-        // Upload buffers (256 KiB) are made on one thread and freed on another; with a fixed mmap
-        // threshold each goes back to the system when freed, instead of growing malloc's arenas
-        // (-3 is M_MMAP_THRESHOLD).
-        _ = glibcMallopt(-3, 128 << 10)
         let client = try api.client()
         var options = UploadOptions()
         options.force = force

@@ -19,6 +19,12 @@ public struct ConvertOptions: Sendable {
     public var inferNumbers = true
     public var epoch: EpochUnit?
     public var delimiter = UInt8(ascii: ",")
+    /// Read large NDJSON files in blocks on every core (the output is the same as on one).
+    public var parallel = true
+    /// Files smaller than this are read on one core.
+    public var parallelThreshold = 32 << 20
+    /// Input bytes per block when reading on several cores.
+    public var blockSize = 2 << 20
 
     public init() {}
 }
@@ -56,16 +62,18 @@ public struct ConvertSummary: Sendable {
 public final class Converter: RecordSink {
     public let options: ConvertOptions
     // Touched per record: exclusivity is not checked at run time (nothing here is reentrant).
-    @exclusivity(unchecked) public private(set) var summary = ConvertSummary()
-    public private(set) var shouldStop = false
+    @exclusivity(unchecked) public internal(set) var summary = ConvertSummary()
+    public internal(set) var shouldStop = false
     public var needsValues: Bool { true }
 
-    private let writer: ChunkWriter
+    let writer: ChunkWriter
     private let rejects: OutputFile?
     @exclusivity(unchecked) private var conversion: RecordConversion
     @exclusivity(unchecked) private var line: [UInt8] = []
-    private var input = 0
-    @exclusivity(unchecked) private var lastLine = 0
+    var input = 0
+    @exclusivity(unchecked) var lastLine = 0
+    /// How many files were read in blocks on several cores (for tests).
+    var filesReadInBlocks = 0
 
     public init(options: ConvertOptions, destination: ConvertDestination, rejects: OutputFile?) throws(IOFailure) {
         self.options = options
@@ -79,6 +87,7 @@ public final class Converter: RecordSink {
     /// Converts one file (`-` is standard input); an unreadable one is noted in the summary.
     public func convert(path: String) {
         guard !shouldStop else { return }
+        if convertInBlocks(path: path) { return }
         do {
             try convert(source: ByteSource(path: path))
         } catch {
@@ -136,10 +145,12 @@ public final class Converter: RecordSink {
 
     public func fileProblem(_ problem: Problem, at location: RecordLocation) {
         guard !interrupted() else { return }
+        fileProblem(ReportedProblem(problem, file: summary.inputs[input].file, location: location), at: location)
+    }
+
+    func fileProblem(_ problem: ReportedProblem, at location: RecordLocation) {
         summary.rejectedByCode[problem.code.index] += 1
-        writeReject(
-            location, [ReportedProblem(problem, file: summary.inputs[input].file, location: location)],
-            raw: UnsafeRawBufferPointer(start: nil, count: 0))
+        writeReject(location, [problem], raw: UnsafeRawBufferPointer(start: nil, count: 0))
     }
 
     public func accept(
@@ -218,7 +229,7 @@ public final class Converter: RecordSink {
     }
 
     /// Whether SIGINT/SIGTERM arrived; notes where the run stopped (after the last handled record).
-    private func interrupted() -> Bool {
+    func interrupted() -> Bool {
         let signal = Interruption.signal
         guard signal != 0 else { return false }
         if summary.interruption == nil { summary.interruption = (signal, summary.inputs[input].file, lastLine) }

@@ -168,7 +168,8 @@ public final class Validator: RecordSink {
         return moved
     }
 
-    private static func lineStart(after offset: Int, in path: String, size: Int) -> Int? {
+    /// Where the first line after `offset` starts (just after a newline), or nil when none does.
+    static func lineStart(after offset: Int, in path: String, size: Int) -> Int? {
         guard let source = try? ByteSource(path: path, range: offset..<size) else { return nil }
         var block = [UInt8](repeating: 0, count: 64 * 1024)
         var position = offset
