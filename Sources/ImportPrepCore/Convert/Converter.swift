@@ -72,8 +72,10 @@ public final class Converter: RecordSink {
     @exclusivity(unchecked) private var line: [UInt8] = []
     var input = 0
     @exclusivity(unchecked) var lastLine = 0
-    /// How many files were read in blocks on several cores (for tests).
+    /// How many files were read in blocks on several cores, and how many CSV files went back to
+    /// one core at an unconfirmed cut (for tests).
     var filesReadInBlocks = 0
+    var csvFallbacks = 0
 
     public init(options: ConvertOptions, destination: ConvertDestination, rejects: OutputFile?) throws(IOFailure) {
         self.options = options

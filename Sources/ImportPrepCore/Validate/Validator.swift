@@ -103,7 +103,7 @@ public final class Validator: RecordSink {
             guard let middle = Self.lineStart(after: size / 2, in: path, size: size) else { return false }
             split = ([], middle)
         case .csv?:
-            guard let found = CSVSplitPoint.find(in: path, size: size, maxHeaderBytes: options.maxRecordBytes),
+            guard let found = CSVCutPoints.middle(of: path, size: size, maxHeaderBytes: options.maxRecordBytes),
                 Self.headerIsClean(found.header, path: path, options: halfOptions)
             else { return false }
             split = found
@@ -152,7 +152,7 @@ public final class Validator: RecordSink {
 
     /// The header alone raises no problem (else the second half would report it again), and is
     /// the file's first line (blank lines before it would make the copy end before the header).
-    private static func headerIsClean(_ header: [UInt8], path: String, options: ValidationOptions) -> Bool {
+    static func headerIsClean(_ header: [UInt8], path: String, options: ValidationOptions) -> Bool {
         let check = Validator(options: options)
         check.validate(source: ByteSource(bytes: header, name: path))
         let summary = check.total

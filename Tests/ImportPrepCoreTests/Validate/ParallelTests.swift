@@ -116,7 +116,7 @@ import Testing
     @Test func quotesAreCountedExactly() {
         for text in ["", "\"", "a\"b\"\"c", String(repeating: "\"x", count: 37), "no quotes at all here"] {
             let bytes = Array(text.utf8)
-            let counted = bytes.withUnsafeBytes { CSVSplitPoint.countQuotes($0) }
+            let counted = bytes.withUnsafeBytes { CSVCutPoints.countQuotes($0) }
             #expect(counted == bytes.filter { $0 == UInt8(ascii: "\"") }.count)
         }
     }
