@@ -157,8 +157,8 @@ struct CSVRowBuilder {
         rowSerial += 1
         fields.reset()
         arena.reset()
-        problems.removeAll(keepingCapacity: true)
-        columnsNamedInMetadataJSON.removeAll(keepingCapacity: true)
+        problems.clear()
+        columnsNamedInMetadataJSON.clear()
         metadataFromColumns = false
         // A row ended by a bare CR may be followed by another on the same line.
         recordLine = currentLine

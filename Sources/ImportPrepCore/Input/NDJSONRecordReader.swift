@@ -23,7 +23,7 @@ public final class NDJSONRecordReader {
             }
             recordNumber += 1
             let location = RecordLocation(line: line.number, record: recordNumber, byteOffset: line.offset)
-            problems.removeAll(keepingCapacity: true)
+            problems.clear()
             fields.reset()
             var type: EventType? = nil
             if line.isOversized {

@@ -53,11 +53,20 @@ public struct RecordFields {
     }
 
     public mutating func reset() {
-        for k in values.indices { values[k] = .absent }
-        otherKeys.removeAll(keepingCapacity: true)
-        otherValues.removeAll(keepingCapacity: true)
-        metadataCells.removeAll(keepingCapacity: true)
-        duplicateKeys.removeAll(keepingCapacity: true)
+        values.withUnsafeMutableBufferPointer { $0.update(repeating: .absent) }
+        otherKeys.clear()
+        otherValues.clear()
+        metadataCells.clear()
+        duplicateKeys.clear()
         insertedAt = nil
+    }
+}
+
+extension Array {
+    /// Empties the array and keeps its storage; nothing to do (not even the generic removal) when
+    /// it is already empty, as per-record lists mostly are.
+    @inline(__always)
+    mutating func clear() {
+        if !isEmpty { removeAll(keepingCapacity: true) }
     }
 }
