@@ -150,9 +150,9 @@ final class ChunkWriter {
     }
 
     private static func text(_ time: Timestamp?) -> String {
-        var bytes: [UInt8] = []
-        time?.appendNormalized(to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        let text = LineBuffer(capacity: 64)
+        time?.appendNormalized(to: text)
+        return String(decoding: text.bytes, as: UTF8.self)
     }
 
     /// Creates the folder if needed; refuses one that already holds chunks or a manifest, so

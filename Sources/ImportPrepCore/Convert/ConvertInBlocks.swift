@@ -150,15 +150,13 @@ extension Converter {
                 rejected.raw.withUnsafeBytes { raw in reject(location, rejected.errors, raw: raw) }
                 continue
             }
-            let failure = block.output.withUnsafeBytes { output in
-                do throws(IOFailure) {
-                    try writer.append(
-                        UnsafeRawBufferPointer(rebasing: output[lineStart..<entry.end]), eventType: type,
-                        insertedAt: entry.time, input: input, sourceLine: location.line)
-                    return IOFailure?.none
-                } catch {
-                    return error
-                }
+            var failure: IOFailure?
+            do throws(IOFailure) {
+                try writer.append(
+                    UnsafeRawBufferPointer(rebasing: block.output.bytes[lineStart..<entry.end]), eventType: type,
+                    insertedAt: entry.time, input: input, sourceLine: location.line)
+            } catch {
+                failure = error
             }
             lineStart = entry.end
             recordWritten(type, repairs: entry.repairs, failure: failure)
@@ -233,7 +231,7 @@ final class ConvertedBlock: RecordSink, @unchecked Sendable {
     /// CSV: whether libcsv was between records at the block's end.
     private(set) var endedBetweenRecords: Bool?
     private(set) var entries: [Entry] = []
-    private(set) var output: [UInt8] = []
+    let output = LineBuffer(capacity: 4 << 20)
     private(set) var rejects: [(errors: [ReportedProblem], raw: [UInt8])] = []
     /// File-level problems, with the index of the entry they came before.
     private(set) var fileProblems: [(before: Int, problem: ReportedProblem, location: RecordLocation)] = []
@@ -243,7 +241,6 @@ final class ConvertedBlock: RecordSink, @unchecked Sendable {
     let done = DispatchSemaphore(value: 0)
 
     private var conversion: RecordConversion
-    private var line: [UInt8] = []
     private let file: String
 
     init(conversion: RecordConversion, file: String) {
@@ -257,7 +254,7 @@ final class ConvertedBlock: RecordSink, @unchecked Sendable {
         self.header = header
         endedBetweenRecords = nil
         entries.removeAll(keepingCapacity: true)
-        output.removeAll(keepingCapacity: true)
+        output.removeAll()
         rejects.removeAll()
         fileProblems.removeAll()
         blankLines = 0
@@ -301,15 +298,13 @@ final class ConvertedBlock: RecordSink, @unchecked Sendable {
         var entry = Entry(
             line: location.line, record: location.record, offset: location.byteOffset, end: output.count, type: nil,
             time: nil, repairs: [])
-        switch conversion.convert(eventType, fields: fields, problems: problems, raw: raw, into: &line) {
+        switch conversion.convert(eventType, fields: fields, problems: problems, raw: raw, into: output) {
         case .reject(let errors):
             rejects.append((errors.map { ReportedProblem($0, file: file, location: location) }, Array(raw)))
         case .write(let type, let time, let repairs, let asRead):
             if asRead {
                 output.append(contentsOf: raw)
                 output.append(0x0A)
-            } else {
-                output.append(contentsOf: line)
             }
             entry.end = output.count
             entry.type = type

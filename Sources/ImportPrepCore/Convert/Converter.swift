@@ -69,7 +69,7 @@ public final class Converter: RecordSink {
     let writer: ChunkWriter
     private let rejects: OutputFile?
     @exclusivity(unchecked) private var conversion: RecordConversion
-    @exclusivity(unchecked) private var line: [UInt8] = []
+    private let line: LineBuffer
     var input = 0
     @exclusivity(unchecked) var lastLine = 0
     /// How many files were read in blocks on several cores, and how many CSV files went back to
@@ -83,7 +83,7 @@ public final class Converter: RecordSink {
         writer = try ChunkWriter(
             destination: destination, maxBytes: options.maxChunkBytes, maxRows: options.maxChunkRows)
         conversion = RecordConversion(options: options, maxLineBytes: writer.maxBytes)
-        line.reserveCapacity(options.maxRecordBytes * 2 + 64)
+        line = LineBuffer(capacity: options.maxRecordBytes * 2 + 64)
     }
 
     /// Converts one file (`-` is standard input); an unreadable one is noted in the summary.
@@ -163,19 +163,18 @@ public final class Converter: RecordSink {
         guard !interrupted() else { return }
         summary.records += 1
         lastLine = location.line
-        switch conversion.convert(eventType, fields: fields, problems: problems, raw: raw, into: &line) {
+        line.removeAll()
+        switch conversion.convert(eventType, fields: fields, problems: problems, raw: raw, into: line) {
         case .reject(let errors):
             reject(location, errors, raw: raw)
         case .write(let type, let time, let repairs, let asRead):
-            let failure = line.withUnsafeBytes { converted in
-                do throws(IOFailure) {
-                    try writer.append(
-                        asRead ? raw : converted, addNewline: asRead, eventType: type, insertedAt: time, input: input,
-                        sourceLine: location.line)
-                    return IOFailure?.none
-                } catch {
-                    return error
-                }
+            var failure: IOFailure?
+            do throws(IOFailure) {
+                try writer.append(
+                    asRead ? raw : line.bytes, addNewline: asRead, eventType: type, insertedAt: time, input: input,
+                    sourceLine: location.line)
+            } catch {
+                failure = error
             }
             recordWritten(type, repairs: repairs, failure: failure)
         }

@@ -5,7 +5,7 @@ enum JSONEncoding {
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// `"text"` for decoded UTF-8 `text`.
-    static func appendString(_ text: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    static func appendString(_ text: UnsafeRawBufferPointer, to out: LineBuffer) {
         out.append(UInt8(ascii: "\""))
         var runStart = 0
         for i in 0..<text.count {
@@ -33,7 +33,7 @@ enum JSONEncoding {
 
     /// A string given as a JSON string body (between the quotes, escapes still encoded).
     static func appendStringBody(
-        _ body: UnsafeRawBufferPointer, hasEscapes: Bool, scratch: ByteArena, to out: inout [UInt8]
+        _ body: UnsafeRawBufferPointer, hasEscapes: Bool, scratch: ByteArena, to out: LineBuffer
     ) {
         if !hasEscapes {
             // A body without escapes holds no quote, backslash or control byte: already canonical.
@@ -44,12 +44,12 @@ enum JSONEncoding {
         }
         let mark = scratch.count
         let decoded = scratch.decodeJSONString(body)!
-        appendString(decoded, to: &out)
+        appendString(decoded, to: out)
         scratch.truncate(to: mark)
     }
 
     /// A JSON value's text with white space outside strings removed.
-    static func appendMinified(_ json: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    static func appendMinified(_ json: UnsafeRawBufferPointer, to out: LineBuffer) {
         var inString = false
         var escaped = false
         for c in json {
@@ -71,17 +71,17 @@ enum JSONEncoding {
         }
     }
 
-    static func appendLiteral(_ literal: StaticString, quoted: Bool = false, to out: inout [UInt8]) {
+    static func appendLiteral(_ literal: StaticString, quoted: Bool = false, to out: LineBuffer) {
         if quoted { out.append(UInt8(ascii: "\"")) }
         out.append(contentsOf: UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
         if quoted { out.append(UInt8(ascii: "\"")) }
     }
 
     /// `"key":` for a key that needs no escaping (the schema's names).
-    static func appendKey(_ name: StaticString, to out: inout [UInt8]) {
+    static func appendKey(_ name: StaticString, to out: LineBuffer) {
         out.append(UInt8(ascii: "\""))
-        appendLiteral(name, to: &out)
-        appendLiteral("\":", to: &out)
+        appendLiteral(name, to: out)
+        appendLiteral("\":", to: out)
     }
 
     /// Whether a CSV cell reads as a JSON number that survives any parser: RFC 8259 grammar, no

@@ -22,10 +22,11 @@ struct RecordConversion {
             inferNumbers: options.inferNumbers, epoch: options.epoch, maxRecordBytes: options.maxRecordBytes)
     }
 
-    /// Decides about one record; for `convert` the normalized line is left in `line`.
+    /// Decides about one record; for `convert` the normalized line is appended to `line` (and
+    /// taken back off when the record is rejected).
     mutating func convert(
         _ eventType: EventType?, fields: RecordFields, problems: [Problem], raw: UnsafeRawBufferPointer,
-        into line: inout [UInt8]
+        into line: LineBuffer
     ) -> Outcome {
         let repairable = mode == .convert
         let blocked = problems.contains { !$0.code.isWarning && !(repairable && normalizer.canRepair($0, in: fields)) }
@@ -35,9 +36,10 @@ struct RecordConversion {
         let size: Int
         switch mode {
         case .convert:
-            line.removeAll(keepingCapacity: true)
-            time = normalizer.write(fields, type: type, into: &line, repairs: &repairs)
-            size = line.count
+            let start = line.count
+            time = normalizer.write(fields, type: type, into: line, repairs: &repairs)
+            size = line.count - start
+            if size > maxLineBytes { line.truncate(to: start) }
         case .split:
             time = normalizer.timestamp(of: fields)?.0
             size = raw.count + 1

@@ -36,7 +36,7 @@ struct RecordNormalizer {
     let epoch: EpochUnit?
     private let scratch: ByteArena
     private let scanner = JSONScanner()
-    private var nested: [UInt8] = []
+    private let nested = LineBuffer()
 
     init(inferNumbers: Bool, epoch: EpochUnit?, maxRecordBytes: Int) {
         self.inferNumbers = inferNumbers
@@ -71,35 +71,35 @@ struct RecordNormalizer {
     /// Appends the record (and its line feed) to `out`; returns the `inserted_at` written (UTC),
     /// for the manifest.
     mutating func write(
-        _ r: RecordFields, type: EventType, into out: inout [UInt8], repairs: inout RepairSet
+        _ r: RecordFields, type: EventType, into out: LineBuffer, repairs: inout RepairSet
     ) -> Timestamp? {
         let isCompany = type == .identifyCompany
         out.append(UInt8(ascii: "{"))
-        JSONEncoding.appendKey("event_type", to: &out)
-        JSONEncoding.appendLiteral(type.staticName, quoted: true, to: &out)
+        JSONEncoding.appendKey("event_type", to: out)
+        JSONEncoding.appendLiteral(type.staticName, quoted: true, to: out)
 
-        if !isCompany { appendText(.userID, r, &out, &repairs) }
-        appendText(.companyID, r, &out, &repairs)
-        if !isCompany { appendText(.eventName, r, &out, &repairs) }
+        if !isCompany { appendText(.userID, r, out, &repairs) }
+        appendText(.companyID, r, out, &repairs)
+        if !isCompany { appendText(.eventName, r, out, &repairs) }
 
         if r[.source].isGiven {
-            appendText(.source, r, &out, &repairs)
+            appendText(.source, r, out, &repairs)
         } else {
             out.append(UInt8(ascii: ","))
-            JSONEncoding.appendKey("source", to: &out)
-            JSONEncoding.appendLiteral(EventSource.backendHTTPImport.staticName, quoted: true, to: &out)
+            JSONEncoding.appendKey("source", to: out)
+            JSONEncoding.appendLiteral(EventSource.backendHTTPImport.staticName, quoted: true, to: out)
             repairs.insert(.sourceFilled)
         }
 
         out.append(UInt8(ascii: ","))
-        JSONEncoding.appendKey("inserted_at", to: &out)
+        JSONEncoding.appendKey("inserted_at", to: out)
         out.append(UInt8(ascii: "\""))
         let timeStart = out.count
         let written = timestamp(of: r)
         if let (time, timeRepairs) = written {
-            time.appendNormalized(to: &out)
+            time.appendNormalized(to: out)
             repairs.formUnion(timeRepairs)
-            if !out[timeStart...].elementsEqual(r[.insertedAt].bytes) && timeRepairs.isEmpty {
+            if !out.bytes(from: timeStart).elementsEqual(r[.insertedAt].bytes) && timeRepairs.isEmpty {
                 repairs.insert(.timestampNormalized)
             }
         }
@@ -112,18 +112,18 @@ struct RecordNormalizer {
                 repairs.insert(.companyFieldsDropped)
             }
         } else {
-            appendPageParts(r, &out, &repairs)
-            appendText(.url, r, &out, &repairs)
-            appendText(.userAgent, r, &out, &repairs)
+            appendPageParts(r, out, &repairs)
+            appendText(.url, r, out, &repairs)
+            appendText(.userAgent, r, out, &repairs)
             for (key, value) in zip(r.otherKeys, r.otherValues) {
                 out.append(UInt8(ascii: ","))
-                JSONEncoding.appendString(key, to: &out)
+                JSONEncoding.appendString(key, to: out)
                 out.append(UInt8(ascii: ":"))
-                appendValue(value, &out)
+                appendValue(value, out)
             }
         }
 
-        appendMetadata(r, &out, &repairs)
+        appendMetadata(r, out, &repairs)
         out.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
         return written?.0
     }
@@ -131,60 +131,60 @@ struct RecordNormalizer {
     // MARK: - Pieces
 
     /// A text field as a JSON string; a number (an id) is quoted digit for digit; null is dropped.
-    private func appendText(_ field: KnownField, _ r: RecordFields, _ out: inout [UInt8], _ repairs: inout RepairSet) {
+    private func appendText(_ field: KnownField, _ r: RecordFields, _ out: LineBuffer, _ repairs: inout RepairSet) {
         let value = r[field]
         guard value.isGiven else {
             if value.kind == .null { repairs.insert(.nullsDropped) }
             return
         }
         out.append(UInt8(ascii: ","))
-        JSONEncoding.appendKey(field.staticName, to: &out)
+        JSONEncoding.appendKey(field.staticName, to: out)
         if value.kind == .number {
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: value.bytes)
             out.append(UInt8(ascii: "\""))
             repairs.insert(.idQuoted)
         } else {
-            JSONEncoding.appendString(value.bytes, to: &out)
+            JSONEncoding.appendString(value.bytes, to: out)
         }
     }
 
     /// `hostname` and `pathname`: from the url when there is one (the API derives them from it).
-    private func appendPageParts(_ r: RecordFields, _ out: inout [UInt8], _ repairs: inout RepairSet) {
+    private func appendPageParts(_ r: RecordFields, _ out: LineBuffer, _ repairs: inout RepairSet) {
         let urlValue = r[.url]
         guard urlValue.kind == .string, let url = EventURL.parse(urlValue.bytes) else {
-            appendText(.hostname, r, &out, &repairs)
-            appendText(.pathname, r, &out, &repairs)
+            appendText(.hostname, r, out, &repairs)
+            appendText(.pathname, r, out, &repairs)
             return
         }
         let slash: StaticString = "/"
         let path = url.path.isEmpty ? UnsafeRawBufferPointer(start: slash.utf8Start, count: 1) : url.path
-        appendDerived(.hostname, url.host, r, &out, &repairs)
-        appendDerived(.pathname, path, r, &out, &repairs)
+        appendDerived(.hostname, url.host, r, out, &repairs)
+        appendDerived(.pathname, path, r, out, &repairs)
     }
 
     private func appendDerived(
-        _ field: KnownField, _ derived: UnsafeRawBufferPointer, _ r: RecordFields, _ out: inout [UInt8],
+        _ field: KnownField, _ derived: UnsafeRawBufferPointer, _ r: RecordFields, _ out: LineBuffer,
         _ repairs: inout RepairSet
     ) {
         let given = r[field]
         if given.kind != .string || !given.bytes.elementsEqual(derived) { repairs.insert(.urlPartsDerived) }
         out.append(UInt8(ascii: ","))
-        JSONEncoding.appendKey(field.staticName, to: &out)
-        JSONEncoding.appendString(derived, to: &out)
+        JSONEncoding.appendKey(field.staticName, to: out)
+        JSONEncoding.appendString(derived, to: out)
     }
 
     /// A value of a key outside the schema: strings re-escaped canonically, the rest as written.
-    private func appendValue(_ value: FieldValue, _ out: inout [UInt8]) {
+    private func appendValue(_ value: FieldValue, _ out: LineBuffer) {
         switch value.kind {
         case .string?:
             if value.hasEscapes {
-                JSONEncoding.appendStringBody(value.bytes, hasEscapes: true, scratch: scratch, to: &out)
+                JSONEncoding.appendStringBody(value.bytes, hasEscapes: true, scratch: scratch, to: out)
             } else {
-                JSONEncoding.appendString(value.bytes, to: &out)
+                JSONEncoding.appendString(value.bytes, to: out)
             }
         case .object?, .array?:
-            JSONEncoding.appendMinified(value.bytes, to: &out)
+            JSONEncoding.appendMinified(value.bytes, to: out)
         default:
             out.append(contentsOf: value.bytes)
         }
@@ -192,30 +192,30 @@ struct RecordNormalizer {
 
     /// `metadata` last, always an object: JSON members first (nested values become their JSON
     /// text as a string), then CSV `metadata.<key>` cells (numbers typed unless `--no-infer`).
-    private mutating func appendMetadata(_ r: RecordFields, _ out: inout [UInt8], _ repairs: inout RepairSet) {
+    private mutating func appendMetadata(_ r: RecordFields, _ out: LineBuffer, _ repairs: inout RepairSet) {
         out.append(UInt8(ascii: ","))
-        JSONEncoding.appendKey("metadata", to: &out)
+        JSONEncoding.appendKey("metadata", to: out)
         out.append(UInt8(ascii: "{"))
         var first = true
-        func separator(_ out: inout [UInt8]) {
+        func separator(_ out: LineBuffer) {
             if !first { out.append(UInt8(ascii: ",")) }
             first = false
         }
         let metadata = r[.metadata]
         if metadata.kind == .object, metadata.bytes.count > 0, scanner.scan(metadata.bytes) == .object {
             for member in scanner.members {
-                separator(&out)
+                separator(out)
                 let key = UnsafeRawBufferPointer(rebasing: metadata.bytes[member.keyStart..<member.keyEnd])
-                JSONEncoding.appendStringBody(key, hasEscapes: member.keyHasEscapes, scratch: scratch, to: &out)
+                JSONEncoding.appendStringBody(key, hasEscapes: member.keyHasEscapes, scratch: scratch, to: out)
                 out.append(UInt8(ascii: ":"))
                 let value = UnsafeRawBufferPointer(rebasing: metadata.bytes[member.valueStart..<member.valueEnd])
                 switch member.kind {
                 case .string:
-                    JSONEncoding.appendStringBody(value, hasEscapes: member.valueHasEscapes, scratch: scratch, to: &out)
+                    JSONEncoding.appendStringBody(value, hasEscapes: member.valueHasEscapes, scratch: scratch, to: out)
                 case .object, .array:
-                    nested.removeAll(keepingCapacity: true)
-                    JSONEncoding.appendMinified(value, to: &nested)
-                    nested.withUnsafeBytes { JSONEncoding.appendString($0, to: &out) }
+                    nested.removeAll()
+                    JSONEncoding.appendMinified(value, to: nested)
+                    JSONEncoding.appendString(nested.bytes, to: out)
                     repairs.insert(.nestedMetadataEncoded)
                 default:
                     out.append(contentsOf: value)
@@ -223,14 +223,14 @@ struct RecordNormalizer {
             }
         }
         for (key, value) in r.metadataCells {
-            separator(&out)
-            JSONEncoding.appendString(key, to: &out)
+            separator(out)
+            JSONEncoding.appendString(key, to: out)
             out.append(UInt8(ascii: ":"))
             if inferNumbers && JSONEncoding.isPortableNumber(value) {
                 out.append(contentsOf: value)
                 repairs.insert(.metadataNumbersTyped)
             } else {
-                JSONEncoding.appendString(value, to: &out)
+                JSONEncoding.appendString(value, to: out)
             }
         }
         if !metadata.isGiven && r.metadataCells.isEmpty { repairs.insert(.metadataFilled) }

@@ -181,7 +181,7 @@ extension Timestamp {
     }
 
     /// Writes `YYYY-MM-DDTHH:MM:SS.ffffff` (26 bytes; the fraction cut, not rounded, to microseconds).
-    public func appendNormalized(to out: inout [UInt8]) {
+    func appendNormalized(to out: LineBuffer) {
         @inline(__always) func digits(_ value: Int, _ count: Int) {
             var divisor = 1
             for _ in 1..<count { divisor *= 10 }
