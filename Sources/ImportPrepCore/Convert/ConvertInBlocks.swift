@@ -54,7 +54,9 @@ extension Converter {
         let options = self.options
         let maxLineBytes = writer.maxBytes
         let blocks = (0..<Self.slots).map { _ in
-            ConvertedBlock(conversion: RecordConversion(options: options, maxLineBytes: maxLineBytes), file: path)
+            ConvertedBlock(
+                conversion: RecordConversion(options: options, maxLineBytes: maxLineBytes), file: path,
+                keepsRejects: keepsRejects)
         }
         var nextStart = 0
         var started = 0
@@ -145,9 +147,12 @@ extension Converter {
             summary.records += 1
             lastLine = location.line
             guard let type = entry.type else {
-                let rejected = block.rejects[nextReject]
-                nextReject += 1
-                rejected.raw.withUnsafeBytes { raw in reject(location, rejected.errors, raw: raw) }
+                countReject(block.rejectedCodes[entry.codes])
+                if keepsRejects {
+                    let rejected = block.rejects[nextReject]
+                    nextReject += 1
+                    rejected.raw.withUnsafeBytes { raw in writeReject(location, rejected.errors, raw: raw) }
+                }
                 continue
             }
             var failure: IOFailure?
@@ -218,8 +223,10 @@ final class ConvertedBlock: RecordSink, @unchecked Sendable {
         var offset: Int
         /// Where its line ends in `output` (for a rejected record: where the last one ended).
         var end: Int
-        /// nil: rejected (the next of `rejects`).
+        /// nil: rejected (the next of `rejects` when they are kept).
         var type: EventType?
+        /// A rejected record's error codes, in `rejectedCodes`.
+        var codes: Range<Int>
         var time: Timestamp?
         var repairs: RepairSet
     }
@@ -232,7 +239,10 @@ final class ConvertedBlock: RecordSink, @unchecked Sendable {
     private(set) var endedBetweenRecords: Bool?
     private(set) var entries: [Entry] = []
     let output = LineBuffer(capacity: 4 << 20)
+    /// Rejected records' errors and text, only when the converter writes rejects (`--rejects`).
     private(set) var rejects: [(errors: [ReportedProblem], raw: [UInt8])] = []
+    /// Error codes of all rejected records, one after another (no allocation per record).
+    private(set) var rejectedCodes: [ProblemCode] = []
     /// File-level problems, with the index of the entry they came before.
     private(set) var fileProblems: [(before: Int, problem: ReportedProblem, location: RecordLocation)] = []
     private(set) var blankLines = 0
@@ -243,9 +253,12 @@ final class ConvertedBlock: RecordSink, @unchecked Sendable {
     private var conversion: RecordConversion
     private let file: String
 
-    init(conversion: RecordConversion, file: String) {
+    private let keepsRejects: Bool
+
+    init(conversion: RecordConversion, file: String, keepsRejects: Bool) {
         self.conversion = conversion
         self.file = file
+        self.keepsRejects = keepsRejects
     }
 
     func prepare(range: Range<Int>, format: InputFormat, header: [UInt8]) {
@@ -256,6 +269,7 @@ final class ConvertedBlock: RecordSink, @unchecked Sendable {
         entries.removeAll(keepingCapacity: true)
         output.removeAll()
         rejects.removeAll()
+        rejectedCodes.removeAll(keepingCapacity: true)
         fileProblems.removeAll()
         blankLines = 0
         lines = 0
@@ -297,10 +311,15 @@ final class ConvertedBlock: RecordSink, @unchecked Sendable {
     ) {
         var entry = Entry(
             line: location.line, record: location.record, offset: location.byteOffset, end: output.count, type: nil,
-            time: nil, repairs: [])
+            codes: 0..<0, time: nil, repairs: [])
         switch conversion.convert(eventType, fields: fields, problems: problems, raw: raw, into: output) {
         case .reject(let errors):
-            rejects.append((errors.map { ReportedProblem($0, file: file, location: location) }, Array(raw)))
+            let first = rejectedCodes.count
+            for error in errors { rejectedCodes.append(error.code) }
+            entry.codes = first..<rejectedCodes.count
+            if keepsRejects {
+                rejects.append((errors.map { ReportedProblem($0, file: file, location: location) }, Array(raw)))
+            }
         case .write(let type, let time, let repairs, let asRead):
             if asRead {
                 output.append(contentsOf: raw)

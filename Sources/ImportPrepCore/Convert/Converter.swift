@@ -194,20 +194,25 @@ public final class Converter: RecordSink {
         }
     }
 
-    /// Counts a rejected record and writes its rejects line; `errors` holds no warnings.
+    /// Counts a rejected record and writes its rejects line (when there is a rejects file);
+    /// `errors` holds no warnings. Without a rejects file nothing is rendered (no allocation).
     func reject(_ location: RecordLocation, _ errors: [Problem], raw: UnsafeRawBufferPointer) {
+        countReject(errors.lazy.map(\.code))
+        guard keepsRejects else { return }
         let file = summary.inputs[input].file
-        reject(location, errors.map { ReportedProblem($0, file: file, location: location) }, raw: raw)
+        writeReject(location, errors.map { ReportedProblem($0, file: file, location: location) }, raw: raw)
     }
 
-    func reject(_ location: RecordLocation, _ errors: [ReportedProblem], raw: UnsafeRawBufferPointer) {
+    func countReject(_ codes: some Sequence<ProblemCode>) {
         summary.rejected += 1
-        for error in errors { summary.rejectedByCode[error.code.index] += 1 }
-        writeReject(location, errors, raw: raw)
+        for code in codes { summary.rejectedByCode[code.index] += 1 }
     }
+
+    /// Whether rejected records are written out (`--rejects`).
+    var keepsRejects: Bool { rejects != nil }
 
     /// One rejects line: `{"file","line","record","errors":[{code,field,message}],"raw"}`.
-    private func writeReject(_ location: RecordLocation, _ problems: [ReportedProblem], raw: UnsafeRawBufferPointer) {
+    func writeReject(_ location: RecordLocation, _ problems: [ReportedProblem], raw: UnsafeRawBufferPointer) {
         guard let rejects, summary.outputFailure == nil else { return }
         let file = summary.inputs[input].file
         var text =

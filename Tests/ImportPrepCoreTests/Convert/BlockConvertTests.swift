@@ -13,7 +13,9 @@ import Testing
     }
 
     /// Runs convert/split on `path` into a fresh folder; returns the converter and every file written.
-    func run(_ path: String, mode: ConvertOptions.Mode, parallel: Bool, blockSize: Int) throws -> Run {
+    func run(_ path: String, mode: ConvertOptions.Mode, parallel: Bool, blockSize: Int, keepRejects: Bool = true)
+        throws -> Run
+    {
         let folder = try ScratchFolder()
         var options = ConvertOptions()
         options.mode = mode
@@ -23,16 +25,16 @@ import Testing
         options.maxRecordBytes = 4096
         options.maxChunkBytes = 9_000
         options.epoch = .auto
-        let rejects = try OutputFile.create(path: folder.path("rejects.ndjson"))
+        let rejects = keepRejects ? try OutputFile.create(path: folder.path("rejects.ndjson")) : nil
         let converter = try Converter(options: options, destination: .directory(folder.path("out")), rejects: rejects)
         converter.convert(path: path)
         converter.finish()
-        try rejects.flush()
+        try rejects?.flush()
         func text(_ name: String) throws -> String {
             String(decoding: try folder.read(name), as: UTF8.self).replacingOccurrences(
                 of: folder.url.path, with: "FOLDER")
         }
-        var files = ["rejects.ndjson": try text("rejects.ndjson")]
+        var files = keepRejects ? ["rejects.ndjson": try text("rejects.ndjson")] : [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: folder.path("out")) {
             files[name] = try text("out/" + name)
         }
@@ -102,6 +104,11 @@ import Testing
             #expect(b.chunks == a.chunks)
             #expect(b.inputs.map(\.bytes) == a.inputs.map(\.bytes) && b.inputs.map(\.format) == a.inputs.map(\.format))
             #expect(blocks.converter.exitStatus == one.converter.exitStatus)
+            // Without a rejects file the errors are only counted, and counted alike.
+            let counted = try run(path, mode: mode, parallel: true, blockSize: blockSize, keepRejects: false)
+            #expect(counted.converter.summary.rejected == a.rejected)
+            #expect(counted.converter.summary.rejectedByCode == a.rejectedByCode)
+            #expect(counted.files["manifest.json"] != nil)
         }
     }
 
