@@ -10,10 +10,18 @@ public struct ValidationOptions: Sendable {
     public var maxErrors = 100
     public var failFast = false
     public var delimiter = UInt8(ascii: ",")
-    /// Read large NDJSON files as two halves on two cores.
+    /// Read large files in blocks on every core (the report is the same as on one).
     public var parallel = true
     /// Files smaller than this are read on one core.
     public var parallelThreshold = 32 << 20
+    /// Input bytes per block when reading on several cores. A block keeps the errors it must
+    /// hand over (the first `maxErrors`, or all of them for `--errors`) until they are written, at
+    /// most `blockErrorBudget`: a block with more stops, and the rest of the file is read on one
+    /// core, so that a file of nothing but errors stays in bounded memory.
+    public var blockSize = 16 << 20
+    public var blockErrorBudget = 20_000
+    /// A block's validator stops at its first error past `maxErrors` (it has too many to keep).
+    var stopsWhenErrorsOverflow = false
 
     public init() {}
 }
@@ -33,8 +41,12 @@ public final class Validator: RecordSink {
     private var current = FileSummary(file: "")
     /// Whether the last CSV input ended outside any record (nil: not CSV, or stopped early).
     private(set) var csvEndedBetweenRecords: Bool?
-    /// How many files were read as two halves (for tests).
-    private(set) var filesReadInHalves = 0
+    /// How many files were read in blocks on several cores, and how many of them were finished
+    /// on one core (an unconfirmed CSV cut, a block with too many errors to keep; for tests).
+    private(set) var filesReadInBlocks = 0
+    private(set) var oneCoreRests = 0
+    /// This validator read a block and stopped: it had more errors than it could keep.
+    private(set) var overflowed = false
 
     public init(options: ValidationOptions, errorStream: OutputFile? = nil) {
         self.options = options
@@ -42,10 +54,10 @@ public final class Validator: RecordSink {
     }
 
     /// Validates one file (`-` is standard input). I/O failures are recorded in its summary.
-    /// A large NDJSON file is read as two halves on two cores when nothing needs strict order.
+    /// A large regular file is read in blocks on every core (unless `--fail-fast`).
     public func validate(path: String) {
         guard !shouldStop else { return }
-        if validateInHalves(path: path) { return }
+        if validateInBlocks(path: path) { return }
         do {
             try validate(source: ByteSource(path: path))
         } catch {
@@ -73,81 +85,89 @@ public final class Validator: RecordSink {
         summaries.append(current)
     }
 
-    /// Two validators read the halves of a large regular file at once, and their reports are
-    /// joined with the second half's coordinates shifted. NDJSON is split after a newline; CSV
-    /// after a newline outside quotes (an even count of `"` before it), and the second half is
-    /// read after a copy of the header. Only when there is no `--errors` stream or `--fail-fast`
-    /// (they need strict order) and two cores. For CSV the split is confirmed afterwards: the
-    /// first half must end between records (libcsv's own state), else the file is read again in
-    /// one pass.
-    private func validateInHalves(path: String) -> Bool {
-        guard options.parallel, errorStream == nil, !options.failFast,
-            ProcessInfo.processInfo.activeProcessorCount >= 2,
+    /// Validators read blocks of a large regular file at once (`BlockReader`, at most three
+    /// blocks in memory), and their reports are joined in input order with shifted coordinates:
+    /// counts added, errors shown (the first `maxErrors`) and streamed to `--errors` (all of them,
+    /// in order) exactly as one pass would. Not with `--fail-fast` (a block would count records
+    /// past the first error), for gzip, UTF-16 or standard input, or on one core.
+    private func validateInBlocks(path: String) -> Bool {
+        guard options.parallel, !options.failFast, ProcessInfo.processInfo.activeProcessorCount >= 2,
             let probe = try? ByteSource(path: path), let size = probe.regularFileSize,
-            size >= options.parallelThreshold,
-            (try? probe.peek(2)) != [0x1F, 0x8B]
+            size >= options.parallelThreshold, let head = try? probe.peek(64),
+            !head.starts(with: [0x1F, 0x8B]), !RecordInput.isUTF16(head)
         else { return false }
-        let format: InputFormat?
-        if let chosen = options.format {
-            format = chosen
-        } else {
-            format = try? RecordInput.detectFormat(
-                path: path, lines: LineReader(source: probe, maxLineBytes: options.maxRecordBytes))
+        guard
+            let format = options.format
+                ?? (try? RecordInput.detectFormat(
+                    path: path, lines: LineReader(source: probe, maxLineBytes: options.maxRecordBytes))),
+            let reader = BlockReader(
+                path: path, size: size, format: format, delimiter: options.delimiter,
+                maxRecordBytes: options.maxRecordBytes, blockSize: options.blockSize)
+        else { return false }
+        var blockOptions = options
+        blockOptions.parallel = false
+        blockOptions.format = format
+        if errorStream != nil || options.maxErrors > options.blockErrorBudget {
+            blockOptions.maxErrors = options.blockErrorBudget
+            blockOptions.stopsWhenErrorsOverflow = true
         }
-        var halfOptions = options
-        halfOptions.parallel = false
-        halfOptions.format = format
-        let split: (header: [UInt8], middle: Int)
-        switch format {
-        case .ndjson?:
-            guard let middle = Self.lineStart(after: size / 2, in: path, size: size) else { return false }
-            split = ([], middle)
-        case .csv?:
-            guard let found = CSVCutPoints.middle(of: path, size: size, maxHeaderBytes: options.maxRecordBytes),
-                Self.headerIsClean(found.header, path: path, options: halfOptions)
-            else { return false }
-            split = found
-        case nil:
-            return false
-        }
-        let headerLines = split.header.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-        let halves = [Validator(options: halfOptions), Validator(options: halfOptions)]
-        let work = UncheckedBox(halves)
-        DispatchQueue.concurrentPerform(iterations: 2) { k in
-            let halves = work.value
+        let checkOptions = blockOptions
+        current = FileSummary(file: path, format: format)
+        let blocks = (0..<3).map { _ in CheckedBlock() }
+        let rest = reader.run(
+            slots: blocks, shouldStop: { shouldStop || current.readFailure != nil },
+            read: { block, range, prefix in block.check(path: path, range: range, prefix: prefix, options: checkOptions)
+            },
+            handOver: { block, range, shift in
+                guard let validator = block.validator, var summary = validator.summaries.first else { return }
+                let prefix = reader.prefix(forBlockAt: range.lowerBound)
+                summary.bytes -= prefix.count
+                summary.lines -= prefix.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+                current.add(summary)
+                current.readFailure = current.readFailure ?? summary.readFailure
+                for error in validator.shownErrors {
+                    var moved = error
+                    moved.location = error.location.shifted(by: shift)
+                    moved.file = path
+                    show(moved)
+                }
+            })
+        if let rest {
+            // A CSV cut libcsv did not confirm, or a block with more errors than it could keep:
+            // the rest, from that block's start, on this core.
+            oneCoreRests += 1
             do throws(IOFailure) {
-                let source =
-                    k == 0
-                    ? try ByteSource(path: path, range: 0..<split.middle)
-                    : try ByteSource(path: path, range: split.middle..<size, prefix: split.header)
-                halves[k].validate(source: source)
+                let prefix = reader.prefix(forBlockAt: rest.start)
+                let lines = LineReader(
+                    source: try ByteSource(path: path, range: rest.start..<size, prefix: prefix),
+                    maxLineBytes: options.maxRecordBytes)
+                defer {
+                    current.bytes += lines.bytesRead - prefix.count
+                    current.lines += lines.linesRead - prefix.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+                }
+                let sink = ShiftedSink(self, shift: rest.shift)
+                switch format {
+                case .ndjson: try NDJSONRecordReader(lines: lines).run(into: sink)
+                case .csv: try CSVRecordReader(lines: lines, delimiter: options.delimiter).run(into: sink)
+                }
             } catch {
-                var failed = FileSummary(file: path)
-                failed.readFailure = error.description
-                halves[k].summaries.append(failed)
+                current.readFailure = error.description
             }
         }
-        if format == .csv && halves[0].csvEndedBetweenRecords != true { return false }
-        let first = halves[0].summaries[0]
-        var second = halves[1].summaries[0]
-        second.bytes -= split.header.count
-        second.lines -= headerLines
-        var joined = first
-        joined.add(second)
-        joined.format = format
-        joined.readFailure = first.readFailure ?? second.readFailure
-        let shiftedSecond = halves[1].shownErrors.map {
-            shifted(
-                $0, lines: first.lines - headerLines, records: first.records, bytes: split.middle - split.header.count)
-        }
-        for var problem in halves[0].shownErrors + shiftedSecond {
-            guard shownErrors.count < options.maxErrors else { break }
-            problem.file = path
-            shownErrors.append(problem)
-        }
-        summaries.append(joined)
-        filesReadInHalves += 1
+        summaries.append(current)
+        filesReadInBlocks += 1
         return true
+    }
+
+    /// Validates a range of a file (a block), `prefix` (a CSV header copy) first.
+    fileprivate func validate(path: String, range: Range<Int>, prefix: [UInt8]) {
+        do {
+            try validate(source: ByteSource(path: path, range: range, prefix: prefix))
+        } catch {
+            var summary = FileSummary(file: path)
+            summary.readFailure = error.description
+            summaries.append(summary)
+        }
     }
 
     /// The header alone raises no problem (else the second half would report it again), and is
@@ -158,14 +178,6 @@ public final class Validator: RecordSink {
         let summary = check.total
         return summary.readFailure == nil && summary.records == 0 && summary.blankLines == 0
             && summary.byCode.allSatisfy { $0 == 0 }
-    }
-
-    private func shifted(_ problem: ReportedProblem, lines: Int, records: Int, bytes: Int) -> ReportedProblem {
-        var moved = problem
-        moved.location.line += lines
-        moved.location.record += records
-        moved.location.byteOffset += bytes
-        return moved
     }
 
     /// Where the first line after `offset` starts (just after a newline), or nil when none does.
@@ -242,10 +254,18 @@ public final class Validator: RecordSink {
     }
 
     private func report(_ problem: Problem, at location: RecordLocation) {
-        let wantShown = shownErrors.count < options.maxErrors
-        guard wantShown || (errorStream != nil && errorStreamFailure == nil) else { return }
-        let reported = ReportedProblem(problem, file: current.file, location: location)
-        if wantShown { shownErrors.append(reported) }
+        if options.stopsWhenErrorsOverflow && shownErrors.count >= options.maxErrors {
+            overflowed = true
+            shouldStop = true
+            return
+        }
+        guard shownErrors.count < options.maxErrors || (errorStream != nil && errorStreamFailure == nil) else { return }
+        show(ReportedProblem(problem, file: current.file, location: location))
+    }
+
+    /// Keeps an error for the report (the first `maxErrors`) and streams it to `--errors`.
+    private func show(_ reported: ReportedProblem) {
+        if shownErrors.count < options.maxErrors { shownErrors.append(reported) }
         if let errorStream, errorStreamFailure == nil {
             do { try errorStream.write(ReportRenderer.jsonLine(reported, withFile: true) + "\n") } catch {
                 errorStreamFailure = error
@@ -254,8 +274,21 @@ public final class Validator: RecordSink {
     }
 }
 
-/// Hands values to `concurrentPerform`'s closure; each half only touches its own validator.
-private final class UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+/// One block of a file as a worker validated it, with its own `Validator` (coordinates counted
+/// from the block's start). `@unchecked Sendable`: a worker sets it in `check`; the validator
+/// reads it only after `BlockReader` saw the worker finish.
+private final class CheckedBlock: BlockResult, @unchecked Sendable {
+    private(set) var validator: Validator?
+
+    func check(path: String, range: Range<Int>, prefix: [UInt8], options: ValidationOptions) {
+        let validator = Validator(options: options)
+        validator.validate(path: path, range: range, prefix: prefix)
+        self.validator = validator
+    }
+
+    var lines: Int { validator?.summaries.first?.lines ?? 0 }
+    var records: Int { validator?.summaries.first?.records ?? 0 }
+    var readFailed: Bool { validator?.summaries.first?.readFailure != nil }
+    var endedBetweenRecords: Bool? { validator?.csvEndedBetweenRecords }
+    var overflowed: Bool { validator?.overflowed ?? false }
 }

@@ -3,28 +3,46 @@ import Testing
 
 @testable import ImportPrepCore
 
-/// Reading a file as two halves on two cores gives exactly the report of one sequential pass.
+/// Reading a file in blocks on several cores gives exactly the report of one sequential pass:
+/// the same counts, the same errors shown, and the same `--errors` stream byte for byte.
 @Suite struct ParallelTests {
-    func report(_ path: String, parallel: Bool) -> Validator {
+    func report(
+        _ path: String, parallel: Bool, maxErrors: Int = .max, errors: String? = nil, errorBudget: Int = 20_000
+    ) throws -> Validator {
         var options = ValidationOptions()
         options.parallel = parallel
         options.parallelThreshold = 0
-        options.maxErrors = .max
-        let validator = Validator(options: options)
+        options.blockSize = 3_000
+        options.blockErrorBudget = errorBudget
+        options.maxErrors = maxErrors
+        let stream = try errors.map { try OutputFile.create(path: $0) }
+        let validator = Validator(options: options, errorStream: stream)
         validator.validate(path: path)
+        validator.finish()
         return validator
     }
 
-    /// Validates `path` both ways and expects the same summaries and errors; returns both.
+    /// Validates `path` both ways and expects the same summaries, errors shown and errors
+    /// streamed; returns both.
     @discardableResult
-    func expectSameReports(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) -> (
-        sequential: Validator, parallel: Validator
-    ) {
-        let sequential = report(path, parallel: false)
-        let parallel = report(path, parallel: true)
-        #expect(sequential.filesReadInHalves == 0, sourceLocation: sourceLocation)
+    func expectSameReports(
+        _ path: String, errorBudget: Int = 20_000, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> (sequential: Validator, parallel: Validator) {
+        let sequential = try report(path, parallel: false)
+        let parallel = try report(path, parallel: true, errorBudget: errorBudget)
+        #expect(sequential.filesReadInBlocks == 0, sourceLocation: sourceLocation)
         #expect(parallel.summaries == sequential.summaries, sourceLocation: sourceLocation)
         #expect(parallel.shownErrors == sequential.shownErrors, sourceLocation: sourceLocation)
+
+        let folder = try ScratchFolder()
+        let one = try report(path, parallel: false, maxErrors: 5, errors: folder.path("one.ndjson"))
+        let blocks = try report(
+            path, parallel: true, maxErrors: 5, errors: folder.path("blocks.ndjson"), errorBudget: errorBudget)
+        #expect(blocks.shownErrors == one.shownErrors, sourceLocation: sourceLocation)
+        #expect(blocks.summaries == one.summaries, sourceLocation: sourceLocation)
+        let streamed = try folder.read("one.ndjson")
+        #expect(try folder.read("blocks.ndjson") == streamed, sourceLocation: sourceLocation)
+        #expect(streamed.filter { $0 == 0x0A }.count == sequential.total.errorCount, sourceLocation: sourceLocation)
         return (sequential, parallel)
     }
 
@@ -47,9 +65,9 @@ import Testing
         let path = folder.path("halves.ndjson")
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
 
-        let (sequential, parallel) = expectSameReports(path)
+        let (sequential, parallel) = try expectSameReports(path)
         #expect(sequential.summaries[0].errorCount > 0)
-        #expect(parallel.filesReadInHalves == 1)
+        #expect(parallel.filesReadInBlocks == 1)
     }
 
     /// CSV with quoted newlines, quotes and commas, CRLF, a BOM and errors: the halves (the
@@ -73,14 +91,14 @@ import Testing
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         #expect(text.contains("line one\nline two"))
 
-        let (sequential, parallel) = expectSameReports(path)
+        let (sequential, parallel) = try expectSameReports(path)
         #expect(sequential.summaries[0].errorCount > 0)
-        #expect(parallel.filesReadInHalves == 1)
+        #expect(parallel.filesReadInBlocks == 1)
     }
 
     /// A stray quote (an error libcsv recovers from at the end of its line) makes the quote count
-    /// lie about where records start after it; the first half then does not end between records,
-    /// and the file is read again in one pass. Either way the report is the one-pass report.
+    /// lie about where records start after it; the block before the misplaced cut then does not end
+    /// between records, and the rest of the file is read on one core. The report is the one-pass report.
     @Test func aStrayQuoteCannotMisplaceTheSplit() throws {
         var generator = EventGenerator(seed: 9)
         let events = (0..<400).map { _ in generator.event() }
@@ -90,9 +108,10 @@ import Testing
         let path = folder.path("stray.csv")
         try Data(rows.joined(separator: "\r\n").utf8).write(to: URL(fileURLWithPath: path))
 
-        let (sequential, parallel) = expectSameReports(path)
+        let (sequential, parallel) = try expectSameReports(path)
         #expect(sequential.summaries[0].count(.malformedCSV) >= 1)
-        #expect(parallel.filesReadInHalves == 0)  // the split was refused, and one pass ran
+        #expect(parallel.filesReadInBlocks == 1)
+        #expect(parallel.oneCoreRests == 1)  // a cut was refused, and the rest read on one core
     }
 
     /// Blank lines before the header, a header with no problem but a quoted newline, or a header
@@ -110,7 +129,7 @@ import Testing
         let folder = try ScratchFolder()
         let path = folder.path("header.csv")
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        expectSameReports(path)
+        try expectSameReports(path)
     }
 
     @Test func quotesAreCountedExactly() {
@@ -130,7 +149,28 @@ import Testing
         options.maxErrors = .max
         let validator = Validator(options: options)
         validator.validate(path: path)
-        #expect(validator.filesReadInHalves == 0)
-        #expect(validator.summaries == report(path, parallel: false).summaries)
+        #expect(validator.filesReadInBlocks == 0)
+        #expect(validator.summaries == (try report(path, parallel: false)).summaries)
+    }
+
+    /// A block with more errors than it may keep stops, and the rest of the file is read on one
+    /// core: the stream of every error is still the one-pass stream, in bounded memory.
+    @Test func blocksWithTooManyErrorsHandTheRestToOneCore() throws {
+        var generator = EventGenerator(seed: 12)
+        let events = (0..<600).map { _ in generator.event() }
+        // Clean-ish for 300 lines (blocks handed over), then two errors on every line.
+        let lines = generator.ndjson(events).split(separator: "\n").enumerated().map { k, line in
+            k < 300
+                ? String(line)
+                : line.replacingOccurrences(of: "2024-", with: "2024/").replacingOccurrences(
+                    of: "\"event_type\":\"", with: "\"event_type\":\"X")
+        }
+        let folder = try ScratchFolder()
+        let path = folder.path("errors.ndjson")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        let (sequential, parallel) = try expectSameReports(path, errorBudget: 10)
+        #expect(sequential.total.errorCount >= 600)
+        #expect(parallel.filesReadInBlocks == 1)
+        #expect(parallel.oneCoreRests == 1)
     }
 }

@@ -1,0 +1,173 @@
+import Dispatch
+
+/// What a block of input gave, as far as reading in blocks needs to know.
+protocol BlockResult: AnyObject, Sendable {
+    /// Physical lines read, the copy of a CSV header included.
+    var lines: Int { get }
+    var records: Int { get }
+    var readFailed: Bool { get }
+    /// CSV: whether libcsv was between records at the block's end.
+    var endedBetweenRecords: Bool? { get }
+    /// The block stopped early (it had more than it could keep): it and the rest of the file
+    /// must be read on one core.
+    var overflowed: Bool { get }
+}
+
+extension BlockResult {
+    var overflowed: Bool { false }
+}
+
+/// One large regular file read in blocks on every core, handed over in input order.
+///
+/// Blocks are about `blockSize` bytes and end after a newline; for CSV one outside quotes (a cut
+/// found by counting quotes), and every CSV block after the first is read after a copy of the
+/// header. A CSV cut is a guess until libcsv confirms it: a block is handed over only when the
+/// block before it ended between records. When one did not (a stray quote misled the count), or a
+/// block overflowed, the caller reads the rest, from that block's start, on one core. At most `slots` blocks are in
+/// memory at once; each slot's result object is reused.
+final class BlockReader {
+    let path: String
+    let size: Int
+    let format: InputFormat
+    /// The CSV header row through its newline (empty for NDJSON).
+    let header: [UInt8]
+    let blockSize: Int
+    private let headerLines: Int
+    private let cuts: CSVCutPoints?
+
+    /// Nil when the file cannot be read in blocks: a CSV header longer than `maxRecordBytes`, or
+    /// one that raises a problem of its own or follows blank lines (a copy of it would not read
+    /// the same).
+    init?(path: String, size: Int, format: InputFormat, delimiter: UInt8, maxRecordBytes: Int, blockSize: Int) {
+        self.path = path
+        self.size = size
+        self.format = format
+        self.blockSize = max(blockSize, 1)
+        if format == .csv {
+            var check = ValidationOptions()
+            check.format = .csv
+            check.delimiter = delimiter
+            check.maxRecordBytes = maxRecordBytes
+            guard let cuts = CSVCutPoints(path: path, size: size, maxHeaderBytes: maxRecordBytes),
+                Validator.headerIsClean(cuts.header, path: path, options: check)
+            else { return nil }
+            self.cuts = cuts
+            header = cuts.header
+        } else {
+            cuts = nil
+            header = []
+        }
+        headerLines = header.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+    }
+
+    /// Where the block starting at `start` ends.
+    private func end(ofBlockAt start: Int) -> Int {
+        guard start + blockSize < size else { return size }
+        let end =
+            cuts != nil
+            ? cuts!.next(atOrAfter: start + blockSize)
+            : Validator.lineStart(after: start + blockSize, in: path, size: size)
+        return end ?? size
+    }
+
+    /// What a block starting at `start` is read after (the header copy, for CSV blocks but the first).
+    func prefix(forBlockAt start: Int) -> [UInt8] { start > 0 ? header : [] }
+
+    /// The coordinates a block's records are moved by: the lines and records before it, less the
+    /// header copy it was read after.
+    func shift(forBlockAt start: Int, linesBefore: Int, recordsBefore: Int) -> RecordLocation {
+        let prefix = prefix(forBlockAt: start)
+        return RecordLocation(
+            line: linesBefore - (prefix.isEmpty ? 0 : headerLines), record: recordsBefore,
+            byteOffset: start - prefix.count)
+    }
+
+    /// Reads every block: `read(slot, range, prefix)` runs on a worker thread and leaves its
+    /// result in `slot`; `handOver(slot, range, shift)` runs on this thread, in input order.
+    /// Returns where the rest of the file starts, and the shift of its coordinates, when a CSV
+    /// cut was not confirmed or a block overflowed (the caller reads the rest on one core); nil
+    /// when every block was handed over or `shouldStop` turned true.
+    func run<Slot: BlockResult>(
+        slots: [Slot], shouldStop: () -> Bool, read: @escaping @Sendable (Slot, Range<Int>, [UInt8]) -> Void,
+        handOver: (Slot, Range<Int>, RecordLocation) -> Void
+    ) -> (start: Int, shift: RecordLocation)? {
+        let done = slots.map { _ in DispatchSemaphore(value: 0) }
+        var ranges = [Range<Int>](repeating: 0..<0, count: slots.count)
+        var nextStart = 0
+        var started = 0
+        var finished = 0
+        var before = (lines: 0, records: 0)
+        var unconfirmed: (start: Int, shift: RecordLocation)?
+        while true {
+            while started - finished < slots.count && nextStart < size && !shouldStop() && unconfirmed == nil {
+                let range = nextStart..<end(ofBlockAt: nextStart)
+                let slot = slots[started % slots.count]
+                let signal = done[started % slots.count]
+                let prefix = prefix(forBlockAt: range.lowerBound)
+                ranges[started % slots.count] = range
+                DispatchQueue.global().async {
+                    read(slot, range, prefix)
+                    signal.signal()
+                }
+                nextStart = range.upperBound
+                started += 1
+            }
+            guard finished < started else { break }
+            let slot = slots[finished % slots.count]
+            let range = ranges[finished % slots.count]
+            done[finished % slots.count].wait()
+            finished += 1
+            // After a stop or an unconfirmed cut, only waits for the blocks still being read.
+            guard !shouldStop() && unconfirmed == nil else { continue }
+            let shift = shift(forBlockAt: range.lowerBound, linesBefore: before.lines, recordsBefore: before.records)
+            if !slot.readFailed
+                && (slot.overflowed
+                    || (format == .csv && range.upperBound < size && slot.endedBetweenRecords != true))
+            {
+                unconfirmed = (range.lowerBound, shift)
+                continue
+            }
+            handOver(slot, range, shift)
+            before.lines += slot.lines - (prefix(forBlockAt: range.lowerBound).isEmpty ? 0 : headerLines)
+            before.records += slot.records
+        }
+        return shouldStop() ? nil : unconfirmed
+    }
+}
+
+/// Hands records to another sink with coordinates moved by `shift` (the rest of a file read on
+/// one core after its start was read in blocks).
+final class ShiftedSink: RecordSink {
+    let target: RecordSink
+    let shift: RecordLocation
+
+    init(_ target: RecordSink, shift: RecordLocation) {
+        self.target = target
+        self.shift = shift
+    }
+
+    var needsValues: Bool { target.needsValues }
+    var shouldStop: Bool { target.shouldStop }
+    func blankLine() { target.blankLine() }
+
+    func accept(
+        _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],
+        raw: UnsafeRawBufferPointer
+    ) {
+        target.accept(location.shifted(by: shift), eventType: eventType, fields: fields, problems: problems, raw: raw)
+    }
+
+    func fileProblem(_ problem: Problem, at location: RecordLocation) {
+        target.fileProblem(problem, at: location.shifted(by: shift))
+    }
+
+    func csvInputEnded(betweenRecords: Bool) { target.csvInputEnded(betweenRecords: betweenRecords) }
+}
+
+extension RecordLocation {
+    /// Moved by the coordinates of what came before (a block's start).
+    func shifted(by shift: RecordLocation) -> RecordLocation {
+        RecordLocation(
+            line: line + shift.line, record: record + shift.record, byteOffset: byteOffset + shift.byteOffset)
+    }
+}
