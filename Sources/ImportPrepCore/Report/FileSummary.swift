@@ -15,7 +15,7 @@ public struct FileSummary: Equatable, Sendable {
     public var readFailure: String?
     /// The run stopped inside this file (`--fail-fast`).
     public var stoppedEarly = false
-    /// Physical lines read (to join the reports of two halves of a file).
+    /// Physical lines read (to join the reports of a file read in blocks).
     var lines = 0
 
     public init(file: String, format: InputFormat? = nil) {

@@ -61,15 +61,6 @@ final class CSVCutPoints {
         }
     }
 
-    /// The header and a cut near the middle of the file (for reading in two halves); nil when
-    /// there is none strictly inside the file after the header.
-    static func middle(of path: String, size: Int, maxHeaderBytes: Int) -> (header: [UInt8], middle: Int)? {
-        guard let cuts = CSVCutPoints(path: path, size: size, maxHeaderBytes: maxHeaderBytes),
-            let middle = cuts.next(atOrAfter: max(size / 2, cuts.header.count + 1)), middle < size
-        else { return nil }
-        return (cuts.header, middle)
-    }
-
     /// Number of `"` bytes: each 8-byte word is compared with `"` in every lane at once, and the
     /// exact per-lane zero test gives one bit per matching byte.
     static func countQuotes(_ bytes: UnsafeRawBufferPointer) -> Int {
