@@ -56,13 +56,11 @@ extension Converter {
         if let rest {
             csvFallbacks += 1
             do throws(IOFailure) {
-                let lines = LineReader(
-                    source: try ByteSource(
-                        path: path, range: rest.start..<size, prefix: reader.prefix(forBlockAt: rest.start)),
-                    maxLineBytes: options.maxRecordBytes)
-                defer { summary.inputs[input].bytes += size - rest.start }
-                try CSVRecordReader(lines: lines, delimiter: options.delimiter).run(
-                    into: ShiftedSink(self, shift: rest.shift))
+                try BlockReader.read(
+                    path: path, range: rest.start..<size, prefix: reader.prefix(forBlockAt: rest.start),
+                    format: blockFormat, delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes,
+                    into: ShiftedSink(self, shift: rest.shift),
+                    counted: { _, _ in summary.inputs[input].bytes += size - rest.start })
             } catch {
                 summary.inputs[input].readFailure = error.description
             }
@@ -181,13 +179,9 @@ final class ConvertedBlock: RecordSink, BlockResult, @unchecked Sendable {
         lines = 0
         readFailure = nil
         do throws(IOFailure) {
-            let lines = LineReader(
-                source: try ByteSource(path: path, range: range, prefix: prefix), maxLineBytes: options.maxRecordBytes)
-            defer { self.lines = lines.linesRead }
-            switch format {
-            case .ndjson: try NDJSONRecordReader(lines: lines).run(into: self)
-            case .csv: try CSVRecordReader(lines: lines, delimiter: options.delimiter).run(into: self)
-            }
+            try BlockReader.read(
+                path: path, range: range, prefix: prefix, format: format, delimiter: options.delimiter,
+                maxRecordBytes: options.maxRecordBytes, into: self, counted: { _, lines in self.lines = lines })
         } catch {
             readFailure = error
         }

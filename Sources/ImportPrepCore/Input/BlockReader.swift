@@ -73,13 +73,32 @@ final class BlockReader {
     /// What a block starting at `start` is read after (the header copy, for CSV blocks but the first).
     func prefix(forBlockAt start: Int) -> [UInt8] { start > 0 ? header : [] }
 
+    /// The lines of that prefix.
+    func prefixLines(forBlockAt start: Int) -> Int { start > 0 ? headerLines : 0 }
+
     /// The coordinates a block's records are moved by: the lines and records before it, less the
     /// header copy it was read after.
     func shift(forBlockAt start: Int, linesBefore: Int, recordsBefore: Int) -> RecordLocation {
-        let prefix = prefix(forBlockAt: start)
-        return RecordLocation(
-            line: linesBefore - (prefix.isEmpty ? 0 : headerLines), record: recordsBefore,
-            byteOffset: start - prefix.count)
+        RecordLocation(
+            line: linesBefore - prefixLines(forBlockAt: start), record: recordsBefore,
+            byteOffset: start - prefix(forBlockAt: start).count)
+    }
+
+    /// Reads `range` of `path`, after `prefix`, into `sink` with the reader for `format` (no
+    /// gzip or UTF-16 check: those are for a file's start). `counted` gets the bytes and lines
+    /// read, the prefix's included, also when it throws. Used by the workers and for a rest read
+    /// on one core.
+    static func read(
+        path: String, range: Range<Int>, prefix: [UInt8], format: InputFormat, delimiter: UInt8,
+        maxRecordBytes: Int, into sink: RecordSink, counted: (_ bytes: Int, _ lines: Int) -> Void
+    ) throws(IOFailure) {
+        let lines = LineReader(
+            source: try ByteSource(path: path, range: range, prefix: prefix), maxLineBytes: maxRecordBytes)
+        defer { counted(lines.bytesRead, lines.linesRead) }
+        switch format {
+        case .ndjson: try NDJSONRecordReader(lines: lines).run(into: sink)
+        case .csv: try CSVRecordReader(lines: lines, delimiter: delimiter).run(into: sink)
+        }
     }
 
     /// Reads every block: `read(slot, range, prefix)` runs on a worker thread and leaves its
@@ -128,7 +147,7 @@ final class BlockReader {
                 continue
             }
             handOver(slot, range, shift)
-            before.lines += slot.lines - (prefix(forBlockAt: range.lowerBound).isEmpty ? 0 : headerLines)
+            before.lines += slot.lines - prefixLines(forBlockAt: range.lowerBound)
             before.records += slot.records
         }
         return shouldStop() ? nil : unconfirmed

@@ -116,13 +116,13 @@ public final class Validator: RecordSink {
         let blocks = (0..<3).map { _ in CheckedBlock() }
         let rest = reader.run(
             slots: blocks, shouldStop: { shouldStop || current.readFailure != nil },
-            read: { block, range, prefix in block.check(path: path, range: range, prefix: prefix, options: checkOptions)
+            read: { block, range, prefix in
+                block.check(path: path, range: range, prefix: prefix, format: format, options: checkOptions)
             },
             handOver: { block, range, shift in
                 guard let validator = block.validator, var summary = validator.summaries.first else { return }
-                let prefix = reader.prefix(forBlockAt: range.lowerBound)
-                summary.bytes -= prefix.count
-                summary.lines -= prefix.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+                summary.bytes -= reader.prefix(forBlockAt: range.lowerBound).count
+                summary.lines -= reader.prefixLines(forBlockAt: range.lowerBound)
                 current.add(summary)
                 current.readFailure = current.readFailure ?? summary.readFailure
                 for error in validator.shownErrors {
@@ -137,19 +137,14 @@ public final class Validator: RecordSink {
             // the rest, from that block's start, on this core.
             oneCoreRests += 1
             do throws(IOFailure) {
-                let prefix = reader.prefix(forBlockAt: rest.start)
-                let lines = LineReader(
-                    source: try ByteSource(path: path, range: rest.start..<size, prefix: prefix),
-                    maxLineBytes: options.maxRecordBytes)
-                defer {
-                    current.bytes += lines.bytesRead - prefix.count
-                    current.lines += lines.linesRead - prefix.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-                }
-                let sink = ShiftedSink(self, shift: rest.shift)
-                switch format {
-                case .ndjson: try NDJSONRecordReader(lines: lines).run(into: sink)
-                case .csv: try CSVRecordReader(lines: lines, delimiter: options.delimiter).run(into: sink)
-                }
+                try BlockReader.read(
+                    path: path, range: rest.start..<size, prefix: reader.prefix(forBlockAt: rest.start), format: format,
+                    delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes,
+                    into: ShiftedSink(self, shift: rest.shift),
+                    counted: { bytes, lines in
+                        current.bytes += bytes - reader.prefix(forBlockAt: rest.start).count
+                        current.lines += lines - reader.prefixLines(forBlockAt: rest.start)
+                    })
             } catch {
                 current.readFailure = error.description
             }
@@ -160,14 +155,20 @@ public final class Validator: RecordSink {
     }
 
     /// Validates a range of a file (a block), `prefix` (a CSV header copy) first.
-    fileprivate func validate(path: String, range: Range<Int>, prefix: [UInt8]) {
-        do {
-            try validate(source: ByteSource(path: path, range: range, prefix: prefix))
+    fileprivate func validate(path: String, range: Range<Int>, prefix: [UInt8], format: InputFormat) {
+        current = FileSummary(file: path, format: format)
+        do throws(IOFailure) {
+            try BlockReader.read(
+                path: path, range: range, prefix: prefix, format: format, delimiter: options.delimiter,
+                maxRecordBytes: options.maxRecordBytes, into: self,
+                counted: { bytes, lines in
+                    current.bytes = bytes
+                    current.lines = lines
+                })
         } catch {
-            var summary = FileSummary(file: path)
-            summary.readFailure = error.description
-            summaries.append(summary)
+            current.readFailure = error.description
         }
+        summaries.append(current)
     }
 
     /// The header alone raises no problem (else the second half would report it again), and is
@@ -280,9 +281,9 @@ public final class Validator: RecordSink {
 private final class CheckedBlock: BlockResult, @unchecked Sendable {
     private(set) var validator: Validator?
 
-    func check(path: String, range: Range<Int>, prefix: [UInt8], options: ValidationOptions) {
+    func check(path: String, range: Range<Int>, prefix: [UInt8], format: InputFormat, options: ValidationOptions) {
         let validator = Validator(options: options)
-        validator.validate(path: path, range: range, prefix: prefix)
+        validator.validate(path: path, range: range, prefix: prefix, format: format)
         self.validator = validator
     }
 

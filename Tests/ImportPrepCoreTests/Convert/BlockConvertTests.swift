@@ -134,18 +134,7 @@ import Testing
     /// block after the first is read after a copy of the header, and the result is the one-core one.
     @Test(arguments: [(1, 1), (2, 900), (3, 5_000), (4, 40_000)] as [(UInt64, Int)])
     func csvBlocksWriteWhatOneCoreWrites(seed: UInt64, blockSize: Int) throws {
-        var generator = EventGenerator(seed: seed)
-        let events = (0..<(300 + generator.next(300))).map { _ in generator.event() }
-        var rows = EventGenerator.csv(events).components(separatedBy: "\r\n")
-        for k in stride(from: 1 + generator.next(7), to: rows.count - 1, by: 1 + generator.next(9)) {
-            switch generator.next(4) {
-            case 0: rows[k] = ""
-            case 1: rows[k] = rows[k].replacingOccurrences(of: "2024-", with: "2024/")
-            case 2: rows[k] += ",extra"
-            default: rows[k] = rows[k].replacingOccurrences(of: "track", with: "Track")
-            }
-        }
-        let text = (seed % 2 == 0 ? "\u{FEFF}" : "") + rows.joined(separator: seed == 3 ? "\n" : "\r\n")
+        let text = BlockTestFiles.csvWithProblems(seed: seed)
         #expect(text.contains("line one\nline two"))
         let folder = try ScratchFolder()
         let path = folder.path("blocks.csv")
@@ -158,13 +147,9 @@ import Testing
     /// lie about where records start after it: the block before the misplaced cut does not end
     /// between records, and the rest of the file is read on one core. The output is the same.
     @Test func aStrayQuoteSendsTheRestToOneCore() throws {
-        var generator = EventGenerator(seed: 9)
-        let events = (0..<400).map { _ in generator.event() }
-        var rows = EventGenerator.csv(events).components(separatedBy: "\r\n")
-        rows[3] = rows[3].replacingOccurrences(of: "track", with: "tr\"ack")
         let folder = try ScratchFolder()
         let path = folder.path("stray.csv")
-        try Data(rows.joined(separator: "\r\n").utf8).write(to: URL(fileURLWithPath: path))
+        try Data(BlockTestFiles.csvWithStrayQuote().utf8).write(to: URL(fileURLWithPath: path))
         let blocks = try expectSameConversion(path, blockSize: 2_000)
         #expect(blocks.converter.csvFallbacks == 1)
         #expect(blocks.converter.summary.rejectedByCode[ProblemCode.malformedCSV.index] >= 1)

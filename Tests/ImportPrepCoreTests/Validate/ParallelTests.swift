@@ -47,7 +47,7 @@ import Testing
     }
 
     @Test(arguments: [1, 2, 3, 4] as [UInt64])
-    func halvesJoinToTheSequentialReport(seed: UInt64) throws {
+    func blocksJoinToTheSequentialReport(seed: UInt64) throws {
         var generator = EventGenerator(seed: seed)
         let events = (0..<(200 + generator.next(400))).map { _ in generator.event() }
         var lines = generator.ndjson(events).split(separator: "\n").map(String.init)
@@ -62,7 +62,7 @@ import Testing
         }
         let text = (seed % 2 == 0 ? "\u{FEFF}" : "") + lines.joined(separator: "\n") + (seed == 3 ? "" : "\n")
         let folder = try ScratchFolder()
-        let path = folder.path("halves.ndjson")
+        let path = folder.path("blocks.ndjson")
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
 
         let (sequential, parallel) = try expectSameReports(path)
@@ -70,24 +70,13 @@ import Testing
         #expect(parallel.filesReadInBlocks == 1)
     }
 
-    /// CSV with quoted newlines, quotes and commas, CRLF, a BOM and errors: the halves (the
-    /// second read after a copy of the header) join to the one-pass report.
+    /// CSV with quoted newlines, quotes and commas, CRLF, a BOM and errors: the blocks (each after
+    /// the first read after a copy of the header) join to the one-pass report.
     @Test(arguments: [1, 2, 3, 4] as [UInt64])
-    func csvHalvesJoinToTheSequentialReport(seed: UInt64) throws {
-        var generator = EventGenerator(seed: seed)
-        let events = (0..<(300 + generator.next(300))).map { _ in generator.event() }
-        var rows = EventGenerator.csv(events).components(separatedBy: "\r\n")
-        for k in stride(from: 1 + generator.next(7), to: rows.count - 1, by: 1 + generator.next(9)) {
-            switch generator.next(4) {
-            case 0: rows[k] = ""
-            case 1: rows[k] = rows[k].replacingOccurrences(of: "2024-", with: "2024/")
-            case 2: rows[k] += ",extra"
-            default: rows[k] = rows[k].replacingOccurrences(of: "track", with: "Track")
-            }
-        }
-        let text = (seed % 2 == 0 ? "\u{FEFF}" : "") + rows.joined(separator: seed == 3 ? "\n" : "\r\n")
+    func csvBlocksJoinToTheSequentialReport(seed: UInt64) throws {
+        let text = BlockTestFiles.csvWithProblems(seed: seed)
         let folder = try ScratchFolder()
-        let path = folder.path("halves.csv")
+        let path = folder.path("blocks.csv")
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         #expect(text.contains("line one\nline two"))
 
@@ -99,14 +88,10 @@ import Testing
     /// A stray quote (an error libcsv recovers from at the end of its line) makes the quote count
     /// lie about where records start after it; the block before the misplaced cut then does not end
     /// between records, and the rest of the file is read on one core. The report is the one-pass report.
-    @Test func aStrayQuoteCannotMisplaceTheSplit() throws {
-        var generator = EventGenerator(seed: 9)
-        let events = (0..<400).map { _ in generator.event() }
-        var rows = EventGenerator.csv(events).components(separatedBy: "\r\n")
-        rows[3] = rows[3].replacingOccurrences(of: "track", with: "tr\"ack")
+    @Test func aStrayQuoteCannotMisplaceACut() throws {
         let folder = try ScratchFolder()
         let path = folder.path("stray.csv")
-        try Data(rows.joined(separator: "\r\n").utf8).write(to: URL(fileURLWithPath: path))
+        try Data(BlockTestFiles.csvWithStrayQuote().utf8).write(to: URL(fileURLWithPath: path))
 
         let (sequential, parallel) = try expectSameReports(path)
         #expect(sequential.summaries[0].count(.malformedCSV) >= 1)
