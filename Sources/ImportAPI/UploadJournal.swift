@@ -53,8 +53,17 @@ public final class UploadJournal {
     /// once would race for the same chunks.
     public init(path: String) throws(Problem) {
         self.path = path
-        fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw Problem(description: "\(path): \(String(cString: strerror(errno)))") }
+        // Never through a link someone planted at the journal's name, and never onto a device or pipe.
+        fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            let reason = errno == ELOOP ? "is a symbolic link; name the journal file itself" : String(cString: strerror(errno))
+            throw Problem(description: "\(path): \(reason)")
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw Problem(description: "\(path): is not a regular file; the journal must be one")
+        }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             close(fd)
             throw Problem(description: "\(path): another upload of this folder is running (the journal is locked).")

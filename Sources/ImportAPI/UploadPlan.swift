@@ -53,6 +53,8 @@ public struct UploadPlan: Sendable {
     public var chunks: [UploadChunk]
     /// Where the journal lives.
     public var journalPath: String
+    /// The manifest the chunks were listed in (a folder upload), which the journal must not be.
+    public var manifestPath: String?
     public var totalBytes: Int { chunks.reduce(0) { $0 + $1.bytes } }
     public var totalRecords: Int { chunks.reduce(0) { $0 + $1.records } }
 
@@ -99,7 +101,8 @@ public struct UploadPlan: Sendable {
                     name: name, path: path, bytes: bytes, records: records, sha256: sha256,
                     firstSource: source(entry["first_source"]), lastSource: source(entry["last_source"])))
         }
-        return UploadPlan(chunks: chunks, journalPath: journal ?? directory + "/upload-journal.ndjson")
+        return UploadPlan(
+            chunks: chunks, journalPath: journal ?? directory + "/upload-journal.ndjson", manifestPath: manifestPath)
     }
 
     /// Files named on the command line: each is validated first (a file with an invalid record would

@@ -31,6 +31,12 @@ struct OutputOptions: ParsableArguments {
         if let maxRows, maxRows <= 0 { throw ValidationError("--max-rows must be 1 or more.") }
     }
 
+    /// The outputs these options name, for `OutputGuard`.
+    var namedOutputs: [NamedOutput] {
+        (out.map { [NamedOutput(option: "--out", path: $0, isFolder: true)] } ?? [])
+            + (rejects.map { [NamedOutput(option: "--rejects", path: $0)] } ?? [])
+    }
+
     func apply(to options: inout ConvertOptions) {
         options.maxChunkBytes = maxBytes.flatMap(ByteSize.parse) ?? 50_000_000
         options.maxChunkRows = maxRows ?? .max
@@ -120,6 +126,8 @@ struct Convert: ParsableCommand {
             throw ValidationError("Give either --out DIR or -o FILE, not both.")
         }
         try Validate.checkInputs(files: files, delimiter: delimiter, maxRecordBytes: outputOptions.maxRecordBytes)
+        try Validate.checkOutputs(
+            (output.map { [NamedOutput(option: "-o", path: $0)] } ?? []) + outputOptions.namedOutputs, inputs: files)
     }
 
     func run() throws {
@@ -153,6 +161,7 @@ struct Split: ParsableCommand {
         try Validate.checkInputs(files: files, delimiter: nil, maxRecordBytes: outputOptions.maxRecordBytes)
         guard outputOptions.out != nil else { throw ValidationError("split needs --out DIR.") }
         guard outputOptions.maxBytes != nil else { throw ValidationError("split needs --max-bytes SIZE.") }
+        try Validate.checkOutputs(outputOptions.namedOutputs, inputs: files)
     }
 
     func run() throws {

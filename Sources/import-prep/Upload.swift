@@ -121,6 +121,14 @@ struct Upload: AsyncParsableCommand {
             FileHandleOutput.standardError("import-prep: \(error)\n")
             throw ExitCode(error.exitStatus)
         }
+        do {
+            try OutputGuard.check(
+                inputs: plan.chunks.map(\.path) + (plan.manifestPath.map { [$0] } ?? []),
+                outputs: [NamedOutput(option: "--journal", path: plan.journalPath)])
+        } catch {
+            FileHandleOutput.standardError("import-prep: \(error)\n")
+            throw ExitCode(2)
+        }
         let openedJournal: UploadJournal
         do { openedJournal = try UploadJournal(path: plan.journalPath) } catch {
             FileHandleOutput.standardError("import-prep: \(error)\n")

@@ -42,6 +42,16 @@ struct Validate: ParsableCommand {
     func validate() throws {
         guard maxErrors >= 0 else { throw ValidationError("--max-errors must be 0 or more.") }
         try Self.checkInputs(files: files, delimiter: delimiter, maxRecordBytes: maxRecordBytes)
+        try Self.checkOutputs(errorsFile.map { [NamedOutput(option: "--errors", path: $0)] } ?? [], inputs: files)
+    }
+
+    /// Refuses, before anything is opened, an output that is an input or that import-prep will not write.
+    static func checkOutputs(_ outputs: [NamedOutput], inputs: [String]) throws {
+        do {
+            try OutputGuard.check(inputs: inputs, outputs: outputs, arguments: Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     /// Checks the input options `validate` and `convert` share.

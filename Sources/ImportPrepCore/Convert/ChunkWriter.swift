@@ -31,8 +31,8 @@ public struct ChunkInfo: Sendable, Equatable {
 }
 
 /// Appends records to chunks of at most `maxBytes` and `maxRows`, never splitting a record.
-/// Each chunk is written under a temporary name and renamed when complete, so a file with a
-/// final name is always whole.
+/// Each chunk is written under a fresh temporary name and renamed when complete (`OutputFile`),
+/// so a file with a final name is always whole.
 final class ChunkWriter {
     let destination: ConvertDestination
     let maxBytes: Int
@@ -41,14 +41,11 @@ final class ChunkWriter {
 
     // Touched per record: exclusivity is not checked at run time (nothing here is reentrant).
     @exclusivity(unchecked) private var output: OutputFile?
-    private var temporaryPath = ""
-    private var finalPath = ""
     @exclusivity(unchecked) private var info = ChunkInfo(file: "")
     /// Earliest and latest `inserted_at` of the open chunk, compared by `orderKey`, written out
     /// as text only when the chunk closes.
     @exclusivity(unchecked) private var earliest: (key: Int, time: Timestamp)?
     @exclusivity(unchecked) private var latest: (key: Int, time: Timestamp)?
-    private var isDirectory: Bool { if case .directory = destination { true } else { false } }
 
     init(destination: ConvertDestination, maxBytes: Int, maxRows: Int) throws(IOFailure) {
         self.destination = destination
@@ -99,9 +96,9 @@ final class ChunkWriter {
     /// Removes the chunk being written (after an interruption or failure); returns what it held.
     @discardableResult
     func discardOpenChunk() -> ChunkInfo? {
-        guard output != nil else { return nil }
-        output = nil
-        if !temporaryPath.isEmpty { unlink(temporaryPath) }
+        guard let output else { return nil }
+        output.discard()
+        self.output = nil
         return info
     }
 
@@ -109,21 +106,15 @@ final class ChunkWriter {
         switch destination {
         case .directory(let directory):
             let name = String(format: "part-%05d.ndjson", chunks.count + 1)
-            finalPath = directory + "/" + name
-            temporaryPath = directory + "/." + name + ".partial"
             info = ChunkInfo(file: name)
+            output = try OutputFile.create(path: directory + "/" + name, hashing: true)
         case .file(let path):
-            finalPath = path
-            temporaryPath = path + ".partial"
             info = ChunkInfo(file: path)
+            output = try OutputFile.create(path: path)
         case .standardOutput:
-            finalPath = ""
-            temporaryPath = ""
             info = ChunkInfo(file: "-")
+            output = OutputFile.standardOutput()
         }
-        output =
-            temporaryPath.isEmpty
-            ? OutputFile.standardOutput() : try OutputFile.create(path: temporaryPath, hashing: isDirectory)
         info.firstSource = (input, sourceLine)
         earliest = nil
         latest = nil
@@ -133,17 +124,12 @@ final class ChunkWriter {
         guard let output else { return }
         do throws(IOFailure) {
             info.sha256 = try output.sha256()
-            try output.sync()
+            try output.close()
         } catch {
             discardOpenChunk()
             throw error
         }
         self.output = nil
-        if !temporaryPath.isEmpty && rename(temporaryPath, finalPath) != 0 {
-            let code = errno
-            unlink(temporaryPath)
-            throw IOFailure(path: finalPath, errno: code)
-        }
         info.firstInsertedAt = Self.text(earliest?.time)
         info.lastInsertedAt = Self.text(latest?.time)
         chunks.append(info)

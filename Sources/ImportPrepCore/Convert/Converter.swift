@@ -126,7 +126,7 @@ public final class Converter: RecordSink {
             for type in EventType.allCases { summary.byEventType[type.rawValue] -= dropped.byEventType[type.rawValue] }
         }
         summary.chunks = writer.chunks
-        do { try rejects?.flush() } catch { summary.outputFailure = summary.outputFailure ?? error.description }
+        do { try rejects?.close() } catch { summary.outputFailure = summary.outputFailure ?? error.description }
         if case .directory(let directory) = writer.destination, summary.outputFailure == nil {
             do { try Manifest.write(summary, options: options, rejectsPath: rejects?.path, to: directory) } catch {
                 summary.outputFailure = error.description

@@ -43,13 +43,9 @@ enum Manifest {
                     + "\"first_inserted_at\":\(q(chunk.firstInsertedAt)),\"last_inserted_at\":\(q(chunk.lastInsertedAt))}"
             }.joined(separator: ",\n") + "\n  ]\n}\n"
 
-        let temporary = directory + "/.manifest.json.partial"
-        let output = try OutputFile.create(path: temporary)
+        let output = try OutputFile.create(path: directory + "/manifest.json")
         try output.write(text)
-        try output.sync()
-        if rename(temporary, directory + "/manifest.json") != 0 {
-            throw IOFailure(path: directory + "/manifest.json", errno: errno)
-        }
+        try output.close()
     }
 
     static func eventTypes(_ counts: [Int]) -> String {

@@ -196,8 +196,9 @@ public final class Validator: RecordSink {
         }
     }
 
+    /// Gives the error list its name (it is written under a temporary one until now).
     public func finish() {
-        do { try errorStream?.flush() } catch { errorStreamFailure = error }
+        do { try errorStream?.close() } catch { errorStreamFailure = errorStreamFailure ?? error }
     }
 
     public var total: FileSummary {

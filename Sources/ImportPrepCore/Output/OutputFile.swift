@@ -37,19 +37,71 @@ public final class OutputFile: @unchecked Sendable {
     /// Standard error.
     public static func standardError() -> OutputFile { OutputFile(path: "-", fd: 2, owns: false) }
 
-    /// Creates or truncates `path` (`-` is standard output). With `hashing`, `sha256()` gives
-    /// the digest of everything written.
+    /// Opens `path` for writing (`-` is standard output) as `OutputTarget` decides: a new or
+    /// regular file is written under a fresh temporary name beside it and only takes its name in
+    /// `close()`; a device, FIFO or socket is written straight through. With `hashing`,
+    /// `sha256()` gives the digest of everything written. The caller has checked the path with
+    /// `OutputGuard`; a refusal found only now (the path changed since) is an `IOFailure`.
     public static func create(path: String, hashing: Bool = false) throws(IOFailure) -> OutputFile {
         let file: OutputFile
         if path == "-" {
             file = standardOutput()
         } else {
-            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw IOFailure(path: path, errno: errno) }
-            file = OutputFile(path: path, fd: fd, owns: true)
+            let target: OutputTarget
+            do { target = try OutputTarget.classify(path, option: "output") } catch {
+                throw IOFailure(path: path, reason: error.reason)
+            }
+            switch target {
+            case .standardStream(let descriptor):
+                file = OutputFile(path: path, fd: descriptor, owns: false)
+            case .stream:
+                let fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC)
+                guard fd >= 0 else { throw IOFailure(path: path, errno: errno) }
+                var info = stat()
+                if fstat(fd, &info) != 0 || info.st_mode & S_IFMT == S_IFREG || info.st_mode & S_IFMT == S_IFBLK {
+                    Glibc.close(fd)
+                    throw IOFailure(path: path, reason: "changed while it was being opened; nothing was written")
+                }
+                file = OutputFile(path: path, fd: fd, owns: true)
+            case .replaceable:
+                let (fd, temporary) = try TemporaryName.create(beside: path)
+                file = OutputFile(path: path, fd: fd, owns: true)
+                file.temporaryPath = temporary
+                file.isRegularFile = true
+            }
         }
         if hashing { file.hasher = SHA256() }
         return file
+    }
+
+    /// The temporary name written to until `close()` renames it to `path` (nil: written in place).
+    public private(set) var temporaryPath: String?
+    private var isRegularFile = false
+
+    /// Flushes, puts the bytes on disk and gives a temporary file its name. Written straight
+    /// through (standard output, a device), it only flushes.
+    public func close() throws(IOFailure) {
+        do throws(IOFailure) {
+            try sync()
+        } catch {
+            discard()
+            throw error
+        }
+        guard let temporary = temporaryPath else { return }
+        temporaryPath = nil
+        // rename(2) replaces the name itself: a link planted at `path` meanwhile is replaced, never followed.
+        if rename(temporary, path) != 0 {
+            let code = errno
+            unlink(temporary)
+            throw IOFailure(path: path, errno: code)
+        }
+    }
+
+    /// Removes the temporary file of an output that is not to be kept (nothing else is touched).
+    public func discard() {
+        guard let temporary = temporaryPath else { return }
+        temporaryPath = nil
+        unlink(temporary)
     }
 
     private init(path: String, fd: Int32, owns: Bool) {
@@ -62,7 +114,9 @@ public final class OutputFile: @unchecked Sendable {
 
     deinit {
         try? flush()
-        if ownsDescriptor { close(fd) }
+        // Never given its name: an output that was not closed is not left looking complete.
+        discard()
+        if ownsDescriptor { Glibc.close(fd) }
         filling.deallocate()
         spare.deallocate()
     }
@@ -127,7 +181,7 @@ public final class OutputFile: @unchecked Sendable {
     /// Flushes and asks the system to put the bytes on disk (before a chunk gets its final name).
     public func sync() throws(IOFailure) {
         try flush()
-        guard ownsDescriptor else { return }
+        guard ownsDescriptor, isRegularFile else { return }
         if fsync(fd) != 0 { throw IOFailure(path: path, errno: errno) }
     }
 
@@ -157,7 +211,7 @@ public final class OutputFile: @unchecked Sendable {
         #if os(Linux)
             // Start writing the block to disk now, so that the fsync when a chunk closes has
             // little left to wait for.
-            if ownsDescriptor {
+            if isRegularFile {
                 _ = startWriteBack(fd, Int64(written), Int64(block.count), syncFileRangeWrite)
             }
         #endif
@@ -172,3 +226,24 @@ public final class OutputFile: @unchecked Sendable {
     /// `SYNC_FILE_RANGE_WRITE`: start writing, do not wait.
     private let syncFileRangeWrite: UInt32 = 2
 #endif
+
+/// Fresh temporary names for outputs: `.NAME.XXXXXXXX.partial` in the output's folder, created
+/// with `O_CREAT | O_EXCL | O_NOFOLLOW`, so an existing file or a planted link is never reused or
+/// followed (another name is tried instead).
+enum TemporaryName {
+    static func create(beside path: String) throws(IOFailure) -> (fd: Int32, path: String) {
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let letters = Array("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<100 {
+            let tag = String(decoding: (0..<8).map { _ in letters.randomElement(using: &generator)! }, as: UTF8.self)
+            let candidate = folder + "." + name + "." + tag + ".partial"
+            let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            if fd >= 0 { return (fd, candidate) }
+            if errno != EEXIST && errno != EINTR { throw IOFailure(path: path, errno: errno) }
+        }
+        throw IOFailure(path: path, reason: "no free temporary name beside it after 100 tries")
+    }
+}
