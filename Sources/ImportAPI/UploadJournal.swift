@@ -56,7 +56,8 @@ public final class UploadJournal {
         // Never through a link someone planted at the journal's name, and never onto a device or pipe.
         fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            let reason = errno == ELOOP ? "is a symbolic link; name the journal file itself" : String(cString: strerror(errno))
+            let reason =
+                errno == ELOOP ? "is a symbolic link; name the journal file itself" : String(cString: strerror(errno))
             throw Problem(description: "\(path): \(reason)")
         }
         var info = stat()

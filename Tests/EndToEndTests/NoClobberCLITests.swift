@@ -53,7 +53,8 @@ import Testing
         let before = try s.hash("in.ndjson")
         let run = try CLITests.run(["validate", "--errors", s.file("in.ndjson"), s.file("in.ndjson")])
         #expect(run.status == 2, "\(run.stderr)")
-        #expect(run.stderr.contains("--errors \(s.file("in.ndjson")) is the input \(s.file("in.ndjson"))"), "\(run.stderr)")
+        #expect(
+            run.stderr.contains("--errors \(s.file("in.ndjson")) is the input \(s.file("in.ndjson"))"), "\(run.stderr)")
         #expect(run.stderr.contains("A safe command: import-prep validate --errors \(s.file("in.errors.ndjson"))"))
         #expect(try s.hash("in.ndjson") == before)
     }
@@ -63,7 +64,8 @@ import Testing
         defer { s.remove() }
         let before = try s.hash("in.ndjson")
         let rejects = try CLITests.run([
-            "convert", "--to", "ndjson", "-o", s.file("out.ndjson"), "--rejects", s.file("in.ndjson"), s.file("in.ndjson"),
+            "convert", "--to", "ndjson", "-o", s.file("out.ndjson"), "--rejects", s.file("in.ndjson"),
+            s.file("in.ndjson"),
         ])
         #expect(rejects.status == 2, "\(rejects.stderr)")
         #expect(rejects.stderr.contains("--rejects \(s.file("in.ndjson")) is the input"), "\(rejects.stderr)")
@@ -73,7 +75,8 @@ import Testing
         #expect(inPlace.status == 2, "\(inPlace.stderr)")
         #expect(inPlace.stderr.contains("never writes a file in place"), "\(inPlace.stderr)")
         #expect(
-            inPlace.stderr.contains("import-prep convert --to ndjson -o \(s.file("in.converted.ndjson")) \(s.file("in.ndjson"))"),
+            inPlace.stderr.contains(
+                "import-prep convert --to ndjson -o \(s.file("in.converted.ndjson")) \(s.file("in.ndjson"))"),
             "\(inPlace.stderr)")
         #expect(try s.hash("in.ndjson") == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: s.path).sorted() == ["in.ndjson", "victim"])
@@ -109,7 +112,8 @@ import Testing
         let s = try Scratch()
         defer { s.remove() }
         let same = try CLITests.run([
-            "convert", "--to", "ndjson", "-o", s.file("out.ndjson"), "--rejects", s.file("out.ndjson"), s.file("in.ndjson"),
+            "convert", "--to", "ndjson", "-o", s.file("out.ndjson"), "--rejects", s.file("out.ndjson"),
+            s.file("in.ndjson"),
         ])
         #expect(same.status == 2 && same.stderr.contains("is also the output of -o"), "\(same.stderr)")
         let chunkName = try CLITests.run([
@@ -129,7 +133,8 @@ import Testing
         #expect(run.status == 1, "\(run.stderr)")  // the errors sample's rows are rejected
         #expect(run.stderr.contains("1208 written"), "\(run.stderr)")
         #expect(s.type("null") == S_IFCHR)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: s.path).sorted() == ["in.ndjson", "null", "victim"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: s.path).sorted() == ["in.ndjson", "null", "victim"])
     }
 
     @Test(.enabled(if: isRoot, "mknod needs root"))
@@ -165,7 +170,9 @@ import Testing
         final class Box: @unchecked Sendable { var data = Data() }
         let received = Box()
         let reader = Thread {
-            if let handle = FileHandle(forReadingAtPath: s.file("fifo")) { received.data = handle.readDataToEndOfFile() }
+            if let handle = FileHandle(forReadingAtPath: s.file("fifo")) {
+                received.data = handle.readDataToEndOfFile()
+            }
         }
         reader.start()
         let run = try CLITests.run(["convert", "--to", "ndjson", "-o", s.file("fifo"), s.file("in.ndjson")])
@@ -212,7 +219,10 @@ import Testing
         #expect(symlink(s.file("victim"), s.file("linked.ndjson")) == 0)
         for arguments in [
             ["convert", "--to", "ndjson", "-o", s.file("linked.ndjson"), s.file("in.ndjson")],
-            ["convert", "--to", "ndjson", "-o", s.file("o.ndjson"), "--rejects", s.file("linked.ndjson"), s.file("in.ndjson")],
+            [
+                "convert", "--to", "ndjson", "-o", s.file("o.ndjson"), "--rejects", s.file("linked.ndjson"),
+                s.file("in.ndjson"),
+            ],
             ["validate", "--errors", s.file("linked.ndjson"), s.file("in.ndjson")],
         ] {
             let run = try CLITests.run(arguments)
