@@ -37,6 +37,17 @@ public struct ConvertSummary: Sendable {
         public var format: InputFormat?
         public var bytes: Int
         public var readFailure: String?
+        /// Why the file as a whole could not be read as records (a CSV header that cannot be
+        /// read): exit status 1, and its non-blank lines after that point are `linesNotRead`.
+        public var fileError: ReportedProblem?
+        public var linesNotRead = 0
+
+        public init(file: String, format: InputFormat?, bytes: Int, readFailure: String?) {
+            self.file = file
+            self.format = format
+            self.bytes = bytes
+            self.readFailure = readFailure
+        }
     }
 
     public var inputs: [Input] = []
@@ -138,7 +149,7 @@ public final class Converter: RecordSink {
     public var exitStatus: Int32 {
         if let interruption = summary.interruption { return 128 + interruption.signal }
         if summary.outputFailure != nil || summary.inputs.contains(where: { $0.readFailure != nil }) { return 3 }
-        return summary.rejected > 0 ? 1 : 0
+        return summary.rejected > 0 || summary.inputs.contains(where: { $0.fileError != nil }) ? 1 : 0
     }
 
     // MARK: RecordSink
@@ -151,9 +162,11 @@ public final class Converter: RecordSink {
     }
 
     func fileProblem(_ problem: ReportedProblem, at location: RecordLocation) {
-        summary.rejectedByCode[problem.code.index] += 1
+        if summary.inputs[input].fileError == nil { summary.inputs[input].fileError = problem }
         writeReject(location, [problem], raw: UnsafeRawBufferPointer(start: nil, count: 0))
     }
+
+    public func linesNotRead(_ count: Int) { summary.inputs[input].linesNotRead += count }
 
     public func accept(
         _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],

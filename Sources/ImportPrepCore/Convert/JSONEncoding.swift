@@ -48,27 +48,44 @@ enum JSONEncoding {
         scratch.truncate(to: mark)
     }
 
-    /// A JSON value's text with white space outside strings removed.
-    static func appendMinified(_ json: UnsafeRawBufferPointer, to out: LineBuffer) {
-        var inString = false
-        var escaped = false
-        for c in json {
-            if inString {
-                out.append(c)
-                if escaped {
-                    escaped = false
-                } else if c == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if c == UInt8(ascii: "\"") {
-                    inString = false
+    /// A JSON value (already checked by the scanner) in canonical form: white space outside
+    /// strings removed, every string inside re-escaped as `appendString` writes it, so that the
+    /// same data gives the same bytes whatever escapes the source used (SPEC §6).
+    static func appendCanonical(_ json: UnsafeRawBufferPointer, scratch: ByteArena, to out: LineBuffer) {
+        let n = json.count
+        var i = 0
+        while i < n {
+            let c = json[i]
+            if c == UInt8(ascii: "\"") {
+                var end = i + 1
+                var hasEscapes = false
+                while end < n && json[end] != UInt8(ascii: "\"") {
+                    if json[end] == UInt8(ascii: "\\") {
+                        hasEscapes = true
+                        end += 1
+                    }
+                    end += 1
                 }
-            } else if c == UInt8(ascii: "\"") {
-                inString = true
-                out.append(c)
-            } else if !(c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D) {
-                out.append(c)
+                appendStringBody(
+                    UnsafeRawBufferPointer(rebasing: json[(i + 1)..<min(end, n)]), hasEscapes: hasEscapes,
+                    scratch: scratch, to: out)
+                i = end + 1
+            } else {
+                if !(c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D) { out.append(c) }
+                i += 1
             }
         }
+    }
+
+    /// An id `convert` may quote digit for digit: an optional `-` and digits only (SPEC §3).
+    static func isInteger(_ number: UnsafeRawBufferPointer) -> Bool {
+        var digits = 0
+        for (k, c) in number.enumerated() {
+            if k == 0 && c == UInt8(ascii: "-") { continue }
+            guard c &- UInt8(ascii: "0") < 10 else { return false }
+            digits += 1
+        }
+        return digits > 0
     }
 
     static func appendLiteral(_ literal: StaticString, quoted: Bool = false, to out: LineBuffer) {
@@ -84,8 +101,9 @@ enum JSONEncoding {
         appendLiteral("\":", to: out)
     }
 
-    /// Whether a CSV cell reads as a JSON number that survives any parser: RFC 8259 grammar, no
-    /// leading zeros, at most 15 significant digits (SPEC §4).
+    /// Whether a CSV cell reads as a JSON number that survives any parser: RFC 8259 grammar
+    /// without an exponent (`1e999` stays a string), no leading zeros, at most 15 significant
+    /// digits (SPEC §4).
     static func isPortableNumber(_ cell: UnsafeRawBufferPointer) -> Bool {
         guard let base = cell.baseAddress, cell.count > 0 else { return false }
         let p = base.assumingMemoryBound(to: UInt8.self)
@@ -93,7 +111,7 @@ enum JSONEncoding {
         var significant = 0
         var leading = true
         for c in cell {
-            if c == UInt8(ascii: "e") || c == UInt8(ascii: "E") { break }
+            if c == UInt8(ascii: "e") || c == UInt8(ascii: "E") { return false }
             guard c &- UInt8(ascii: "0") < 10 else { continue }
             if leading && c == UInt8(ascii: "0") { continue }
             leading = false

@@ -26,7 +26,8 @@ enum Manifest {
             "  \"inputs\": ["
             + s.inputs.map { input in
                 "{\"file\":\(q(input.file)),\"format\":\(input.format.map { q($0.rawValue) } ?? "null"),\"bytes\":\(input.bytes)"
-                    + (input.readFailure.map { ",\"read_error\":\(q($0))" } ?? "") + "}"
+                    + (input.readFailure.map { ",\"read_error\":\(q($0))" } ?? "")
+                    + ReportRenderer.fileErrorJSON(input) + "}"
             }.joined(separator: ", ") + "],\n"
         text +=
             "  \"totals\": {\"records\": \(s.records), \"written\": \(s.written), \"rejected\": \(s.rejected), \"not_written\": \(s.notWritten), "

@@ -13,11 +13,14 @@ struct RecordConversion {
     let mode: ConvertOptions.Mode
     /// The largest line a chunk takes (`--max-bytes`).
     let maxLineBytes: Int
+    /// `--max-record-bytes`: what `convert` writes must pass `validate` with the same options.
+    let maxRecordBytes: Int
     private var normalizer: RecordNormalizer
 
     init(options: ConvertOptions, maxLineBytes: Int) {
         mode = options.mode
         self.maxLineBytes = maxLineBytes
+        maxRecordBytes = options.maxRecordBytes
         normalizer = RecordNormalizer(
             inferNumbers: options.inferNumbers, epoch: options.epoch, maxRecordBytes: options.maxRecordBytes)
     }
@@ -39,6 +42,10 @@ struct RecordConversion {
             let start = line.count
             time = normalizer.write(fields, type: type, into: line, repairs: &repairs)
             size = line.count - start
+            if size - 1 > maxRecordBytes {
+                line.truncate(to: start)
+                return .reject([Problem(.recordTooLarge, .none, .normalizedLimit(maxRecordBytes))])
+            }
             if size > maxLineBytes { line.truncate(to: start) }
         case .split:
             time = normalizer.timestamp(of: fields)?.0

@@ -48,8 +48,9 @@ struct RecordNormalizer {
     func canRepair(_ problem: Problem, in fields: RecordFields) -> Bool {
         if problem.code.isWarning { return true }
         switch (problem.code, problem.field, problem.detail) {
-        case (.wrongType, .known(.userID), .found(.number)), (.wrongType, .known(.companyID), .found(.number)):
-            return true
+        case (.wrongType, .known(let field), .found(.number)) where field == .userID || field == .companyID:
+            // Only an integer is an id written as a number; `0.5` or `1e3` is not.
+            return JSONEncoding.isInteger(fields[field].bytes)
         case (.invalidTimestamp, _, _):
             guard let epoch else { return false }
             return Timestamp.fromEpoch(fields[.insertedAt].bytes, unit: epoch) != nil
@@ -184,7 +185,7 @@ struct RecordNormalizer {
                 JSONEncoding.appendString(value.bytes, to: out)
             }
         case .object?, .array?:
-            JSONEncoding.appendMinified(value.bytes, to: out)
+            JSONEncoding.appendCanonical(value.bytes, scratch: scratch, to: out)
         default:
             out.append(contentsOf: value.bytes)
         }
@@ -214,7 +215,7 @@ struct RecordNormalizer {
                     JSONEncoding.appendStringBody(value, hasEscapes: member.valueHasEscapes, scratch: scratch, to: out)
                 case .object, .array:
                     nested.removeAll()
-                    JSONEncoding.appendMinified(value, to: nested)
+                    JSONEncoding.appendCanonical(value, scratch: scratch, to: nested)
                     JSONEncoding.appendString(nested.bytes, to: out)
                     repairs.insert(.nestedMetadataEncoded)
                 default:

@@ -1,18 +1,39 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Reads CSV through libcsv (`CSVParser`): the first row is the header, every other row a record.
 ///
 /// Physical lines are fed to libcsv one at a time, so the line where each record starts is known
-/// exactly (quoted newlines and CRLF included). Cells are checked where libcsv hands them over
-/// (`CSVRowBuilder`); only the cells of schema fields are copied, into a per-record arena.
+/// exactly (quoted newlines and CRLF included); a line holding a bare CR is fed in pieces that end
+/// after each one, so a record that starts after it has its own offset and text. Cells are checked
+/// where libcsv hands them over (`CSVRowBuilder`); only the cells of schema fields are copied, into
+/// a per-record arena.
+///
+/// A broken record (a stray quote, or a quoted record outgrowing the cap) costs one row: it is
+/// reported at its first line, and reading resumes at the physical line after that one — the lines
+/// it swallowed are read again (`ReplayLines`; only records of several lines are kept for that).
 public final class CSVRecordReader {
     private let lines: LineReader
     private let maxRecordBytes: Int
+    private let delimiter: UInt8
     private let parser: CSVParser
     /// libcsv's callbacks reach the builder through this pointer (its context argument): no
     /// reference counting or exclusivity checks per cell.
     private let builder: UnsafeMutablePointer<CSVRowBuilder>
+    /// Lines after the open record's first line, kept in case it breaks.
+    private var continuation = ReplayLines()
+    /// Lines to read again before reading on; `queueIndex` is the next one.
+    private var queue = ReplayLines()
+    private var spare = ReplayLines()
+    private var queueIndex = 0
+    /// A line taken from the queue, copied so that rebuilding the queue cannot move it.
+    private var current = ReplayLines()
 
     public init(lines: LineReader, delimiter: UInt8 = UInt8(ascii: ",")) {
         self.lines = lines
+        self.delimiter = delimiter
+        lines.rowDelimiter = delimiter
         maxRecordBytes = lines.maxLineBytes
         parser = CSVParser(delimiter: delimiter)
         builder = .allocate(capacity: 1)
@@ -29,36 +50,170 @@ public final class CSVRecordReader {
         builder.pointee.keepValues = sink.needsValues
         defer { builder.pointee.sink = nil }
         builder.pointee.beginRow()
-        while !sink.shouldStop && !builder.pointee.headerFailed, let line = try lines.next() {
-            builder.pointee.currentLine = line.number
-            builder.pointee.currentOffset = line.offset
+        var reportedEnd = false
+        while true {
+            while !sink.shouldStop && !builder.pointee.headerFailed, let line = try nextLine() {
+                feed(line)
+            }
+            if sink.shouldStop { return }
+            if builder.pointee.headerFailed { return try countLinesNotRead(sink) }
+            // The state where the input first ended is what tells whether a block ended between records.
+            if !reportedEnd {
+                sink.csvInputEnded(betweenRecords: parser.isBetweenRecords)
+                reportedEnd = true
+            }
+            if !parser.finish(into: builder) {
+                fail(Problem(.malformedCSV, .none, .text("the input ends inside a quoted cell")))
+            }
+            if queueIndex >= queue.count { return }
+        }
+    }
+
+    private func nextLine() throws(IOFailure) -> PhysicalLine? {
+        if queueIndex < queue.count {
+            current.removeAll()
+            current.append(queue.line(at: queueIndex))
+            queueIndex += 1
+            return current.line(at: 0)
+        }
+        return try lines.next()
+    }
+
+    /// Feeds one physical line, in pieces that end after each bare CR.
+    private func feed(_ line: PhysicalLine) {
+        builder.pointee.currentLine = line.number
+        builder.pointee.currentOffset = line.offset
+        let opensRecord = parser.isBetweenRecords
+        if opensRecord {
+            if line.isBlank(rowDelimiter: delimiter) {
+                builder.pointee.sink?.blankLine()
+                return
+            }
+            continuation.removeAll()
+            builder.pointee.startRecord(line: line.number, offset: line.offset)
+        } else {
+            continuation.append(line)
+        }
+        if line.isOversized {
+            fail(Problem(.recordTooLarge, .none, .limit(maxRecordBytes)))
+            return
+        }
+        let bytes = line.bytes
+        var start = 0
+        if let base = bytes.baseAddress, line.content.count > 0,
+            let cr = memchr(base, 0x0D, line.content.count)
+        {
+            // Pieces ending after each CR inside the line (a CR right before the final LF is the line ending).
+            var end = base.distance(to: UnsafeRawPointer(cr)) + 1
+            while true {
+                let piece = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+                if !feedPiece(piece, line: line, at: start, opensRecord: opensRecord) { return }
+                start = end
+                guard start < line.content.count,
+                    let next = memchr(base + start, 0x0D, line.content.count - start)
+                else { break }
+                end = base.distance(to: UnsafeRawPointer(next)) + 1
+            }
+        }
+        _ = feedPiece(
+            UnsafeRawBufferPointer(rebasing: bytes[start...]), line: line, at: start, opensRecord: opensRecord)
+    }
+
+    /// Feeds one piece of a line; false when the rest of the line is not to be fed (it will be
+    /// read again, after a broken record that it continued).
+    private func feedPiece(_ piece: UnsafeRawBufferPointer, line: PhysicalLine, at start: Int, opensRecord: Bool)
+        -> Bool
+    {
+        if start > 0 {
+            builder.pointee.currentOffset = line.offset + start
             if parser.isBetweenRecords {
-                if !line.isOversized && line.content.isBlankLine {
-                    sink.blankLine()
-                    continue
-                }
-                builder.pointee.startRecord(line: line.number, offset: line.offset)
-            }
-            if line.isOversized || builder.pointee.recordBytes + line.content.count > maxRecordBytes {
-                parser.reset()
-                builder.pointee.abandonRecord(Problem(.recordTooLarge, .none, .limit(maxRecordBytes)))
-                continue
-            }
-            builder.pointee.recordBytes += line.bytes.count
-            if builder.pointee.keepValues { _ = builder.pointee.raw.copy(line.bytes) }
-            if !parser.parse(line.bytes, into: builder) {
-                parser.reset()
-                builder.pointee.abandonRecord(
-                    Problem(
-                        .malformedCSV, .none, .text("a quote inside an unquoted cell, or text after a closing quote")))
+                // What follows a bare CR: nothing to read, or the next record on the same line.
+                if WhiteSpace.isBlankLine(piece, rowDelimiter: delimiter) { return true }
+                continuation.removeAll()
+                builder.pointee.startRecord(line: line.number, offset: line.offset + start)
             }
         }
-        if sink.shouldStop || builder.pointee.headerFailed { return }
-        sink.csvInputEnded(betweenRecords: parser.isBetweenRecords)
-        if !parser.finish(into: builder) {
-            parser.reset()
-            builder.pointee.abandonRecord(Problem(.malformedCSV, .none, .text("the input ends inside a quoted cell")))
+        // The piece belongs to a record that began on an earlier line, unless a record began here.
+        let continues = !opensRecord && builder.pointee.recordLine != line.number
+        // The cap counts the record's text without its last line ending.
+        let isLast = start + piece.count == line.bytes.count
+        let text = isLast ? piece.count - (line.bytes.count - line.content.count) : piece.count
+        if builder.pointee.recordBytes + text > maxRecordBytes {
+            fail(Problem(.recordTooLarge, .none, .limit(maxRecordBytes)))
+            return !continues
         }
+        builder.pointee.recordBytes += piece.count
+        if builder.pointee.keepValues { _ = builder.pointee.raw.copy(piece) }
+        if !parser.parse(piece, into: builder) {
+            fail(Problem(.malformedCSV, .none, .text("a quote inside an unquoted cell, or text after a closing quote")))
+            return !continues
+        }
+        return true
+    }
+
+    /// Drops the open record, reports it at its first line, and queues the lines after that line
+    /// to be read again (before the rest of the queue).
+    private func fail(_ problem: Problem) {
+        parser.reset()
+        builder.pointee.abandonRecord(problem)
+        spare.removeAll()
+        for k in 0..<continuation.count { spare.append(continuation.line(at: k)) }
+        for k in queueIndex..<queue.count { spare.append(queue.line(at: k)) }
+        swap(&queue, &spare)
+        queueIndex = 0
+        continuation.removeAll()
+    }
+
+    /// After a header that cannot be read, the non-blank lines left are counted as not read.
+    private func countLinesNotRead(_ sink: RecordSink) throws(IOFailure) {
+        var count = 0
+        while let line = try nextLine() {
+            if !line.isBlank(rowDelimiter: delimiter) { count += 1 }
+        }
+        sink.linesNotRead(count)
+    }
+}
+
+/// Physical lines copied to be read again: grows only as records of several lines need it.
+struct ReplayLines {
+    private struct Entry {
+        var number: Int
+        var offset: Int
+        var start: Int
+        var count: Int
+        var contentCount: Int
+        var isOversized: Bool
+        var isBlankOversized: Bool
+    }
+
+    private var entries: [Entry] = []
+    private var storage: [UInt8] = []
+
+    var count: Int { entries.count }
+
+    mutating func removeAll() {
+        entries.clear()
+        if !storage.isEmpty { storage.removeAll(keepingCapacity: true) }
+    }
+
+    mutating func append(_ line: PhysicalLine) {
+        entries.append(
+            Entry(
+                number: line.number, offset: line.offset, start: storage.count, count: line.bytes.count,
+                contentCount: line.content.count, isOversized: line.isOversized,
+                isBlankOversized: line.isBlankOversized))
+        storage.append(contentsOf: line.bytes)
+    }
+
+    /// The line at `index`; its bytes live until this list changes.
+    func line(at index: Int) -> PhysicalLine {
+        let e = entries[index]
+        let bytes = storage.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[e.start..<(e.start + e.count)]) }
+        var line = PhysicalLine(
+            bytes: bytes, content: UnsafeRawBufferPointer(rebasing: bytes[0..<e.contentCount]), number: e.number,
+            offset: e.offset, isOversized: e.isOversized)
+        line.isBlankOversized = e.isBlankOversized
+        return line
     }
 }
 
@@ -75,8 +230,9 @@ struct CSVRowBuilder {
     struct Column {
         var name: UnsafeRawBufferPointer
         var role: ColumnRole
-        /// Index of an earlier column with the same name, or -1.
-        var sameNameAs: Int
+        /// The first column of this name (itself when it is the first): columns of one name are
+        /// one group, and a second filled cell of a group in one row is `duplicate_key`.
+        var group: Int
     }
 
     unowned(unsafe) var sink: RecordSink?
@@ -95,11 +251,13 @@ struct CSVRowBuilder {
     // The record being read.
     var fieldIndex = 0
     var rowSerial = 0
-    var presentInRow: [Int] = []  // column -> rowSerial of the last row where it was non-empty
+    var presentInRow: [Int] = []  // column group -> rowSerial of the last row where it was filled
     var fields = RecordFields()
     var problems: [Problem] = []
     let arena: ByteArena
     let scanner = JSONScanner()
+    var duplicates = DuplicateKeyFinder()
+    var metadataKeys: [UnsafeRawBufferPointer] = []
     var metadataFromColumns = false
     var columnsNamedInMetadataJSON: [Int] = []
     var recordLine = 1
@@ -111,7 +269,9 @@ struct CSVRowBuilder {
 
     init(maxRecordBytes: Int) {
         headerArena = ByteArena(capacity: maxRecordBytes + 1)
-        arena = ByteArena(capacity: maxRecordBytes + 1)
+        // Cells copied from one record take at most its size; the metadata cell's keys decoded
+        // from escapes at most the cell's size again.
+        arena = ByteArena(capacity: 2 * maxRecordBytes + 64)
         raw = ByteArena(capacity: maxRecordBytes + 16)
         problems.reserveCapacity(16)
     }
@@ -178,12 +338,12 @@ struct CSVRowBuilder {
             return
         }
         guard index < columns.count, cell.count > 0 else { return }
-        presentInRow[index] = rowSerial
         let column = columns[index]
-        if column.sameNameAs >= 0 && presentInRow[column.sameNameAs] == rowSerial {
+        if presentInRow[column.group] == rowSerial {
             fields.duplicateKeys.append(column.name)
             return
         }
+        presentInRow[column.group] = rowSerial
         if case .metadataJSON = column.role {
             // The JSON scanner checks its UTF-8.
         } else if let bad = UTF8Check.firstInvalidByte(cell) {
@@ -218,7 +378,8 @@ struct CSVRowBuilder {
             problems.removeAll(keepingCapacity: true)
             problems.append(Problem(.columnCount, .none, .counts(found: fieldIndex, expected: columns.count)))
         } else {
-            if metadataFromColumns && fields[.metadata].kind == nil {
+            // A `null` (or absent) metadata cell does not count when columns fill metadata.
+            if metadataFromColumns && (fields[.metadata].kind == nil || fields[.metadata].kind == .null) {
                 fields[.metadata] = FieldValue(kind: .object, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
             }
             for column in columnsNamedInMetadataJSON where presentInRow[column] == rowSerial {
@@ -243,17 +404,19 @@ struct CSVRowBuilder {
             fields[.metadata] = FieldValue(kind: kind, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
         case .object:
             var nested = false
+            metadataKeys.clear()
             for member in scanner.members {
                 if member.kind == .object || member.kind == .array { nested = true }
-                guard !metadataKeyColumns.isEmpty else { continue }
                 let rawKey = UnsafeRawBufferPointer(rebasing: cell[member.keyStart..<member.keyEnd])
                 let key = member.keyHasEscapes ? arena.decodeJSONString(rawKey)! : rawKey
+                metadataKeys.append(key)
                 for column in metadataKeyColumns {
                     if case .metadataKey(let name) = columns[column].role, name.elementsEqual(key) {
                         columnsNamedInMetadataJSON.append(column)
                     }
                 }
             }
+            duplicates.findDuplicates(in: metadataKeys, into: &fields.duplicateMetadataKeys)
             fields[.metadata] = FieldValue(
                 kind: .object, bytes: UnsafeRawBufferPointer(start: nil, count: 0), holdsContainers: nested)
         }
@@ -263,40 +426,40 @@ struct CSVRowBuilder {
         headerDone = true
         columns.reserveCapacity(headerCells.count)
         var firstColumnNamed: [String: Int] = [:]
+        @inline(__always) func refuse(_ problem: Problem) {
+            headerFailed = true
+            sink?.fileProblem(problem, at: RecordLocation(line: recordLine, record: 0, byteOffset: recordOffset))
+        }
         for (index, cell) in headerCells.enumerated() {
             if let bad = UTF8Check.firstInvalidByte(cell) {
                 // A column name that is not text cannot become a JSON key: nothing can be read.
-                headerFailed = true
                 let reason: StaticString =
                     cell[bad] == 0 ? "NUL byte in a column name" : "invalid UTF-8 in a column name"
-                sink?.fileProblem(
-                    Problem(.invalidUTF8, .none, .inCell(reason, offset: bad)),
-                    at: RecordLocation(line: recordLine, record: 0, byteOffset: recordOffset))
-                return
+                return refuse(Problem(.invalidUTF8, .none, .inCell(reason, offset: bad)))
             }
-            let name = Self.trimmed(cell)
+            let name = WhiteSpace.trimmed(cell)
+            if name.isEmpty {
+                return refuse(Problem(.malformedCSV, .none, .text("a column of the header has no name")))
+            }
             let role: ColumnRole
             if let known = KnownField(bytes: name) {
                 role = known == .metadata ? .metadataJSON : .known(known)
-            } else if name.count > 9, name.prefix(9).elementsEqual("metadata.".utf8) {
+            } else if name.count >= 9, name.prefix(9).elementsEqual("metadata.".utf8) {
+                if name.count == 9 {
+                    return refuse(Problem(.malformedCSV, .none, .text("a column named metadata. has no key")))
+                }
                 role = .metadataKey(UnsafeRawBufferPointer(rebasing: name[9...]))
-                metadataKeyColumns.append(index)
             } else {
                 role = .other
             }
             let text = String(decoding: name, as: UTF8.self)
-            let earlier = firstColumnNamed[text] ?? -1
-            if earlier < 0 { firstColumnNamed[text] = index }
-            columns.append(Column(name: name, role: role, sameNameAs: earlier))
+            let group = firstColumnNamed[text] ?? index
+            if group == index {
+                firstColumnNamed[text] = index
+                if case .metadataKey = role { metadataKeyColumns.append(index) }
+            }
+            columns.append(Column(name: name, role: role, group: group))
         }
         presentInRow = Array(repeating: 0, count: columns.count)
-    }
-
-    private static func trimmed(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        var lower = 0
-        var upper = bytes.count
-        while lower < upper, bytes[lower] == 0x20 || bytes[lower] == 0x09 { lower += 1 }
-        while upper > lower, bytes[upper - 1] == 0x20 || bytes[upper - 1] == 0x09 { upper -= 1 }
-        return UnsafeRawBufferPointer(rebasing: bytes[lower..<upper])
     }
 }

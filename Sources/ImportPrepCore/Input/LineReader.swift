@@ -16,6 +16,15 @@ public struct PhysicalLine {
     public var offset: Int
     /// The line was longer than the limit: `bytes` is empty and the rest was skipped unread.
     public var isOversized: Bool
+    /// An oversized line that held only white space (a blank line, whatever its length).
+    public var isBlankOversized = false
+
+    /// A line of only white space (SPEC §4), of any length; with `rowDelimiter` (a CSV tab) a
+    /// line holding it is a row, not blank.
+    @inline(__always)
+    public func isBlank(rowDelimiter: UInt8?) -> Bool {
+        isOversized ? isBlankOversized : WhiteSpace.isBlankLine(content, rowDelimiter: rowDelimiter)
+    }
 }
 
 /// Splits a byte stream into physical lines (`\n`), in constant memory.
@@ -26,6 +35,8 @@ public struct PhysicalLine {
 public final class LineReader {
     public let source: ByteSource
     public let maxLineBytes: Int
+    /// A byte that makes a line a row even when all else is white space (CSV with `--delimiter '\t'`).
+    public var rowDelimiter: UInt8?
     private let buffer: UnsafeMutableRawPointer
     private let capacity: Int
     private let blockSize: Int
@@ -116,6 +127,7 @@ public final class LineReader {
     private func oversized(_ line: PhysicalLine) -> PhysicalLine {
         var line = line
         line.isOversized = true
+        line.isBlankOversized = WhiteSpace.isBlankLine(line.content, rowDelimiter: rowDelimiter)
         line.bytes = UnsafeRawBufferPointer(start: nil, count: 0)
         line.content = line.bytes
         return line
@@ -123,17 +135,29 @@ public final class LineReader {
 
     /// The line at `start` outgrew the limit: note it, then drop bytes up to its newline.
     private func skipOversizedLine() throws(IOFailure) -> PhysicalLine {
-        let line = PhysicalLine(
+        var line = PhysicalLine(
             bytes: UnsafeRawBufferPointer(start: nil, count: 0), content: UnsafeRawBufferPointer(start: nil, count: 0),
             number: nextLineNumber, offset: bufferOffset + start, isOversized: true)
         nextLineNumber += 1
+        var blank = BlankRun(rowDelimiter: rowDelimiter)
         while true {
             if start < end, let hit = memchr(buffer + start, 0x0A, end - start) {
-                start = buffer.distance(to: hit) + 1
+                let newline = buffer.distance(to: hit)
+                var contentEnd = newline
+                if contentEnd > start && buffer.load(fromByteOffset: contentEnd - 1, as: UInt8.self) == 0x0D {
+                    contentEnd -= 1
+                }
+                blank.feed(UnsafeRawBufferPointer(start: buffer + start, count: contentEnd - start))
+                line.isBlankOversized = blank.endsBlank
+                start = newline + 1
                 return line
             }
+            blank.feed(UnsafeRawBufferPointer(start: buffer + start, count: end - start))
             start = end
-            if atEOF { return line }
+            if atEOF {
+                line.isBlankOversized = blank.endsBlank
+                return line
+            }
             try fill()
         }
     }

@@ -10,14 +10,18 @@ public final class NDJSONRecordReader {
     public func run(into sink: RecordSink) throws(IOFailure) {
         // Per-record state lives in locals: no class-property access (and exclusivity check) per record.
         let scanner = JSONScanner()
+        let metadataScanner = JSONScanner()
+        var metadataKeys: [UnsafeRawBufferPointer] = []
         var fields = RecordFields()
         var problems: [Problem] = []
         problems.reserveCapacity(16)
         var duplicates = DuplicateKeyFinder()
-        let arena = ByteArena(capacity: lines.maxLineBytes + 1)
+        // Keys and known strings decoded from one line take at most its size; metadata keys
+        // decoded from escapes at most its size again.
+        let arena = ByteArena(capacity: 2 * lines.maxLineBytes + 64)
         var recordNumber = 0
         while !sink.shouldStop, let line = try lines.next() {
-            if !line.isOversized && line.content.isBlankLine {
+            if line.isBlank(rowDelimiter: nil) {
                 sink.blankLine()
                 continue
             }
@@ -38,6 +42,12 @@ public final class NDJSONRecordReader {
                     Self.collectFields(
                         of: line.content, members: scanner.members, into: &fields, arena: arena, duplicates: &duplicates
                     )
+                    let metadata = fields[.metadata]
+                    if metadata.kind == .object {
+                        Self.findDuplicateKeys(
+                            of: metadata.bytes, scanner: metadataScanner, keys: &metadataKeys, arena: arena,
+                            duplicates: &duplicates, into: &fields.duplicateMetadataKeys)
+                    }
                     type = SchemaChecker.check(&fields, into: &problems)
                 }
             }
@@ -74,6 +84,22 @@ public final class NDJSONRecordReader {
             fields[known] = FieldValue(kind: member.kind, bytes: value, holdsContainers: member.holdsContainers)
         }
         duplicates.findDuplicates(in: fields.otherKeys, into: &fields.duplicateKeys)
+    }
+}
+
+extension NDJSONRecordReader {
+    /// Keys named twice at the top level of an object the scanner already found valid.
+    static func findDuplicateKeys(
+        of object: UnsafeRawBufferPointer, scanner: JSONScanner, keys: inout [UnsafeRawBufferPointer],
+        arena: ByteArena, duplicates: inout DuplicateKeyFinder, into found: inout [UnsafeRawBufferPointer]
+    ) {
+        guard case .object = scanner.scan(object), scanner.members.count > 1 else { return }
+        keys.clear()
+        for member in scanner.members {
+            let rawKey = UnsafeRawBufferPointer(rebasing: object[member.keyStart..<member.keyEnd])
+            keys.append(member.keyHasEscapes ? arena.decodeJSONString(rawKey)! : rawKey)
+        }
+        duplicates.findDuplicates(in: keys, into: &found)
     }
 }
 

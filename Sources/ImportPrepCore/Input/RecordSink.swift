@@ -24,17 +24,13 @@ public protocol RecordSink: AnyObject {
     /// The CSV reader reached the end of its input; `betweenRecords` is false when a record was
     /// still open there (inside a quoted cell).
     func csvInputEnded(betweenRecords: Bool)
+
+    /// After a file-level problem (a CSV header that cannot be read): how many non-blank lines
+    /// were left unread.
+    func linesNotRead(_ count: Int)
 }
 
 extension RecordSink {
     public func csvInputEnded(betweenRecords: Bool) {}
-}
-
-extension UnsafeRawBufferPointer {
-    /// Only spaces, tabs and carriage returns (or nothing).
-    @inline(__always)
-    var isBlankLine: Bool {
-        for b in self where !(b == 0x20 || b == 0x09 || b == 0x0D) { return false }
-        return true
-    }
+    public func linesNotRead(_ count: Int) {}
 }

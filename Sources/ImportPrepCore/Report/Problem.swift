@@ -22,6 +22,8 @@ public enum ProblemField {
     case none
     case known(KnownField)
     case name(UnsafeRawBufferPointer)
+    /// A key at the top level of `metadata`, named `metadata.<key>`.
+    case metadataKey(UnsafeRawBufferPointer)
 }
 
 /// Details that make a message precise; bytes point into the record (see `ProblemField`).
@@ -38,6 +40,8 @@ public enum ProblemDetail {
     case limit(Int)
     /// The normalized record does not fit in a chunk of `--max-bytes`.
     case chunkLimit(Int)
+    /// The normalized record is longer than `--max-record-bytes` (validate would refuse it).
+    case normalizedLimit(Int)
     case requiredBy(EventType?)
     case urlParts(host: UnsafeRawBufferPointer, path: UnsafeRawBufferPointer)
     case text(StaticString)
@@ -80,6 +84,7 @@ public struct ReportedProblem: Equatable, Sendable {
         case .none: field = nil
         case .known(let known): field = known.name
         case .name(let bytes): field = String(decoding: bytes, as: UTF8.self)
+        case .metadataKey(let bytes): field = "metadata." + String(decoding: bytes, as: UTF8.self)
         }
         message = problem.message(fieldName: field)
     }
@@ -103,6 +108,10 @@ extension Problem {
             return
                 "The CSV record starting here is malformed (\(Self.describe(detail))); reading resumed at the next line, so errors right after this one may follow from it."
         case .recordTooLarge:
+            if case .normalizedLimit(let bytes) = detail {
+                return
+                    "Written out normalized, the record would be longer than --max-record-bytes (\(bytes) bytes), so validate would refuse it; raise --max-record-bytes."
+            }
             if case .chunkLimit(let bytes) = detail {
                 return
                     "The written record is larger than --max-bytes (\(bytes) bytes), so no chunk can hold it; raise --max-bytes."
@@ -188,7 +197,7 @@ extension Problem {
             return "\(quoted(bytes)) is not a valid date and time: \(failure.explanation)"
         case .epochNumber(let bytes): return String(decoding: bytes, as: UTF8.self)
         case .counts(let found, let expected): return "\(found) cells but the header has \(expected)"
-        case .limit(let bytes), .chunkLimit(let bytes): return "\(bytes) bytes"
+        case .limit(let bytes), .chunkLimit(let bytes), .normalizedLimit(let bytes): return "\(bytes) bytes"
         case .requiredBy(let type):
             guard let type else { return "" }
             return " for \(type.name) events"

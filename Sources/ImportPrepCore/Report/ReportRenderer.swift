@@ -159,6 +159,11 @@ extension ReportRenderer {
         for input in s.inputs {
             out += "  \(input.file)" + (input.format.map { " (\($0.rawValue), \(byteCount(input.bytes)))" } ?? "")
             out += input.readFailure.map { ": could not be read: \($0)" } ?? ""
+            if let error = input.fileError {
+                out += "\n    line \(error.location.line): \(error.code.rawValue): \(error.message)"
+                out += "\n    no record of this file was read; \(input.linesNotRead) non-blank line"
+                out += "\(input.linesNotRead == 1 ? "" : "s") not read"
+            }
             out += "\n"
         }
         switch destination {
@@ -190,6 +195,13 @@ extension ReportRenderer {
         return out
     }
 
+    /// `,"file_error":{…},"lines_not_read":N` for an input whose records could not be read.
+    static func fileErrorJSON(_ input: ConvertSummary.Input) -> String {
+        guard let error = input.fileError else { return "" }
+        return ",\"file_error\":{\"code\":\(quote(error.code.rawValue)),\"line\":\(error.location.line),"
+            + "\"message\":\(quote(error.message))},\"lines_not_read\":\(input.linesNotRead)"
+    }
+
     /// The `convert`/`split` summary as one JSON object.
     public static func json(_ s: ConvertSummary, exitStatus: Int32) -> String {
         var out =
@@ -206,7 +218,7 @@ extension ReportRenderer {
             "\"inputs\":["
             + s.inputs.map {
                 "{\"file\":\(quote($0.file)),\"bytes\":\($0.bytes)"
-                    + ($0.readFailure.map { ",\"read_error\":\(quote($0))" } ?? "") + "}"
+                    + ($0.readFailure.map { ",\"read_error\":\(quote($0))" } ?? "") + fileErrorJSON($0) + "}"
             }.joined(separator: ",") + "],"
         if let interruption = s.interruption {
             out +=

@@ -20,7 +20,13 @@ struct EventURL {
             bytes[i + 2] == UInt8(ascii: "/")
         else { return nil }
         i += 3
-        for k in 0..<n where bytes[k] <= 0x20 || bytes[k] == 0x7F { return nil }
+        // No white space, control character (C0, DEL, C1) or backslash anywhere (SPEC §3).
+        for k in 0..<n {
+            let c = bytes[k]
+            if c <= 0x20 || c == 0x7F || c == UInt8(ascii: "\\") { return nil }
+            if c == 0xC2 && k + 1 < n && bytes[k + 1] >= 0x80 && bytes[k + 1] <= 0xA0 { return nil }
+            if c >= 0xE1 && c <= 0xE3 && WhiteSpace.length(bytes, at: k) > 0 { return nil }
+        }
         let authorityStart = i
         while i < n, bytes[i] != UInt8(ascii: "/"), bytes[i] != UInt8(ascii: "?"), bytes[i] != UInt8(ascii: "#") {
             i += 1
@@ -52,12 +58,13 @@ struct EventURL {
             path: UnsafeRawBufferPointer(rebasing: bytes[pathStart..<pathEnd]))
     }
 
-    /// Whether a given `hostname` names the same host (case-insensitive).
+    /// Whether a given `hostname` names the same host: ASCII letters compare without case, every
+    /// other byte exactly.
     func hostMatches(_ hostname: UnsafeRawBufferPointer) -> Bool {
         guard hostname.count == host.count else { return false }
-        for k in 0..<host.count where host[k] | 0x20 != hostname[k] | 0x20 {
-            // Only letters may differ in case.
-            if host[k] != hostname[k] { return false }
+        for k in 0..<host.count where host[k] != hostname[k] {
+            let a = host[k] | 0x20
+            guard a == hostname[k] | 0x20, a >= UInt8(ascii: "a"), a <= UInt8(ascii: "z") else { return false }
         }
         return true
     }

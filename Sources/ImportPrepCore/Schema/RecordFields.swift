@@ -36,6 +36,8 @@ public struct RecordFields {
     public var metadataCells: [(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)] = []
     /// Keys that appeared more than once, each named once per extra copy.
     public var duplicateKeys: [UnsafeRawBufferPointer] = []
+    /// Keys that appeared more than once at the top level of `metadata`, once per extra copy.
+    public var duplicateMetadataKeys: [UnsafeRawBufferPointer] = []
     /// `inserted_at` as `SchemaChecker` parsed it, when it is a valid timestamp string.
     public var insertedAt: Timestamp?
 
@@ -45,6 +47,7 @@ public struct RecordFields {
         otherValues.reserveCapacity(32)
         metadataCells.reserveCapacity(16)
         duplicateKeys.reserveCapacity(4)
+        duplicateMetadataKeys.reserveCapacity(4)
     }
 
     public subscript(field: KnownField) -> FieldValue {
@@ -58,6 +61,7 @@ public struct RecordFields {
         otherValues.clear()
         metadataCells.clear()
         duplicateKeys.clear()
+        duplicateMetadataKeys.clear()
         insertedAt = nil
     }
 }

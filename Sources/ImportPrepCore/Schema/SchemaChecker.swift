@@ -128,6 +128,9 @@ public enum SchemaChecker {
         for key in r.duplicateKeys {
             problems.append(Problem(.duplicateKey, .name(key)))
         }
+        for key in r.duplicateMetadataKeys {
+            problems.append(Problem(.duplicateKey, .metadataKey(key)))
+        }
 
         if isCompany {
             for field in KnownField.allCases where !field.isProcessedForCompanies && r[field].kind != nil {
@@ -141,8 +144,5 @@ public enum SchemaChecker {
     }
 
     @inline(__always)
-    static func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        for b in bytes where !(b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D) { return false }
-        return true
-    }
+    static func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool { WhiteSpace.isBlank(bytes) }
 }

@@ -9,7 +9,7 @@ public struct Timestamp: Equatable, Sendable {
 
     /// Why a text is not a timestamp; the message says what was expected.
     public enum Failure: Error, Equatable, Sendable {
-        case empty, dateOnly, notDateTime, badDate, badTime, badFraction, badOffset, trailing
+        case empty, dateOnly, notDateTime, badDate, badTime, badFraction, badOffset, trailing, outOfRange
 
         public var explanation: String {
             switch self {
@@ -21,6 +21,7 @@ public struct Timestamp: Equatable, Sendable {
             case .badFraction: "the fraction of a second must have 1 to 9 digits"
             case .badOffset: "the zone must be Z, ±HH:MM or ±HHMM"
             case .trailing: "unexpected characters after the time"
+            case .outOfRange: "it falls outside the years 0001-9999 once its offset is applied (in UTC)"
             }
         }
     }
@@ -41,7 +42,7 @@ public struct Timestamp: Equatable, Sendable {
         guard let year = digits(0, 4), n > 4, s[4] == UInt8(ascii: "-"), let month = digits(5, 2),
             n > 7, s[7] == UInt8(ascii: "-"), let day = digits(8, 2)
         else { return .failure(.notDateTime) }
-        guard month >= 1, month <= 12, day >= 1, day <= daysIn(month: month, year: year) else {
+        guard year >= 1, month >= 1, month <= 12, day >= 1, day <= daysIn(month: month, year: year) else {
             return .failure(.badDate)
         }
         if n == 10 { return .failure(.dateOnly) }
@@ -86,10 +87,15 @@ public struct Timestamp: Equatable, Sendable {
             }
         }
         guard i == n else { return .failure(.trailing) }
-        return .success(
-            Timestamp(
-                year: year, month: month, day: day, hour: hour, minute: minute, second: second,
-                nanoseconds: nanos, offsetMinutes: offset))
+        let time = Timestamp(
+            year: year, month: month, day: day, hour: hour, minute: minute, second: second,
+            nanoseconds: nanos, offsetMinutes: offset)
+        // Only the first and last day of the range can leave it once the offset is applied.
+        if offset != nil && (year == 1 || year == 9999) {
+            let utcYear = time.inUTC.year
+            guard utcYear >= 1 && utcYear <= 9999 else { return .failure(.outOfRange) }
+        }
+        return .success(time)
     }
 
     public static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }

@@ -126,7 +126,11 @@ struct EventGenerator {
         }
         if next(5) != 0 { e.metadata.append(("plan", pick(["free", "pro", "enterprise"]), false)) }
         if next(3) != 0 { e.metadata.append(("seats", String(next(5000)), true)) }
-        if next(3) == 0 { e.metadata.append(("score", pick(["12.5", "-3", "0.25", "1e3"]), true)) }
+        if next(3) == 0 {
+            // A CSV cell with an exponent stays a string (SPEC §4), so the NDJSON form writes it as one.
+            let score = pick([("12.5", true), ("-3", true), ("0.25", true), ("1e3", false)])
+            e.metadata.append(("score", score.0, score.1))
+        }
         if next(2) == 0 {
             e.metadata.append(
                 (

@@ -25,10 +25,22 @@ import Testing
 
     @Test func numericIdsBecomeStringsDigitForDigit() throws {
         let line = try converted(
-            #"{"event_type":"identify_user","user_id":12345678901234567890,"company_id":-0.5e-300,"# + Self.ok + "}")
-        #expect(line.contains(#""user_id":"12345678901234567890","company_id":"-0.5e-300""#))
+            #"{"event_type":"identify_user","user_id":12345678901234567890,"company_id":-42,"# + Self.ok + "}")
+        #expect(line.contains(#""user_id":"12345678901234567890","company_id":"-42""#))
         let result = try convert(#"{"event_type":"track","user_id":"u","event_name":42,"# + Self.ok + "}")
         #expect(result.summary.rejected == 1, "only ids are repaired")
+    }
+
+    /// Only an integer is an id written as a number: a fraction or an exponent stays `wrong_type`.
+    @Test(arguments: ["0.5", "1e3", "-0.5e-300", "1E2", "-0"])
+    func nonIntegerIdsAreRejected(number: String) throws {
+        let result = try convert(#"{"event_type":"identify_user","user_id":"# + number + "," + Self.ok + "}")
+        if number == "-0" {
+            #expect(result.summary.written == 1)
+            #expect(result.outputLines.first?.contains(#""user_id":"-0""#) == true)
+        } else {
+            #expect(result.summary.rejected == 1 && result.summary.rejectedByCode[ProblemCode.wrongType.index] == 1)
+        }
     }
 
     @Test(arguments: [

@@ -285,12 +285,17 @@ import Testing
         }
     }
 
+    /// The broken record is reported at its first line; the line it swallowed is read again.
     @Test func unterminatedQuoteAtEndOfInputIsMalformed() throws {
         let sink = try read("event_type,user_id\ntrack,u\ntrack,\"open\nstill open", as: .csv)
-        #expect(sink.records.count == 2)
+        #expect(sink.records.count == 3)
         #expect(
             sink.records[1].problems.map { Finding($0.code, line: $0.location.line, record: $0.location.record) } == [
                 Finding(.malformedCSV, line: 3, record: 2)
+            ])
+        #expect(
+            sink.records[2].problems.map { Finding($0.code, line: $0.location.line, record: $0.location.record) } == [
+                Finding(.columnCount, line: 4, record: 3)
             ])
     }
 
