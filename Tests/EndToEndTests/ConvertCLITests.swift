@@ -78,6 +78,24 @@ import Testing
         #expect(run.status == 2, "\(arguments): \(run.stderr)")
     }
 
+    /// A header that cannot be read is not "0 records read" with exit 0: exit 1, the error in the
+    /// summary, the JSON report and the manifest, the file's lines counted as not read.
+    @Test func anUnreadableHeaderFailsTheConversion() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("bad.csv")
+        try Data("event_\"type,user_id\ntrack,u1\ntrack,u2\n".utf8).write(to: input)
+        let out = dir.appendingPathComponent("parts").path
+        let run = try CLITests.run(["convert", "--to", "ndjson", "--out", out, input.path])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("line 1: malformed_csv"), "\(run.stderr)")
+        #expect(run.stderr.contains("2 non-blank lines not read"), "\(run.stderr)")
+        let manifest = try String(contentsOfFile: out + "/manifest.json", encoding: .utf8)
+        #expect(manifest.contains(#""file_error":{"code":"malformed_csv","line":1"#), "\(manifest)")
+        let json = try CLITests.run(["convert", "--to", "ndjson", "-o", "-", "--report", "json", input.path])
+        #expect(json.status == 1 && json.stderr.contains(#""lines_not_read":2"#), "\(json.stderr)")
+    }
+
     @Test func aFolderWithEarlierChunksIsRefused() throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }

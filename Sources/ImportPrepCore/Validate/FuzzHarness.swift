@@ -1,12 +1,15 @@
 /// What the fuzz target runs on each input, here so that its regression tests run the same code.
 /// The first byte picks the path: 0 the JSON scanner on one record, 1 validate as NDJSON,
-/// 2 validate as CSV, 3 both of those drip-fed 7 bytes at a time. Every run must end in a verdict
-/// whose counts add up; a broken invariant stops the process.
+/// 2 validate as CSV, 3 both of those drip-fed 7 bytes at a time, 4 convert NDJSON, 5 convert
+/// CSV (both drip-fed too). Every run must end in a verdict whose counts add up, and what convert
+/// writes must pass validate with the same options; a broken invariant stops the process.
 public enum FuzzHarness {
+    static let maxRecordBytes = 512
+
     public static func run(_ input: UnsafeBufferPointer<UInt8>) {
         guard let selector = input.first else { return }
         let bytes = Array(input.dropFirst())
-        switch selector % 4 {
+        switch selector % 6 {
         case 0:
             let scanner = JSONScanner()
             if bytes.withUnsafeBytes({ scanner.scan($0) }) == .object {
@@ -15,23 +18,78 @@ public enum FuzzHarness {
                     precondition(member.valueStart <= member.valueEnd && member.valueEnd <= bytes.count)
                 }
             }
-        case 1: validate(bytes, as: .ndjson, chunk: .max)
-        case 2: validate(bytes, as: .csv, chunk: .max)
+        case 1: _ = validate(bytes, as: .ndjson, chunk: .max)
+        case 2: _ = validate(bytes, as: .csv, chunk: .max)
+        case 3:
+            _ = validate(bytes, as: .ndjson, chunk: 7)
+            _ = validate(bytes, as: .csv, chunk: 7)
+        case 4:
+            convert(bytes, as: .ndjson, chunk: .max)
+            convert(bytes, as: .ndjson, chunk: 7)
         default:
-            validate(bytes, as: .ndjson, chunk: 7)
-            validate(bytes, as: .csv, chunk: 7)
+            convert(bytes, as: .csv, chunk: .max)
+            convert(bytes, as: .csv, chunk: 7)
         }
     }
 
-    private static func validate(_ bytes: [UInt8], as format: InputFormat, chunk: Int) {
+    private static func validate(_ bytes: [UInt8], as format: InputFormat, chunk: Int) -> FileSummary {
         var options = ValidationOptions()
         options.format = format
-        options.maxRecordBytes = 512
+        options.maxRecordBytes = maxRecordBytes
         options.maxErrors = 5
         let validator = Validator(options: options)
         validator.validate(source: ByteSource(bytes: bytes, name: "fuzz", maxReadSize: chunk))
         let summary = validator.summaries[0]
         precondition(summary.records == summary.valid + summary.invalid, "every record is valid or invalid")
         precondition(summary.readFailure != nil || summary.bytes <= bytes.count, "no byte is invented")
+        return summary
+    }
+
+    /// Converts in memory; every record is written or rejected, and what is written validates.
+    private static func convert(_ bytes: [UInt8], as format: InputFormat, chunk: Int) {
+        var options = ConvertOptions()
+        options.format = format
+        options.maxRecordBytes = maxRecordBytes
+        let check = ConversionCheck(RecordConversion(options: options, maxLineBytes: .max))
+        do {
+            try RecordInput.read(
+                ByteSource(bytes: bytes, name: "fuzz", maxReadSize: chunk), format: format,
+                maxRecordBytes: maxRecordBytes, delimiter: options.delimiter, into: check, detected: { _ in },
+                finished: { _, _ in })
+        } catch {
+            return
+        }
+        precondition(check.records == check.written + check.rejected, "every record is written or rejected")
+        let output = Array(check.output.bytes)
+        let verdict = validate(output, as: .ndjson, chunk: .max)
+        precondition(verdict.invalid == 0, "what convert writes passes validate")
+        precondition(verdict.records == check.written, "every written record is one line")
+    }
+}
+
+/// Counts what `RecordConversion` decides for each record and keeps the lines it writes.
+final class ConversionCheck: RecordSink {
+    private var conversion: RecordConversion
+    let output = LineBuffer(capacity: 1 << 16)
+    var records = 0
+    var written = 0
+    var rejected = 0
+
+    init(_ conversion: RecordConversion) { self.conversion = conversion }
+
+    var needsValues: Bool { true }
+    var shouldStop: Bool { false }
+    func blankLine() {}
+    func fileProblem(_ problem: Problem, at location: RecordLocation) {}
+
+    func accept(
+        _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],
+        raw: UnsafeRawBufferPointer
+    ) {
+        records += 1
+        switch conversion.convert(eventType, fields: fields, problems: problems, raw: raw, into: output) {
+        case .reject: rejected += 1
+        case .write: written += 1
+        }
     }
 }

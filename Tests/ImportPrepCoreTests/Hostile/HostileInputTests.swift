@@ -210,7 +210,7 @@ import Testing
                 }
                 if bytes.isEmpty { break }
             }
-            let selector = UInt8(round % 4)
+            let selector = UInt8(round % 6)
             ([selector] + bytes).withUnsafeBufferPointer { FuzzHarness.run($0) }
         }
     }
