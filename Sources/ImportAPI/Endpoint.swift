@@ -65,9 +65,14 @@ public struct APIToken: Sendable, CustomStringConvertible, CustomDebugStringConv
         case missingVariable(String)
         case unreadableFile(String, String)
         case empty(String)
+        /// Line breaks, control bytes or spaces inside the key: it cannot be a header value.
+        case notOneLine(String)
 
         public var description: String {
             switch self {
+            case .notOneLine(let origin):
+                "The API key in \(origin) is not one line of printable characters (it holds a line break, a "
+                    + "control character or a space); put only the key there."
             case .missingVariable(let name):
                 "No API key: set $\(name) (or pass --token-env VAR or --token-file FILE)."
             case .unreadableFile(let path, let reason): "Cannot read the API key from \(path): \(reason)."
@@ -83,9 +88,23 @@ public struct APIToken: Sendable, CustomStringConvertible, CustomDebugStringConv
 
     public static func fromEnvironment(_ name: String) throws(Problem) -> APIToken {
         guard let value = ProcessInfo.processInfo.environment[name] else { throw .missingVariable(name) }
+        return try checked(value, origin: "$" + name)
+    }
+
+    /// Trims the ends; anything but printable ASCII left inside is refused (never echoed).
+    static func checked(_ value: String, origin: String) throws(Problem) -> APIToken {
         let secret = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !secret.isEmpty else { throw .empty("$" + name) }
-        return APIToken(secret: secret, origin: "$" + name)
+        guard !secret.isEmpty else { throw .empty(origin) }
+        guard secret.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { throw .notOneLine(origin) }
+        return APIToken(secret: secret, origin: origin)
+    }
+
+    /// A warning when the key's file can be read by other users (as ssh warns for private keys).
+    public static func filePermissionWarning(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & 0o077 != 0 else { return nil }
+        return "\(path) can be read by other users (mode \(String(info.st_mode & 0o777, radix: 8))); "
+            + "chmod 600 \(path) to keep the API key to yourself."
     }
 
     public static func fromFile(_ path: String) throws(Problem) -> APIToken {
@@ -95,9 +114,7 @@ public struct APIToken: Sendable, CustomStringConvertible, CustomDebugStringConv
         } catch {
             throw .unreadableFile(path, (error as NSError).localizedDescription)
         }
-        let secret = contents.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !secret.isEmpty else { throw .empty(path) }
-        return APIToken(secret: secret, origin: path)
+        return try checked(contents, origin: path)
     }
 
     var authorization: String { "Token " + secret }

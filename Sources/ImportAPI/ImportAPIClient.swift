@@ -140,7 +140,7 @@ public final class ImportAPIClient: Sendable {
             case 401, 403: throw APIError.unauthorized(status: status, message: message)
             case 409: throw APIError.conflict
             case 408, 429, 500...599:
-                let retryAfter = response.headers.first(name: "Retry-After").flatMap(Double.init)
+                let retryAfter = response.headers.first(name: "Retry-After").flatMap { Self.retryAfterSeconds($0) }
                 throw APIError.transient(
                     "the server answered HTTP \(status)" + (message.map { ": \($0)" } ?? ""), retryAfter: retryAfter)
             default: throw APIError.refused(status: status, message: message ?? snippetOrNil(body))
@@ -150,6 +150,21 @@ public final class ImportAPIClient: Sendable {
         } catch {
             throw .transient("network: \(Self.describe(error))", retryAfter: nil)
         }
+    }
+
+    /// `Retry-After` in either form of RFC 9110 §10.2.3: delay seconds, or an HTTP date (IMF-fixdate,
+    /// or the obsolete RFC 850 and asctime forms), as seconds from `now` (0 for a date past).
+    public static func retryAfterSeconds(_ value: String, now: Date = Date()) -> Double? {
+        let text = value.trimmingCharacters(in: .whitespaces)
+        if let seconds = Double(text), seconds >= 0, seconds.isFinite { return seconds }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: text) { return max(0, date.timeIntervalSince(now)) }
+        }
+        return nil
     }
 
     static func describe(_ error: any Error) -> String {

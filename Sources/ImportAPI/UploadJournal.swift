@@ -11,6 +11,8 @@ public final class UploadJournal {
     public enum Phase: String, Sendable {
         /// The POST was about to start; the API may or may not have created a job.
         case submitting
+        /// The API answered 409 (another job holds the key); journaled once per submission.
+        case waiting
         /// The API answered with a job id.
         case submitted
         case completed
@@ -38,6 +40,9 @@ public final class UploadJournal {
 
     public let path: String
     private let fd: Int32
+    /// The journal's folder, held open and locked: a lock on the journal file itself would not
+    /// hold if the file were deleted and made anew while a run holds it.
+    private let folderFD: Int32
     public private(set) var states: [String: ChunkState] = [:]
     /// Job ids this journal has recorded, so that adopting a job from the API's list never takes one
     /// that already belongs to another chunk.
@@ -65,9 +70,16 @@ public final class UploadJournal {
             close(fd)
             throw Problem(description: "\(path): is not a regular file; the journal must be one")
         }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        let folder = (path as NSString).deletingLastPathComponent
+        folderFD = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard folderFD >= 0, flock(folderFD, LOCK_EX | LOCK_NB) == 0 else {
+            let busy = folderFD >= 0
+            if folderFD >= 0 { close(folderFD) }
             close(fd)
-            throw Problem(description: "\(path): another upload of this folder is running (the journal is locked).")
+            throw Problem(
+                description: busy
+                    ? "\(path): another upload using this folder is running (its folder is locked)."
+                    : "\(path): cannot open its folder: \(String(cString: strerror(errno)))")
         }
         if let data = FileManager.default.contents(atPath: path) {
             for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
@@ -82,7 +94,17 @@ public final class UploadJournal {
         }
     }
 
-    deinit { close(fd) }
+    deinit {
+        close(fd)
+        close(folderFD)
+    }
+
+    /// Makes every later write fail, as a journal that became unwritable mid-run would (tests).
+    func breakForTesting() {
+        let readOnly = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        dup2(readOnly, fd)
+        close(readOnly)
+    }
 
     public func state(of sha256: String) -> ChunkState? { states[sha256] }
 

@@ -27,6 +27,16 @@ public enum UploadReport {
             text +=
                 "\(outcome.chunk.name): the manifest has \(outcome.chunk.records) records, job \(outcome.jobID ?? "?") reported \(outcome.rowsReported.map(String.init) ?? "no row count").\n"
         }
+        for duplicate in result.duplicates {
+            text +=
+                "\(duplicate.chunk.name): imported twice: jobs \(duplicate.jobIDs.joined(separator: ", ")) "
+                + "each hold \(duplicate.chunk.uploadName), so its \(duplicate.chunk.records) rows are in Userpilot "
+                + "\(duplicate.jobIDs.count) times (a POST that timed out after the API made its job was sent again).\n"
+        }
+        for outcome in result.outcomes where outcome.verdict == .inFlight {
+            text +=
+                "\(outcome.chunk.name): job \(outcome.jobID ?? "?") was still running when the run stopped; a rerun follows it.\n"
+        }
         return text
     }
 
@@ -45,7 +55,7 @@ public enum UploadReport {
             case (.failed?, _): note = "failed (stops the run; --force resubmits)"
             case (.submitted?, _): note = "in flight: resume polling \(state?.jobID ?? "")"
             case (_, let job?): note = "already in the API's list as \(job.id) (adopt)"
-            case (.submitting?, nil):
+            case (.submitting?, nil), (.waiting?, nil):
                 note = "interrupted during upload: check the job list, then submit"
                 willSubmit = true
             case (nil, nil):

@@ -25,7 +25,19 @@ public struct StandInFaults: Sendable, Equatable {
     public var slowResponses = 0
     /// Make the job, then wait `delay` seconds before answering the POST.
     public var slowUploads = 0
+    /// Wait `delay` seconds after reading the upload, then make the job (if the key is idle) and
+    /// answer: a client that gave up meanwhile may have sent the file again.
+    public var slowBeforeCreating = 0
     public var delay = 0.0
+    /// Answer 429 with `Retry-After` as an HTTP date `retryAfterSeconds` ahead (RFC 9110).
+    public var rateLimitsWithDate = 0
+    public var retryAfterSeconds = 2
+    /// Answer `GET …/background_jobs/{id}` with 503 (the list still answers).
+    public var jobStatusErrors = 0
+    /// The next jobs stay `queued` for ever.
+    public var stuckJobs = 0
+    /// The next jobs move to `cancelled`, a status the docs do not list, and stay there.
+    public var oddStatusJobs = 0
 
     public init() {}
 }
@@ -127,6 +139,8 @@ public final class ImportAPIStandIn: Sendable {
     public func requestLog() async -> [String] { await state.log }
     /// Adds a job of `token` that stays in `processing` until `finishJob` is called.
     public func addRunningJob(token: String) async -> String { await state.addRunningJob(token: token) }
+    /// Forgets every job, as a restarted server without storage would.
+    public func forgetJobs() async { await state.forgetJobs() }
     public func finishJob(_ id: String) async { await state.finish(id) }
 
     // MARK: Handlers
@@ -138,12 +152,12 @@ public final class ImportAPIStandIn: Sendable {
     {
         try await guarded(request, state: state, options: options) { token in
             var request = request
+            let conflict = error(.conflict, "conflict", "An import job for this token is already in progress")
             let forcedConflict = await state.takeFault(\.conflicts)
             let busy = await state.hasUnfinishedJob(of: token)
             if forcedConflict || busy {
                 await state.note("POST /v1/imports 409")
-                return error(
-                    .conflict, "conflict", "An import job for this token is already in progress")
+                return conflict
             }
             if await state.takeFault(\.dropsDuringUpload) {
                 var seen = 0
@@ -167,9 +181,19 @@ public final class ImportAPIStandIn: Sendable {
             guard let part = filePart(Array(body.readableBytesView), boundary: Array(boundary.utf8)) else {
                 return error(.badRequest, "bad_request", "No part named file in the form")
             }
-            let forcedFailure = await state.takeFault(\.failingJobs)
-            let job = await state.createJob(
-                token: token, filename: part.filename, bytes: part.bytes, forcedFailure: forcedFailure)
+            // The check for a running job and the new job are one step, so two POSTs at once
+            // cannot both make a job. A slow server still makes it after a client gave up (the
+            // wait is not cancelled with the connection).
+            let slow = await state.takeFault(\.slowBeforeCreating)
+            let delay = await state.faults.delay
+            let made = Task.detached {
+                if slow { try? await Task.sleep(nanoseconds: UInt64(delay * 1e9)) }
+                return await state.createJobIfIdle(token: token, filename: part.filename, bytes: part.bytes)
+            }
+            guard let job = await made.value else {
+                await state.note("POST /v1/imports 409")
+                return conflict
+            }
             if await state.takeFault(\.dropsAfterAccepting) {
                 await state.note("POST /v1/imports dropped after accepting \(job.id)")
                 try? await context.channel.close()
@@ -214,6 +238,17 @@ public final class ImportAPIStandIn: Sendable {
             response.headers[.retryAfter] = "0"
             return response
         }
+        if await state.takeFault(\.rateLimitsWithDate) {
+            await state.note("\(request.method) \(path) 429 date")
+            var response = error(.tooManyRequests, "rate_limited", "Too many requests")
+            let ahead = Date().addingTimeInterval(Double(await state.faults.retryAfterSeconds))
+            response.headers[.retryAfter] = httpDate(ahead)
+            return response
+        }
+        if path.contains("/background_jobs/"), await state.takeFault(\.jobStatusErrors) {
+            await state.note("\(request.method) \(path) 503")
+            return error(.serviceUnavailable, "unavailable", "Service temporarily unavailable")
+        }
         if await state.takeFault(\.garbage) {
             await state.note("\(request.method) \(path) garbage")
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "<html>upstream hiccup</html>")))
@@ -237,6 +272,15 @@ public final class ImportAPIStandIn: Sendable {
     static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
         json(status, ["errors": [["error": code, "error_code": code, "message": message, "details": [:]]]])
     }
+}
+
+/// An IMF-fixdate (RFC 9110 §5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.
+func httpDate(_ date: Date) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "GMT")
+    formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+    return formatter.string(from: date)
 }
 
 /// Request context that keeps the connection, so that a fault can drop it.

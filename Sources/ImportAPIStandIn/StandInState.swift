@@ -74,6 +74,15 @@ actor StandInState {
         return id
     }
 
+    func forgetJobs() { jobs.removeAll() }
+
+    /// Makes the job unless another job of the key is unfinished, in one step.
+    func createJobIfIdle(token: String, filename: String, bytes: [UInt8]) -> StandInJob? {
+        guard !hasUnfinishedJob(of: token) else { return nil }
+        let forcedFailure = takeFault(\.failingJobs)
+        return createJob(token: token, filename: filename, bytes: bytes, forcedFailure: forcedFailure)
+    }
+
     func finish(_ id: String) {
         guard let index = jobs.firstIndex(where: { $0.id == id }) else { return }
         jobs[index].status = "completed"
@@ -93,7 +102,14 @@ actor StandInState {
         uploads.append(
             ReceivedUpload(jobID: id, filename: filename, sha256: sha, records: verdict.records, imported: !failed))
         let step = stepSeconds
+        if takeFault(\.stuckJobs) { return job }
+        let odd = takeFault(\.oddStatusJobs)
         Task {
+            if odd {
+                try? await Task.sleep(nanoseconds: UInt64(step * 1e9))
+                self.update(id) { $0.status = "cancelled" }
+                return
+            }
             for status in ["validating", "processing"] {
                 try? await Task.sleep(nanoseconds: UInt64(step * 1e9))
                 self.update(id) { $0.status = status }

@@ -17,7 +17,7 @@ struct APIOptions: ParsableArguments {
     @Option(help: ArgumentHelp("File holding the API key (instead of the environment).", valueName: "file"))
     var tokenFile: String?
 
-    @Option(help: "Seconds to wait for an answer before retrying.")
+    @Option(help: "Seconds to wait for a connection or an answer before retrying.")
     var timeout = 120.0
 
     func validate() throws {
@@ -45,8 +45,12 @@ struct APIOptions: ParsableArguments {
             FileHandleOutput.standardError("import-prep: \(error)\n")
             throw ExitCode(2)
         }
+        if let tokenFile, let warning = APIToken.filePermissionWarning(tokenFile) {
+            FileHandleOutput.standardError("import-prep: warning: \(warning)\n")
+        }
         var timeouts = HTTPTimeouts()
         timeouts.read = timeout
+        timeouts.connect = timeout
         return ImportAPIClient(endpoint: try resolvedEndpoint(), token: token, timeouts: timeouts)
     }
 }
@@ -62,7 +66,9 @@ struct Upload: AsyncParsableCommand {
             with the rows its job reports.
             Exit status: 0 every row accounted for, 1 a FILE holds invalid records, 2 usage error, \
             3 a file could not be read or written, 4 network or server trouble retries did not cure \
-            (or the key was refused), 5 an import job failed or rows are unaccounted for.
+            (or the key was refused), 5 an import job failed, rows are unaccounted for, or the job list \
+            shows a chunk imported twice. A job the API forgot (404) is looked up by its upload name; \
+            --resend CHUNK sends one chunk again.
             """
     )
 
@@ -76,6 +82,14 @@ struct Upload: AsyncParsableCommand {
 
     @Flag(help: "Submit chunks the journal shows as already sent.")
     var force = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Submit this chunk again (repeatable), e.g. after the API forgot its job.", valueName: "chunk"))
+    var resend: [String] = []
+
+    @Option(help: "Hours to wait for one job to end (or for the key to be free) before stopping.")
+    var jobTimeout = 24.0
 
     @Option(help: ArgumentHelp("Journal file (default: DIR/upload-journal.ndjson).", valueName: "file"))
     var journal: String?
@@ -96,6 +110,7 @@ struct Upload: AsyncParsableCommand {
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("Name a chunk folder or files to upload.") }
         guard retries >= 1 else { throw ValidationError("--retries must be 1 or more.") }
+        guard jobTimeout > 0 else { throw ValidationError("--job-timeout must be more than 0 hours.") }
         guard retryDelay >= 0, pollInterval > 0 else {
             throw ValidationError("--retry-delay must be 0 or more and --poll-interval more than 0.")
         }
@@ -139,6 +154,12 @@ struct Upload: AsyncParsableCommand {
         let client = try api.client()
         var options = UploadOptions()
         options.force = force
+        options.resend = Set(resend)
+        if let unknown = resend.first(where: { name in !plan.chunks.contains { $0.name == name } }) {
+            FileHandleOutput.standardError("import-prep: --resend \(unknown): no such chunk in this upload.\n")
+            throw ExitCode(2)
+        }
+        options.jobTimeout = jobTimeout * 3600
         options.continueOnFailure = continueOnFailure
         options.retry.maxAttempts = retries
         options.retry.baseDelay = retryDelay
@@ -150,6 +171,9 @@ struct Upload: AsyncParsableCommand {
         await client.shutdown()
         progress.end()
         FileHandleOutput.standardOutput(UploadReport.reconciliation(result))
+        if let failure = result.journalFailure {
+            FileHandleOutput.standardError("import-prep: upload stopped: the journal cannot be written: \(failure)\n")
+        }
         if let trouble = result.trouble {
             var message = "import-prep: upload stopped: \(trouble)"
             if trouble.contains("refused the key") {
@@ -164,7 +188,15 @@ struct Upload: AsyncParsableCommand {
     /// and for the pace of earlier jobs.
     func showPlan(_ plan: UploadPlan, journal: UploadJournal) async throws {
         var history: [ImportJob] = []
-        if (try? api.token()) != nil {
+        var hasKey = true
+        do { _ = try api.token() } catch {
+            guard case .missingVariable = error else {
+                FileHandleOutput.standardError("import-prep: \(error)\n")
+                throw ExitCode(2)
+            }
+            hasKey = false
+        }
+        if hasKey {
             let client = try api.client()
             do {
                 history = try await client.jobs()
@@ -250,6 +282,18 @@ final class UploadProgress: @unchecked Sendable {
             line("chunk \(index + 1)/\(n) \(chunk.name): skipped, \(why)")
         case .waiting(let job):
             line("waiting: job \(job.id) of this key is \(job.status) (one job at a time)")
+        case .conflict(let index, let chunk, let attempt, let delay):
+            // Said on the first 409 and then at 2, 4, 8, … so that a long storm stays readable.
+            guard attempt & (attempt - 1) == 0 else { return }
+            line(
+                "chunk \(index + 1)/\(n) \(chunk.name): another job holds the key (HTTP 409, \(attempt) time\(attempt == 1 ? "" : "s")); waiting \(String(format: "%.1f", delay)) s"
+            )
+        case .stillWaiting(let job, let seconds):
+            line("still waiting: job \(job.id) is \(job.status) after \(UploadReport.duration(seconds))")
+        case .unknownStatus(let index, let chunk, let job):
+            line(
+                "chunk \(index + 1)/\(n) \(chunk.name): job \(job.id) shows status \"\(job.status)\", which the API's docs do not list; waiting for completed or failed"
+            )
         case .retrying(let what, let error, let attempt, let delay):
             line("retrying \(what) in \(String(format: "%.1f", delay)) s (attempt \(attempt + 1)): \(error)")
         case .finished(let index, let chunk, let job):

@@ -46,14 +46,17 @@ import Testing
         #expect(skipped.count == 3)
     }
 
-    @Test func forceSubmitsAgain() async throws {
+    /// --force sends every chunk again; the reconciliation then finds each imported twice (exit 5).
+    @Test func forceSubmitsAgainAndTheDuplicatesAreReported() async throws {
         let server = try await RunningStandIn.start()
         let folder = try ScratchFolder()
         let directory = try chunkFolder(records: 30, maxRows: 20, in: folder)
         _ = try await upload(directory, to: server)
         let again = try await upload(directory, to: server, options: fastOptions { $0.force = true })
         await server.stop()
-        #expect(again.exitStatus == 0)
+        #expect(again.exitStatus == 5)
+        #expect(again.duplicates.map { $0.jobIDs.count } == [2, 2])
+        #expect(UploadReport.reconciliation(again).contains("part-00001.ndjson: imported twice"))
         #expect(await server.standIn.uploads().count == 4)
     }
 

@@ -43,7 +43,8 @@ import Testing
         #expect(converted.summary.rejected == (valid ? 0 : 1))
         if valid {
             let written = converted.outputLines[0]
-            #expect(written.contains(#""inserted_at":"0001-"#) || written.contains(#""inserted_at":"9999-"#), "\(written)")
+            #expect(
+                written.contains(#""inserted_at":"0001-"#) || written.contains(#""inserted_at":"9999-"#), "\(written)")
         }
     }
 
@@ -95,7 +96,9 @@ import Testing
 
     // MARK: CSV headers that cannot be read
 
-    @Test(arguments: ["event_type,user_id,event_name,inserted_at,bad\u{FFFD}", "event_\"type,user_id,event_name,inserted_at"])
+    @Test(arguments: [
+        "event_type,user_id,event_name,inserted_at,bad\u{FFFD}", "event_\"type,user_id,event_name,inserted_at",
+    ])
     func aHeaderThatCannotBeReadFailsConvertAndCountsTheLines(header: String) throws {
         var bytes = Array((header + "\ntrack,u,e,2024-01-01T00:00:00,x\n\ntrack,u,e,2024-01-01T00:00:00,x\n").utf8)
         if header.contains("\u{FFFD}") { bytes = replacingReplacementCharacter(in: bytes, with: 0xFF) }
@@ -131,7 +134,9 @@ import Testing
     }
 
     @Test func headerNamesAreTrimmedOfUnicodeWhiteSpace() throws {
-        let sink = try read("\u{A0}event_type\u{3000},user_id\u{2003},event_name,inserted_at\ntrack,u,e,2024-01-01T00:00:00\n", as: .csv)
+        let sink = try read(
+            "\u{A0}event_type\u{3000},user_id\u{2003},event_name,inserted_at\ntrack,u,e,2024-01-01T00:00:00\n", as: .csv
+        )
         #expect(sink.errors.isEmpty, "\(sink.errors)")
         #expect(sink.records.first?.eventType == .track)
     }
@@ -144,7 +149,8 @@ import Testing
         let longIdeographic = String(repeating: "\u{3000}", count: 700)
         for chunk in [Int.max, 7, 4096] {
             let ndjson = try read(
-                [valid.ndjson, longSpaces, longIdeographic, " \u{A0}\u{2028}\t\r", valid.ndjson, ""].joined(separator: "\n"),
+                [valid.ndjson, longSpaces, longIdeographic, " \u{A0}\u{2028}\t\r", valid.ndjson, ""].joined(
+                    separator: "\n"),
                 as: .ndjson, maxRecordBytes: 1000, chunk: chunk)
             #expect(ndjson.blankLines == 3 && ndjson.records.count == 2 && ndjson.errors.isEmpty, "\(ndjson.errors)")
             let csv = try read(
@@ -172,24 +178,31 @@ import Testing
 
     @Test func aNormalizedLineLongerThanTheCapIsRejected() throws {
         let padding = String(repeating: "x", count: 1000 - 96)
-        let record = #"{"event_type":"track","user_id":"u","event_name":"e","inserted_at":"2024-01-01T00:00:00","p":""# + padding + #""}"#
+        let record =
+            #"{"event_type":"track","user_id":"u","event_name":"e","inserted_at":"2024-01-01T00:00:00","p":""# + padding
+            + #""}"#
         #expect(record.utf8.count == 1000)
         #expect(try read(record + "\n", as: .ndjson, maxRecordBytes: 1000).errors.isEmpty)
         let result = try convert(record + "\n") { $0.maxRecordBytes = 1000 }
         #expect(result.summary.rejected == 1 && result.summary.written == 0)
-        #expect(result.rejects.first.map { ($0["errors"] as! [[String: Any]])[0]["code"] as? String } == "record_too_large")
+        #expect(
+            result.rejects.first.map { ($0["errors"] as! [[String: Any]])[0]["code"] as? String } == "record_too_large")
         let roomy = try convert(record + "\n") { $0.maxRecordBytes = 2000 }
         #expect(roomy.summary.written == 1)
     }
 
     // MARK: Unicode white space
 
-    @Test(arguments: ["\u{0B}", "\u{0C}", "\u{85}", "\u{A0}", "\u{1680}", "\u{2000}", "\u{200A}", "\u{2028}", "\u{2029}", "\u{202F}", "\u{205F}", "\u{3000}", " \u{A0} "])
+    @Test(arguments: [
+        "\u{0B}", "\u{0C}", "\u{85}", "\u{A0}", "\u{1680}", "\u{2000}", "\u{200A}", "\u{2028}", "\u{2029}", "\u{202F}",
+        "\u{205F}", "\u{3000}", " \u{A0} ",
+    ])
     func unicodeWhiteSpaceIdsAreEmpty(space: String) throws {
         let escaped = space.unicodeScalars.map { String(format: "\\u%04x", $0.value) }.joined()
         // Raw C0 controls are not allowed inside a JSON string: only their escapes are ids.
         for id in space.unicodeScalars.allSatisfy({ $0.value >= 0x20 }) ? [escaped, space] : [escaped] {
-            let record = #"{"event_type":"track","user_id":""# + id + #"","event_name":"e","inserted_at":"2024-01-01T00:00:00"}"#
+            let record =
+                #"{"event_type":"track","user_id":""# + id + #"","event_name":"e","inserted_at":"2024-01-01T00:00:00"}"#
             let sink = try read(record + "\n", as: .ndjson)
             #expect(sink.errors == [Finding(.emptyField, line: 1, record: 1, field: "user_id")], "\(escaped)")
         }
@@ -218,11 +231,13 @@ import Testing
 
     @Test(arguments: [
         "https://a.example/x y", "https://a.example/x\\ty", "https://a.example/x\\\\y", "https://a.example/x\\u00a0y",
-        "https://a.example/x\\u0085y", "https://a.example/x\\u0080", "https://a.example/x\\u3000", "https://a\\\\b.example/",
+        "https://a.example/x\\u0085y", "https://a.example/x\\u0080", "https://a.example/x\\u3000",
+        "https://a\\\\b.example/",
         "https://a.example/x\\u007f",
     ])
     func whiteSpaceControlsAndBackslashesMakeAURLInvalid(url: String) throws {
-        let record = #"{"event_type":"page_view","user_id":"u","url":""# + url + #"","inserted_at":"2024-01-01T00:00:00"}"#
+        let record =
+            #"{"event_type":"page_view","user_id":"u","url":""# + url + #"","inserted_at":"2024-01-01T00:00:00"}"#
         #expect(try read(record + "\n", as: .ndjson).errors.map(\.code) == [.invalidURL], "\(url)")
     }
 
@@ -236,7 +251,8 @@ import Testing
         let result = try convert(escaped + "\n" + plain + "\n")
         #expect(result.outputLines.count == 2)
         #expect(result.outputLines[0] == result.outputLines[1])
-        #expect(result.outputLines[0].hasSuffix(#""x":{"b":"é/","c":["A\t"]},"metadata":{"a":"{\"b\":\"é/\"}","k":"v"}}"#))
+        #expect(
+            result.outputLines[0].hasSuffix(#""x":{"b":"é/","c":["A\t"]},"metadata":{"a":"{\"b\":\"é/\"}","k":"v"}}"#))
     }
 
     // MARK: Bare CR inside a line
@@ -245,10 +261,14 @@ import Testing
         let text = Self.csvHeader + ",x\ntrack,u1,e\rtrack,u2,e,2024-01-01T00:00:00,extra\n"
         let sink = try read(text, as: .csv)
         #expect(sink.records.count == 2)
-        #expect(sink.records.map(\.location) == [
-            RecordLocation(line: 2, record: 1, byteOffset: 44), RecordLocation(line: 2, record: 2, byteOffset: 55),
-        ])
-        #expect(sink.raws.map { String(decoding: $0, as: UTF8.self) } == ["track,u1,e", "track,u2,e,2024-01-01T00:00:00,extra"])
+        #expect(
+            sink.records.map(\.location) == [
+                RecordLocation(line: 2, record: 1, byteOffset: 44), RecordLocation(line: 2, record: 2, byteOffset: 55),
+            ])
+        #expect(
+            sink.raws.map { String(decoding: $0, as: UTF8.self) } == [
+                "track,u1,e", "track,u2,e,2024-01-01T00:00:00,extra",
+            ])
         let result = try convert(text, as: "in.csv")
         #expect(result.rejects.map { $0["raw"] as? String } == ["track,u1,e"])
         #expect(result.summary.written == 1)
@@ -267,14 +287,20 @@ import Testing
     @Test func duplicateMetadataKeysAreErrors() throws {
         let ndjson =
             #"{"event_type":"track","user_id":"u","event_name":"e","inserted_at":"2024-01-01T00:00:00","metadata":{"a":1,"b":{"a":2,"a":3},"\u0061":4}}"#
-        #expect(try read(ndjson + "\n", as: .ndjson).errors == [Finding(.duplicateKey, line: 1, record: 1, field: "metadata.a")])
-        let csv = Self.csvHeader + ",metadata\ntrack,u,e,2024-01-01T00:00:00,\"{\"\"p\"\":1,\"\"q\"\":2,\"\"p\"\":3}\"\n"
+        #expect(
+            try read(ndjson + "\n", as: .ndjson).errors == [
+                Finding(.duplicateKey, line: 1, record: 1, field: "metadata.a")
+            ])
+        let csv =
+            Self.csvHeader + ",metadata\ntrack,u,e,2024-01-01T00:00:00,\"{\"\"p\"\":1,\"\"q\"\":2,\"\"p\"\":3}\"\n"
         #expect(try read(csv, as: .csv).errors == [Finding(.duplicateKey, line: 2, record: 1, field: "metadata.p")])
         #expect(try convert(ndjson + "\n").summary.rejected == 1)
     }
 
     @Test func csvNumberTypingLeavesExponentsAsStrings() throws {
-        let text = Self.csvHeader + ",metadata.a,metadata.b,metadata.c,metadata.d\ntrack,u,e,2024-01-01T00:00:00,1e999,12,-0.5,1E2\n"
+        let text =
+            Self.csvHeader
+            + ",metadata.a,metadata.b,metadata.c,metadata.d\ntrack,u,e,2024-01-01T00:00:00,1e999,12,-0.5,1E2\n"
         let result = try convert(text, as: "in.csv")
         #expect(result.outputLines.first?.hasSuffix(#""metadata":{"a":"1e999","b":12,"c":-0.5,"d":"1E2"}}"#) == true)
     }
@@ -335,7 +361,9 @@ import Testing
             "0001-01-01T00:30:00+01:00", "0001-01-01T00:30:00-01:00", "9999-12-31T23:30:00-01:00",
             "9999-12-31T23:30:00+01:00", "0000-01-01T00:00:00", "2024-02-29T12:00:00.123456789Z", "2023-02-29T00:00:00",
         ]
-        let texts = ["plain", "é", "\u{3000}", "\u{A0}x", "a\"b", "back\\slash", "tab\there", "\u{85}", "\u{1F389}", "", " "]
+        let texts = [
+            "plain", "é", "\u{3000}", "\u{A0}x", "a\"b", "back\\slash", "tab\there", "\u{85}", "\u{1F389}", "", " ",
+        ]
         let ids = ["u1", "12345678901234567890", "-7", "0.5", "1e3", "\u{2028}"]
         var ndjson = ""
         var csv = "event_type,user_id,event_name,inserted_at,metadata.note,metadata.n\n"
@@ -351,12 +379,15 @@ import Testing
             ndjson +=
                 #"{"event_type":"track","user_id":"# + idJSON + #","event_name":"#
                 + EventGenerator.jsonString(name, asciiEscapes: ascii) + #","inserted_at":""# + stamp
-                + #"","metadata":{"# + (note.isEmpty ? "" : #""note":"# + EventGenerator.jsonString(note, asciiEscapes: !ascii) + ",")
+                + #"","metadata":{"#
+                + (note.isEmpty ? "" : #""note":"# + EventGenerator.jsonString(note, asciiEscapes: !ascii) + ",")
                 + #""n":7}}"# + "\n"
             // An empty note is a quoted empty cell: absent, like a missing key.
             let noteCell = note.isEmpty ? "\"\"" : EventGenerator.csvCell(note)
             csv += ["track", id, name, stamp].map(EventGenerator.csvCell).joined(separator: ",") + ",\(noteCell),7\n"
-            csvOnly += ["track", g.next(3) == 0 ? id : "", id, name, stamp].map(EventGenerator.csvCell).joined(separator: ",") + "\n"
+            csvOnly +=
+                ["track", g.next(3) == 0 ? id : "", id, name, stamp].map(EventGenerator.csvCell).joined(separator: ",")
+                + "\n"
         }
         for cap in [200, 1 << 20] {
             for (name, text) in [("in.ndjson", ndjson), ("in.csv", csv), ("dup.csv", csvOnly)] {
