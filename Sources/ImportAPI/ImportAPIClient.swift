@@ -89,10 +89,10 @@ public final class ImportAPIClient: Sendable {
         return job
     }
 
-    /// `GET /v1/background_jobs`: every job of the key.
-    public func jobs() async throws(APIError) -> [ImportJob] {
+    /// `GET /v1/background_jobs`: every job of the key (that `keep` accepts).
+    public func jobs(keeping keep: (ImportJob) -> Bool = { _ in true }) async throws(APIError) -> [ImportJob] {
         let (status, bytes) = try await send(HTTPClientRequest(url: endpoint.jobs))
-        guard let jobs = ImportJob.parse(list: bytes.readableBytesView) else {
+        guard let jobs = ImportJob.parse(list: bytes.readableBytesView, keeping: keep) else {
             throw .garbage(status: status, snippet: snippet(bytes))
         }
         return jobs

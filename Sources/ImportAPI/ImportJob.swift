@@ -1,4 +1,5 @@
 import Foundation
+import ImportPrepCore
 
 /// Where a job stands. Only `completed` and `failed` are final (SPEC §2); any other text the API
 /// may add later is kept as it came and treated as still running.
@@ -86,21 +87,22 @@ public struct ImportJob: Equatable, Sendable {
     }
 
     /// Parses a job-list body: an array of jobs (as documented), or an object holding the array
-    /// under `data`, `jobs`, `background_jobs` or `items`. Nil when the body is none of these.
-    public static func parse(list body: some Collection<UInt8>) -> [ImportJob]? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
-        else { return nil }
-        var array = object as? [Any]
-        if array == nil, let wrapper = object as? [String: Any] {
-            for key in ["data", "jobs", "background_jobs", "items", "results"] {
-                if let inner = wrapper[key] as? [Any] {
-                    array = inner
-                    break
-                }
+    /// under `data`, `jobs`, `background_jobs`, `items` or `results`. Nil when the body is none of
+    /// these. The array is cut into its elements in one pass over the bytes and each job object is
+    /// read on its own, so a list of 20,000 jobs never becomes one tree of Foundation objects.
+    /// Only the jobs `keep` accepts are kept.
+    public static func parse(
+        list body: some Collection<UInt8>, keeping keep: (ImportJob) -> Bool = { _ in true }
+    ) -> [ImportJob]? {
+        func read(_ raw: UnsafeRawBufferPointer) -> [ImportJob]? {
+            guard let elements = JobList.elements(raw) else { return nil }
+            return elements.compactMap { range in
+                let object = try? JSONSerialization.jsonObject(with: Data(raw[range]))
+                return (object as? [String: Any]).flatMap(ImportJob.init(json:)).flatMap { keep($0) ? $0 : nil }
             }
         }
-        guard let array else { return nil }
-        return array.compactMap { ($0 as? [String: Any]).flatMap(ImportJob.init(json:)) }
+        if let jobs = body.withContiguousStorageIfAvailable({ read(UnsafeRawBufferPointer($0)) }) { return jobs }
+        return Array(body).withUnsafeBytes { read($0) }
     }
 
     static func job(in object: Any) -> ImportJob? {
@@ -152,4 +154,80 @@ func apiErrorText(_ body: some Collection<UInt8>) -> String? {
         return code.map { "\(message) (\($0))" } ?? message
     }
     return parts.isEmpty ? nil : parts.joined(separator: "; ")
+}
+
+/// Finds the elements of a job list without building it: the documented bare array, or the
+/// array a wrapper object holds.
+enum JobList {
+    static let wrapperKeys = ["data", "jobs", "background_jobs", "items", "results"]
+
+    static func elements(_ body: UnsafeRawBufferPointer) -> [Range<Int>]? {
+        guard let first = body.firstIndex(where: { !isSpace($0) }) else { return nil }
+        if body[first] == UInt8(ascii: "[") {
+            guard let (elements, end) = split(body, openingAt: first),
+                body[end...].allSatisfy(isSpace)
+            else { return nil }
+            return elements
+        }
+        // A wrapper object: the scanner checks it and finds the array's member.
+        let scanner = JSONScanner()
+        guard scanner.scan(body) == .object else { return nil }
+        for key in wrapperKeys {
+            for member in scanner.members where member.kind == .array {
+                guard body[member.keyStart..<member.keyEnd].elementsEqual(key.utf8) else { continue }
+                return split(body, openingAt: member.valueStart)?.elements
+            }
+        }
+        return nil
+    }
+
+    /// The ranges of the elements of the array whose `[` is at `open`, and the index after its `]`.
+    private static func split(_ body: UnsafeRawBufferPointer, openingAt open: Int) -> (
+        elements: [Range<Int>], end: Int
+    )? {
+        var elements: [Range<Int>] = []
+        var depth = 0
+        var start = -1
+        var i = open
+        while i < body.count {
+            let c = body[i]
+            switch c {
+            case UInt8(ascii: "\""):
+                if start < 0 { start = i }
+                i += 1
+                while i < body.count && body[i] != UInt8(ascii: "\"") {
+                    i += body[i] == UInt8(ascii: "\\") ? 2 : 1
+                }
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth == 2 && start < 0 { start = i }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                depth -= 1
+                if depth == 0 {
+                    if start >= 0 { elements.append(start..<i) }
+                    return (elements.map(trimmed(body)), i + 1)
+                }
+            case UInt8(ascii: ","):
+                if depth == 1 {
+                    guard start >= 0 else { return nil }
+                    elements.append(start..<i)
+                    start = -1
+                }
+            default:
+                if depth == 1 && start < 0 && !isSpace(c) { start = i }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    private static func trimmed(_ body: UnsafeRawBufferPointer) -> (Range<Int>) -> Range<Int> {
+        { range in
+            var upper = range.upperBound
+            while upper > range.lowerBound && isSpace(body[upper - 1]) { upper -= 1 }
+            return range.lowerBound..<upper
+        }
+    }
+
+    private static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 }
 }

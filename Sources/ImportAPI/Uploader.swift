@@ -99,9 +99,17 @@ public final class Uploader {
     let journal: UploadJournal
     let options: UploadOptions
     let observe: @Sendable (UploadEvent) -> Void
-    /// The API's job list, read once at the start to recognise chunks sent by an earlier run whose
-    /// journal did not record the job.
+    /// The API's job list as last read (only what `isRelevant` keeps), to recognise chunks sent by
+    /// another run or by a POST whose answer was lost.
     private var knownJobs: [ImportJob]?
+    /// Upload names of the plan being run: a key's long history holds thousands of other jobs,
+    /// which are not kept.
+    private var planNames: Set<String> = []
+
+    /// A job that can hold one of this plan's chunks, or that keeps the key busy.
+    private func isRelevant(_ job: ImportJob) -> Bool {
+        !job.status.isFinal || planNames.contains(job.filename ?? "")
+    }
 
     public init(
         client: ImportAPIClient, journal: UploadJournal, options: UploadOptions,
@@ -120,6 +128,7 @@ public final class Uploader {
     }
 
     public func run(_ plan: UploadPlan) async -> UploadResult {
+        planNames = Set(plan.chunks.map(\.uploadName))
         var result = UploadResult(outcomes: [])
         var stopped = false
         for (index, chunk) in plan.chunks.enumerated() {
@@ -179,7 +188,9 @@ public final class Uploader {
     /// POST that timed out after the server made its job, sent again): such rows are in Userpilot
     /// twice. Failed jobs imported nothing and do not count.
     private func duplicates(_ plan: UploadPlan) async throws -> [DuplicateImport] {
-        let jobs = try await retrying("list jobs") { () async throws(APIError) in try await self.client.jobs() }
+        let jobs = try await retrying("list jobs") { () async throws(APIError) in
+            try await self.client.jobs(keeping: self.isRelevant)
+        }
         return plan.chunks.compactMap { chunk in
             let ids = jobs.filter { $0.filename == chunk.uploadName && $0.status != .failed }.map(\.id)
             return ids.count > 1 ? DuplicateImport(chunk: chunk, jobIDs: ids) : nil
@@ -233,7 +244,9 @@ public final class Uploader {
     /// sha256 prefix) and that the journal does not already give to another chunk.
     private func findSent(_ chunk: UploadChunk, refresh: Bool) async throws -> ImportJob? {
         if refresh || knownJobs == nil {
-            knownJobs = try await retrying("list jobs") { () async throws(APIError) in try await self.client.jobs() }
+            knownJobs = try await retrying("list jobs") { () async throws(APIError) in
+                try await self.client.jobs(keeping: self.isRelevant)
+            }
         }
         return sent(chunk, in: knownJobs ?? [])
     }
@@ -309,7 +322,9 @@ public final class Uploader {
         let started = Date()
         var lastReport = started
         while true {
-            let jobs = try await retrying("list jobs") { () async throws(APIError) in try await self.client.jobs() }
+            let jobs = try await retrying("list jobs") { () async throws(APIError) in
+                try await self.client.jobs(keeping: self.isRelevant)
+            }
             knownJobs = jobs
             guard let running = jobs.first(where: { !$0.status.isFinal }) else { return }
             let shown = running.id + running.status.description
@@ -351,7 +366,9 @@ public final class Uploader {
                 }
             } catch let stop as Stop {
                 guard case .refused(404, _)? = stop.error else { throw stop }
-                let jobs = try await retrying("list jobs") { () async throws(APIError) in try await self.client.jobs() }
+                let jobs = try await retrying("list jobs") { () async throws(APIError) in
+                    try await self.client.jobs(keeping: self.isRelevant)
+                }
                 knownJobs = jobs
                 guard let other = jobs.first(where: { $0.filename == chunk.uploadName && $0.id != id }) else {
                     throw Stop(

@@ -139,6 +139,10 @@ public final class ImportAPIStandIn: Sendable {
     public func requestLog() async -> [String] { await state.log }
     /// Adds a job of `token` that stays in `processing` until `finishJob` is called.
     public func addRunningJob(token: String) async -> String { await state.addRunningJob(token: token) }
+    /// Adds `count` completed jobs of `token` (a long history, for memory tests).
+    public func addCompletedJobs(_ count: Int, token: String) async {
+        await state.addCompletedJobs(count, token: token)
+    }
     /// Forgets every job, as a restarted server without storage would.
     public func forgetJobs() async { await state.forgetJobs() }
     public func finishJob(_ id: String) async { await state.finish(id) }

@@ -76,6 +76,16 @@ actor StandInState {
 
     func forgetJobs() { jobs.removeAll() }
 
+    func addCompletedJobs(_ count: Int, token: String) {
+        let now = Date()
+        for k in 0..<count {
+            jobs.append(
+                StandInJob(
+                    id: "imports:jobs:NX-standin:history-\(k)", token: token, filename: "history-\(k).ndjson",
+                    fileSize: 1000 + k, status: "completed", start: now, end: now, totalRows: 10, completedRows: 10))
+        }
+    }
+
     /// Makes the job unless another job of the key is unfinished, in one step.
     func createJobIfIdle(token: String, filename: String, bytes: [UInt8]) -> StandInJob? {
         guard !hasUnfinishedJob(of: token) else { return nil }

@@ -29,6 +29,9 @@ struct StandInCommand: AsyncParsableCommand {
     @Option(help: "Fail the next N jobs with an internal error.")
     var failingJobs = 0
 
+    @Option(help: "Start with N completed jobs of each key in the list (a long history).")
+    var history = 0
+
     func run() async throws {
         var options = StandInOptions()
         options.port = port
@@ -40,6 +43,7 @@ struct StandInCommand: AsyncParsableCommand {
         faults.rateLimits = rateLimits
         faults.failingJobs = failingJobs
         await standIn.setFaults(faults)
+        for key in token where history > 0 { await standIn.addCompletedJobs(history, token: key) }
         Task {
             let port = await standIn.port()
             print("import-api-standin listening on http://127.0.0.1:\(port)")

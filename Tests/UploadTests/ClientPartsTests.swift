@@ -26,12 +26,21 @@ import Testing
         #"[{"job_id":"a","status":"queued"},{"job_id":"b","status":"pending_refresh"}]"#,
         #"{"data":[{"job_id":"a","status":"queued"},{"job_id":"b","status":"pending_refresh"}],"meta":{}}"#,
         #"{"jobs":[{"job_id":"a","status":"queued"},{"job_id":"b","status":"pending_refresh"}]}"#,
+        #" [ {"job_id":"a","status":"queued","filename":"x,]}\"y[","x":[[1],{"b":[2]}]} ,"#
+            + #"{"job_id":"b","status":"pending_refresh","reason_for_failure":["a,b","[c]"]} ] "#,
+        #"{"meta":{"data":1},"results":[{"job_id":"a","status":"queued"},{"job_id":"b","status":"pending_refresh"}]}"#,
     ])
     func jobListsAreReadInEveryShape(body: String) throws {
         let jobs = try #require(ImportJob.parse(list: Array(body.utf8)))
         #expect(jobs.map(\.id) == ["a", "b"])
         #expect(jobs.map(\.status) == [.queued, .pendingRefresh])
         #expect(jobs.allSatisfy { !$0.status.isFinal })
+    }
+
+    @Test func emptyAndCutListsAreToldApart() {
+        #expect(ImportJob.parse(list: Array(" [ ] ".utf8)) == [])
+        #expect(ImportJob.parse(list: Array(#"[{"job_id":"a","status":"queued"}"#.utf8)) == nil)
+        #expect(ImportJob.parse(list: Array(#"[{"job_id":"a","status":"queued"}] x"#.utf8)) == nil)
     }
 
     @Test func garbageIsNotAJob() {

@@ -78,6 +78,24 @@ import Testing
         #expect(largeRun.peakKiB - smallRun.peakKiB < 12 * 1024, "\(smallRun.peakKiB) KiB → \(largeRun.peakKiB) KiB")
     }
 
+    /// A key with a long history: 20,000 jobs in the list, read before every POST, and once more
+    /// at the end. The list is cut into its jobs without one tree of Foundation objects.
+    @Test func aLongJobListKeepsMemoryBounded() async throws {
+        let server = try await RunningStandIn.start()
+        await server.standIn.addCompletedJobs(20_000, token: RunningStandIn.key)
+        let folder = try ScratchFolder()
+        let directory = try chunkFolder(records: 100, maxRows: 100, in: folder)
+        let run = try await BinaryRun.run(
+            ["upload", "--endpoint", server.url] + Self.fast + [directory],
+            environment: ["USERPILOT_API_KEY": RunningStandIn.key])
+        let uploads = await server.standIn.uploads()
+        await server.stop()
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(uploads.count == 1)
+        print("upload with 20,000 jobs in the list: peak \(run.peakKiB) KiB")
+        #expect(run.peakKiB < 64 * 1024, "peak \(run.peakKiB) KiB")
+    }
+
     @Test func aWrongKeyIsRefusedClearlyAndNeverEchoed() async throws {
         let server = try await RunningStandIn.start()
         let folder = try ScratchFolder()
