@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Reads NDJSON: one JSON object per physical line, scanned by `JSONScanner`, checked by
 /// `SchemaChecker`, handed to a `RecordSink`. No allocation per record once warmed up.
 public final class NDJSONRecordReader {
@@ -10,7 +14,6 @@ public final class NDJSONRecordReader {
     public func run(into sink: RecordSink) throws(IOFailure) {
         // Per-record state lives in locals: no class-property access (and exclusivity check) per record.
         let scanner = JSONScanner()
-        let metadataScanner = JSONScanner()
         var metadataKeys: [UnsafeRawBufferPointer] = []
         var fields = RecordFields()
         var problems: [Problem] = []
@@ -40,14 +43,8 @@ public final class NDJSONRecordReader {
                     problems.append(Problem(.notAnObject, .none, .found(kind)))
                 case .object:
                     Self.collectFields(
-                        of: line.content, members: scanner.members, into: &fields, arena: arena, duplicates: &duplicates
-                    )
-                    let metadata = fields[.metadata]
-                    if metadata.kind == .object {
-                        Self.findDuplicateKeys(
-                            of: metadata.bytes, scanner: metadataScanner, keys: &metadataKeys, arena: arena,
-                            duplicates: &duplicates, into: &fields.duplicateMetadataKeys)
-                    }
+                        of: line.content, scanner: scanner, into: &fields, arena: arena, duplicates: &duplicates,
+                        metadataKeys: &metadataKeys)
                     type = SchemaChecker.check(&fields, into: &problems)
                 }
             }
@@ -55,14 +52,15 @@ public final class NDJSONRecordReader {
         }
     }
 
-    /// Maps the scanner's members to `fields`, decoding escaped keys and known string values.
+    /// Maps the scanner's members to `fields`, decoding escaped keys and known string values, and
+    /// finds keys named twice at the top level and at the top level of `metadata`.
+    @inline(__always)
     static func collectFields(
-        of record: UnsafeRawBufferPointer, members: UnsafeBufferPointer<JSONMember>, into fields: inout RecordFields,
-        arena: ByteArena,
-        duplicates: inout DuplicateKeyFinder
+        of record: UnsafeRawBufferPointer, scanner: JSONScanner, into fields: inout RecordFields,
+        arena: ByteArena, duplicates: inout DuplicateKeyFinder, metadataKeys: inout [UnsafeRawBufferPointer]
     ) {
         arena.reset()
-        for member in members {
+        for member in scanner.members {
             let rawKey = UnsafeRawBufferPointer(rebasing: record[member.keyStart..<member.keyEnd])
             let key = member.keyHasEscapes ? arena.decodeJSONString(rawKey)! : rawKey
             guard let known = KnownField(bytes: key) else {
@@ -82,24 +80,48 @@ public final class NDJSONRecordReader {
             // Known strings are handed over decoded.
             if member.kind == .string && member.valueHasEscapes { value = arena.decodeJSONString(value)! }
             fields[known] = FieldValue(kind: member.kind, bytes: value, holdsContainers: member.holdsContainers)
+            if known == .metadata {
+                findDuplicates(
+                    in: scanner.keys(of: member), of: record, arena: arena, duplicates: &duplicates,
+                    keys: &metadataKeys, into: &fields.duplicateMetadataKeys)
+            }
         }
         duplicates.findDuplicates(in: fields.otherKeys, into: &fields.duplicateKeys)
     }
 }
 
 extension NDJSONRecordReader {
-    /// Keys named twice at the top level of an object the scanner already found valid.
-    static func findDuplicateKeys(
-        of object: UnsafeRawBufferPointer, scanner: JSONScanner, keys: inout [UnsafeRawBufferPointer],
-        arena: ByteArena, duplicates: inout DuplicateKeyFinder, into found: inout [UnsafeRawBufferPointer]
+    /// Keys of an object named twice: compared where they lie when there are a few and none is
+    /// escaped (the common case), else decoded into `keys` and looked up.
+    @inline(__always)
+    static func findDuplicates(
+        in found: UnsafeBufferPointer<JSONKey>, of record: UnsafeRawBufferPointer, arena: ByteArena,
+        duplicates: inout DuplicateKeyFinder, keys: inout [UnsafeRawBufferPointer],
+        into named: inout [UnsafeRawBufferPointer]
     ) {
-        guard case .object = scanner.scan(object), scanner.members.count > 1 else { return }
-        keys.clear()
-        for member in scanner.members {
-            let rawKey = UnsafeRawBufferPointer(rebasing: object[member.keyStart..<member.keyEnd])
-            keys.append(member.keyHasEscapes ? arena.decodeJSONString(rawKey)! : rawKey)
+        let n = found.count
+        guard n > 1, let base = record.baseAddress else { return }
+        var escaped = false
+        for k in 0..<n where found[k].hasEscapes { escaped = true }
+        if n <= 8 && !escaped {
+            for i in 1..<n {
+                let a = found[i]
+                let length = a.end - a.start
+                for j in 0..<i {
+                    let b = found[j]
+                    guard b.end - b.start == length, memcmp(base + a.start, base + b.start, length) == 0 else { continue }
+                    named.append(UnsafeRawBufferPointer(start: base + a.start, count: length))
+                    break
+                }
+            }
+            return
         }
-        duplicates.findDuplicates(in: keys, into: &found)
+        keys.clear()
+        for key in found {
+            let raw = UnsafeRawBufferPointer(rebasing: record[key.start..<key.end])
+            keys.append(key.hasEscapes ? arena.decodeJSONString(raw)! : raw)
+        }
+        duplicates.findDuplicates(in: keys, into: &named)
     }
 }
 
@@ -112,7 +134,7 @@ struct DuplicateKeyFinder {
         guard n > 1 else { return }
         if n <= 8 {
             for i in 1..<n {
-                for j in 0..<i where keys[i].elementsEqual(keys[j]) {
+                for j in 0..<i where Self.same(keys[i], keys[j]) {
                     duplicates.append(keys[i])
                     break
                 }
@@ -128,7 +150,7 @@ struct DuplicateKeyFinder {
             var h = Self.hash(keys[i]) & mask
             var duplicate = false
             while slots[h] != 0 {
-                if keys[Int(slots[h]) - 1].elementsEqual(keys[i]) {
+                if Self.same(keys[Int(slots[h]) - 1], keys[i]) {
                     duplicate = true
                     break
                 }
@@ -136,6 +158,14 @@ struct DuplicateKeyFinder {
             }
             if duplicate { duplicates.append(keys[i]) } else { slots[h] = Int32(i + 1) }
         }
+    }
+
+    /// Byte-equal keys, by length and `memcmp`.
+    @inline(__always)
+    static func same(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        guard a.count > 0, let x = a.baseAddress, let y = b.baseAddress else { return true }
+        return memcmp(x, y, a.count) == 0
     }
 
     private static func hash(_ bytes: UnsafeRawBufferPointer) -> Int {

@@ -38,6 +38,17 @@ public struct JSONMember: Sendable {
     public var valueHasEscapes = false
     /// For objects and arrays: whether they hold another object or array.
     public var holdsContainers = false
+    /// For an object value: its own keys, `JSONScanner.keys(of:)` (so that a duplicate key inside
+    /// `metadata` is found without scanning it again).
+    public var keysStart = 0
+    public var keysEnd = 0
+}
+
+/// Where a key of a member's object value sits in the record (escapes still encoded).
+public struct JSONKey: Sendable {
+    public var start = 0
+    public var end = 0
+    public var hasEscapes = false
 }
 
 /// Strict RFC 8259 validator for one record, working on bytes.
@@ -58,16 +69,39 @@ public final class JSONScanner {
     @exclusivity(unchecked) private var slots: UnsafeMutablePointer<JSONMember>
     @exclusivity(unchecked) private var capacity = 64
     @exclusivity(unchecked) private var count = 0
+    /// Keys of the objects that are top-level members' values, in record order.
+    @exclusivity(unchecked) private var keySlots: UnsafeMutablePointer<JSONKey>
+    @exclusivity(unchecked) private var keyCapacity = 256
 
     /// Top-level members of the last record scanned, when it was an object. Valid until the next `scan`.
     public var members: UnsafeBufferPointer<JSONMember> { UnsafeBufferPointer(start: slots, count: count) }
 
+    /// The keys of `member`'s object value (empty for other values), in order.
+    public func keys(of member: JSONMember) -> UnsafeBufferPointer<JSONKey> {
+        UnsafeBufferPointer(start: keySlots + member.keysStart, count: member.keysEnd - member.keysStart)
+    }
+
     public init() {
         slots = .allocate(capacity: capacity)
         slots.initialize(repeating: JSONMember(), count: capacity)
+        keySlots = .allocate(capacity: keyCapacity)
+        keySlots.initialize(repeating: JSONKey(), count: keyCapacity)
     }
 
-    deinit { slots.deallocate() }
+    deinit {
+        slots.deallocate()
+        keySlots.deallocate()
+    }
+
+    /// Doubles the key buffer.
+    private func growKeys() {
+        let bigger = UnsafeMutablePointer<JSONKey>.allocate(capacity: keyCapacity * 2)
+        bigger.initialize(repeating: JSONKey(), count: keyCapacity * 2)
+        bigger.update(from: keySlots, count: keyCapacity)
+        keySlots.deallocate()
+        keySlots = bigger
+        keyCapacity *= 2
+    }
 
     /// Doubles the member buffer (a record with more members than ever before).
     private func grow() {
@@ -83,6 +117,7 @@ public final class JSONScanner {
         // `slot` is the member being read; `used` members before it are complete.
         var used = 0
         var slot = slots
+        var keys = 0
         defer { count = used }
         guard let base = record.baseAddress, record.count > 0 else {
             return .invalid(JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "the record is empty"))
@@ -136,8 +171,20 @@ public final class JSONScanner {
                     i += 1
                     depth -= 1
                 } else if isObject {
+                    if depth == 2 && topKind == .object {
+                        i = Self.scanNestedKey(p, i, n, keySlots + keys, &error)
+                        if i < 0 { return .invalid(error) }
+                        keys += 1
+                        if keys == keyCapacity { growKeys() }
+                        slot.pointee.keysEnd = keys
+                        continue valueLoop
+                    }
                     i = Self.scanKey(p, i, n, slot, record: depth == 1, &error)
                     if i < 0 { return .invalid(error) }
+                    if depth == 1 {
+                        slot.pointee.keysStart = keys
+                        slot.pointee.keysEnd = keys
+                    }
                     continue valueLoop
                 } else {
                     continue valueLoop
@@ -186,8 +233,20 @@ public final class JSONScanner {
                 if c == UInt8(ascii: ",") {
                     i = Self.skipWhitespace(p, i + 1, n)
                     if inObject {
+                        if depth == 2 && topKind == .object {
+                            i = Self.scanNestedKey(p, i, n, keySlots + keys, &error)
+                            if i < 0 { return .invalid(error) }
+                            keys += 1
+                            if keys == keyCapacity { growKeys() }
+                            slot.pointee.keysEnd = keys
+                            continue valueLoop
+                        }
                         i = Self.scanKey(p, i, n, slot, record: depth == 1, &error)
                         if i < 0 { return .invalid(error) }
+                        if depth == 1 {
+                            slot.pointee.keysStart = keys
+                            slot.pointee.keysEnd = keys
+                        }
                     }
                     continue valueLoop
                 }
@@ -239,6 +298,29 @@ public final class JSONScanner {
         }
         i = skipWhitespace(p, i + 1, n)
         return i
+    }
+
+    /// Scans a key of a member's object value and the `:` after it, noting where it sits; returns
+    /// the index of the value, or -1.
+    @inline(__always)
+    static func scanNestedKey(
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ key: UnsafeMutablePointer<JSONKey>,
+        _ error: inout JSONSyntaxError
+    ) -> Int {
+        guard start < n, p[start] == UInt8(ascii: "\"") else {
+            error = JSONSyntaxError(code: .malformedJSON, offset: start, reason: "expected a key in double quotes")
+            return -1
+        }
+        var escaped = false
+        let end = scanString(p, start + 1, n, &escaped, &error)
+        if end < 0 { return -1 }
+        key.pointee = JSONKey(start: start + 1, end: end, hasEscapes: escaped)
+        var i = skipWhitespace(p, end + 1, n)
+        guard i < n, p[i] == UInt8(ascii: ":") else {
+            error = JSONSyntaxError(code: .malformedJSON, offset: i, reason: "expected ':' after a key")
+            return -1
+        }
+        return skipWhitespace(p, i + 1, n)
     }
 
     /// Scans a string body from just after its opening quote. Returns the index of the closing

@@ -23,7 +23,9 @@ struct EventURL {
         // No white space, control character (C0, DEL, C1) or backslash anywhere (SPEC §3).
         for k in 0..<n {
             let c = bytes[k]
-            if c <= 0x20 || c == 0x7F || c == UInt8(ascii: "\\") { return nil }
+            // Visible ASCII but the backslash passes at once; the rest is looked at closely.
+            guard c &- 0x21 >= 0x5E || c == UInt8(ascii: "\\") else { continue }
+            if c < 0x80 { return nil }
             if c == 0xC2 && k + 1 < n && bytes[k + 1] >= 0x80 && bytes[k + 1] <= 0xA0 { return nil }
             if c >= 0xE1 && c <= 0xE3 && WhiteSpace.length(bytes, at: k) > 0 { return nil }
         }

@@ -31,6 +31,12 @@ enum WhiteSpace {
     /// Only white space, or nothing.
     @inline(__always)
     static func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        // Most values start with a visible ASCII character.
+        if let first = bytes.first, first > 0x20 && first < 0x80 { return false }
+        return isBlankSlowly(bytes)
+    }
+
+    private static func isBlankSlowly(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var i = 0
         let n = bytes.count
         while i < n {
