@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "import-prep",
-    platforms: [.macOS(.v15)],
+    // Linux only: the engine calls Glibc directly (mallopt, sync_file_range, sigaction).
     products: [
         .executable(name: "import-prep", targets: ["import-prep"]),
         .executable(name: "import-prep-standin", targets: ["import-prep-standin"]),

@@ -69,10 +69,7 @@ func read(
 ) throws -> RecordingSink {
     let sink = RecordingSink()
     let lines = LineReader(source: ByteSource(bytes: bytes, maxReadSize: chunk), maxLineBytes: maxRecordBytes)
-    switch format {
-    case .ndjson: try NDJSONRecordReader(lines: lines).run(into: sink)
-    case .csv: try CSVRecordReader(lines: lines, delimiter: delimiter).run(into: sink)
-    }
+    try format.makeReader(lines: lines, delimiter: delimiter).run(into: sink)
     return sink
 }
 

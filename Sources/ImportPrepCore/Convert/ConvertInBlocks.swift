@@ -140,7 +140,7 @@ final class ConvertedBlock: RecordSink, BlockResult, @unchecked Sendable {
         var repairs: RepairSet
     }
 
-    /// CSV: whether libcsv was between records at the block's end.
+    /// Whether the block's reader ended between records.
     private(set) var endedBetweenRecords: Bool?
     private(set) var entries: [Entry] = []
     let output = LineBuffer(capacity: 4 << 20)
@@ -179,7 +179,7 @@ final class ConvertedBlock: RecordSink, BlockResult, @unchecked Sendable {
         lines = 0
         readFailure = nil
         do throws(IOFailure) {
-            try BlockReader.read(
+            endedBetweenRecords = try BlockReader.read(
                 path: path, range: range, prefix: prefix, format: format, delimiter: options.delimiter,
                 maxRecordBytes: options.maxRecordBytes, into: self, counted: { _, lines in self.lines = lines })
         } catch {
@@ -193,8 +193,6 @@ final class ConvertedBlock: RecordSink, BlockResult, @unchecked Sendable {
     var shouldStop: Bool { false }
 
     func blankLine() { blankLines += 1 }
-
-    func csvInputEnded(betweenRecords: Bool) { endedBetweenRecords = betweenRecords }
 
     func fileProblem(_ problem: Problem, at location: RecordLocation) {
         fileProblems.append((entries.count, ReportedProblem(problem, file: file, location: location), location))

@@ -6,7 +6,7 @@ protocol BlockResult: AnyObject, Sendable {
     var lines: Int { get }
     var records: Int { get }
     var readFailed: Bool { get }
-    /// CSV: whether libcsv was between records at the block's end.
+    /// Whether the block's reader ended between records (nil when it was not read to the end).
     var endedBetweenRecords: Bool? { get }
     /// The block stopped early (it had more than it could keep): it and the rest of the file
     /// must be read on one core.
@@ -86,19 +86,17 @@ final class BlockReader {
 
     /// Reads `range` of `path`, after `prefix`, into `sink` with the reader for `format` (no
     /// gzip or UTF-16 check: those are for a file's start). `counted` gets the bytes and lines
-    /// read, the prefix's included, also when it throws. Used by the workers and for a rest read
-    /// on one core.
+    /// read, the prefix's included, also when it throws. Returns whether the range ended between
+    /// records. Used by the workers and for a rest read on one core.
+    @discardableResult
     static func read(
         path: String, range: Range<Int>, prefix: [UInt8], format: InputFormat, delimiter: UInt8,
         maxRecordBytes: Int, into sink: RecordSink, counted: (_ bytes: Int, _ lines: Int) -> Void
-    ) throws(IOFailure) {
+    ) throws(IOFailure) -> Bool {
         let lines = LineReader(
             source: try ByteSource(path: path, range: range, prefix: prefix), maxLineBytes: maxRecordBytes)
         defer { counted(lines.bytesRead, lines.linesRead) }
-        switch format {
-        case .ndjson: try NDJSONRecordReader(lines: lines).run(into: sink)
-        case .csv: try CSVRecordReader(lines: lines, delimiter: delimiter).run(into: sink)
-        }
+        return try format.makeReader(lines: lines, delimiter: delimiter).run(into: sink)
     }
 
     /// Reads every block: `read(slot, range, prefix)` runs on a worker thread and leaves its
@@ -141,7 +139,7 @@ final class BlockReader {
             let shift = shift(forBlockAt: range.lowerBound, linesBefore: before.lines, recordsBefore: before.records)
             if !slot.readFailed
                 && (slot.overflowed
-                    || (format == .csv && range.upperBound < size && slot.endedBetweenRecords != true))
+                    || (range.upperBound < size && slot.endedBetweenRecords != true))
             {
                 unconfirmed = (range.lowerBound, shift)
                 continue
@@ -179,8 +177,6 @@ final class ShiftedSink: RecordSink {
     func fileProblem(_ problem: Problem, at location: RecordLocation) {
         target.fileProblem(problem, at: location.shifted(by: shift))
     }
-
-    func csvInputEnded(betweenRecords: Bool) { target.csvInputEnded(betweenRecords: betweenRecords) }
 }
 
 extension RecordLocation {

@@ -13,7 +13,7 @@
 /// A broken record (a stray quote, or a quoted record outgrowing the cap) costs one row: it is
 /// reported at its first line, and reading resumes at the physical line after that one — the lines
 /// it swallowed are read again (`ReplayLines`; only records of several lines are kept for that).
-public final class CSVRecordReader {
+public final class CSVRecordReader: RecordReader {
     private let lines: LineReader
     private let maxRecordBytes: Int
     private let delimiter: UInt8
@@ -45,27 +45,28 @@ public final class CSVRecordReader {
         builder.deallocate()
     }
 
-    public func run(into sink: RecordSink) throws(IOFailure) {
+    @discardableResult
+    public func run(into sink: RecordSink) throws(IOFailure) -> Bool {
         builder.pointee.sink = sink
         builder.pointee.keepValues = sink.needsValues
         defer { builder.pointee.sink = nil }
         builder.pointee.beginRow()
-        var reportedEnd = false
+        // The state where the input first ended is what tells whether a block ended between records.
+        var endedBetweenRecords: Bool?
         while true {
             while !sink.shouldStop && !builder.pointee.headerFailed, let line = try nextLine() {
                 feed(line)
             }
-            if sink.shouldStop { return }
-            if builder.pointee.headerFailed { return try countLinesNotRead(sink) }
-            // The state where the input first ended is what tells whether a block ended between records.
-            if !reportedEnd {
-                sink.csvInputEnded(betweenRecords: parser.isBetweenRecords)
-                reportedEnd = true
+            if sink.shouldStop { return endedBetweenRecords ?? parser.isBetweenRecords }
+            if builder.pointee.headerFailed {
+                try countLinesNotRead(sink)
+                return true
             }
+            if endedBetweenRecords == nil { endedBetweenRecords = parser.isBetweenRecords }
             if !parser.finish(into: builder) {
                 fail(Problem(.malformedCSV, .none, .text("the input ends inside a quoted cell")))
             }
-            if queueIndex >= queue.count { return }
+            if queueIndex >= queue.count { return endedBetweenRecords! }
         }
     }
 

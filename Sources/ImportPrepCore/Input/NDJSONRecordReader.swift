@@ -4,14 +4,15 @@
 
 /// Reads NDJSON: one JSON object per physical line, scanned by `JSONScanner`, checked by
 /// `SchemaChecker`, handed to a `RecordSink`. No allocation per record once warmed up.
-public final class NDJSONRecordReader {
+public final class NDJSONRecordReader: RecordReader {
     private let lines: LineReader
 
     public init(lines: LineReader) {
         self.lines = lines
     }
 
-    public func run(into sink: RecordSink) throws(IOFailure) {
+    @discardableResult
+    public func run(into sink: RecordSink) throws(IOFailure) -> Bool {
         // Per-record state lives in locals: no class-property access (and exclusivity check) per record.
         let scanner = JSONScanner()
         var metadataKeys: [UnsafeRawBufferPointer] = []
@@ -50,6 +51,7 @@ public final class NDJSONRecordReader {
             }
             sink.accept(location, eventType: type, fields: fields, problems: problems, raw: line.content)
         }
+        return true
     }
 
     /// Maps the scanner's members to `fields`, decoding escaped keys and known string values, and

@@ -17,10 +17,7 @@ enum RecordInput {
         var chosen = format
         if chosen == nil { chosen = try detectFormat(path: source.path, lines: lines) }
         detected(chosen!)
-        switch chosen! {
-        case .ndjson: try NDJSONRecordReader(lines: lines).run(into: sink)
-        case .csv: try CSVRecordReader(lines: lines, delimiter: delimiter).run(into: sink)
-        }
+        try chosen!.makeReader(lines: lines, delimiter: delimiter).run(into: sink)
     }
 
     /// A UTF-16 byte order mark, or the NUL on every other byte that UTF-16 gives ASCII text.

@@ -1,8 +1,3 @@
-/// Input formats `import-prep` reads.
-public enum InputFormat: String, CaseIterable, Sendable {
-    case csv, ndjson
-}
-
 /// Receives every record a reader produces, already checked against the schema, in input order.
 /// Everything it is handed lives only for the duration of the call.
 public protocol RecordSink: AnyObject {
@@ -21,16 +16,11 @@ public protocol RecordSink: AnyObject {
     )
     /// A problem with the file as a whole (a CSV header that cannot be read), not with a record.
     func fileProblem(_ problem: Problem, at location: RecordLocation)
-    /// The CSV reader reached the end of its input; `betweenRecords` is false when a record was
-    /// still open there (inside a quoted cell).
-    func csvInputEnded(betweenRecords: Bool)
-
     /// After a file-level problem (a CSV header that cannot be read): how many non-blank lines
     /// were left unread.
     func linesNotRead(_ count: Int)
 }
 
 extension RecordSink {
-    public func csvInputEnded(betweenRecords: Bool) {}
     public func linesNotRead(_ count: Int) {}
 }

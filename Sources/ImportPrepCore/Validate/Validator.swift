@@ -39,8 +39,8 @@ public final class Validator: RecordSink {
 
     private let errorStream: OutputFile?
     private var current = FileSummary(file: "")
-    /// Whether the last CSV input ended outside any record (nil: not CSV, or stopped early).
-    private(set) var csvEndedBetweenRecords: Bool?
+    /// Whether the last block read ended between records (nil: not read to its end).
+    private(set) var endedBetweenRecords: Bool?
     /// How many files were read in blocks on several cores, and how many of them were finished
     /// on one core (an unconfirmed CSV cut, a block with too many errors to keep; for tests).
     private(set) var filesReadInBlocks = 0
@@ -158,7 +158,7 @@ public final class Validator: RecordSink {
     fileprivate func validate(path: String, range: Range<Int>, prefix: [UInt8], format: InputFormat) {
         current = FileSummary(file: path, format: format)
         do throws(IOFailure) {
-            try BlockReader.read(
+            endedBetweenRecords = try BlockReader.read(
                 path: path, range: range, prefix: prefix, format: format, delimiter: options.delimiter,
                 maxRecordBytes: options.maxRecordBytes, into: self,
                 counted: { bytes, lines in
@@ -248,8 +248,6 @@ public final class Validator: RecordSink {
         return hasError
     }
 
-    public func csvInputEnded(betweenRecords: Bool) { csvEndedBetweenRecords = betweenRecords }
-
     public func fileProblem(_ problem: Problem, at location: RecordLocation) {
         current.byCode[problem.code.index] += 1
         report(problem, at: location)
@@ -291,6 +289,6 @@ private final class CheckedBlock: BlockResult, @unchecked Sendable {
     var lines: Int { validator?.summaries.first?.lines ?? 0 }
     var records: Int { validator?.summaries.first?.records ?? 0 }
     var readFailed: Bool { validator?.summaries.first?.readFailure != nil }
-    var endedBetweenRecords: Bool? { validator?.csvEndedBetweenRecords }
+    var endedBetweenRecords: Bool? { validator?.endedBetweenRecords }
     var overflowed: Bool { validator?.overflowed ?? false }
 }
