@@ -12,25 +12,14 @@ extension Converter {
     /// Converts `path` in blocks; false when it does not qualify (not a large regular file, gzip,
     /// UTF-16, a CSV header that is not clean, one core) and must be read on one core.
     func convertInBlocks(path: String) -> Bool {
-        guard options.parallel, ProcessInfo.processInfo.activeProcessorCount >= 2,
-            let probe = try? ByteSource(path: path), let size = probe.regularFileSize,
-            size >= options.parallelThreshold, let head = try? probe.peek(64),
-            !head.starts(with: [0x1F, 0x8B]), !RecordInput.isUTF16(head)
-        else { return false }
-        var format = InputFormat.ndjson
-        if options.mode == .convert {
-            guard
-                let detected = options.format
-                    ?? (try? RecordInput.detectFormat(
-                        path: path, lines: LineReader(source: probe, maxLineBytes: options.maxRecordBytes)))
-            else { return false }
-            format = detected
-        }
         guard
-            let reader = BlockReader(
-                path: path, size: size, format: format, delimiter: options.delimiter,
+            let reader = BlockReader.open(
+                path: path, format: options.mode == .split ? .ndjson : options.format, parallel: options.parallel,
+                threshold: options.parallelThreshold, delimiter: options.delimiter,
                 maxRecordBytes: options.maxRecordBytes, blockSize: options.blockSize)
         else { return false }
+        let format = reader.format
+        let size = reader.size
         input = summary.inputs.count
         lastLine = 0
         summary.inputs.append(.init(file: path, format: format, bytes: 0, readFailure: nil))
@@ -56,10 +45,8 @@ extension Converter {
         if let rest {
             csvFallbacks += 1
             do throws(IOFailure) {
-                try BlockReader.read(
-                    path: path, range: rest.start..<size, prefix: reader.prefix(forBlockAt: rest.start),
-                    format: blockFormat, delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes,
-                    into: ShiftedSink(self, shift: rest.shift),
+                try reader.readRest(
+                    rest, delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, into: self,
                     counted: { _, _ in summary.inputs[input].bytes += size - rest.start })
             } catch {
                 summary.inputs[input].readFailure = error.description

@@ -91,19 +91,12 @@ public final class Validator: RecordSink {
     /// in order) exactly as one pass would. Not with `--fail-fast` (a block would count records
     /// past the first error), for gzip, UTF-16 or standard input, or on one core.
     private func validateInBlocks(path: String) -> Bool {
-        guard options.parallel, !options.failFast, ProcessInfo.processInfo.activeProcessorCount >= 2,
-            let probe = try? ByteSource(path: path), let size = probe.regularFileSize,
-            size >= options.parallelThreshold, let head = try? probe.peek(64),
-            !head.starts(with: [0x1F, 0x8B]), !RecordInput.isUTF16(head)
+        guard !options.failFast,
+            let reader = BlockReader.open(
+                path: path, format: options.format, parallel: options.parallel, threshold: options.parallelThreshold,
+                delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, blockSize: options.blockSize)
         else { return false }
-        guard
-            let format = options.format
-                ?? (try? RecordInput.detectFormat(
-                    path: path, lines: LineReader(source: probe, maxLineBytes: options.maxRecordBytes))),
-            let reader = BlockReader(
-                path: path, size: size, format: format, delimiter: options.delimiter,
-                maxRecordBytes: options.maxRecordBytes, blockSize: options.blockSize)
-        else { return false }
+        let format = reader.format
         var blockOptions = options
         blockOptions.parallel = false
         blockOptions.format = format
@@ -137,13 +130,11 @@ public final class Validator: RecordSink {
             // the rest, from that block's start, on this core.
             oneCoreRests += 1
             do throws(IOFailure) {
-                try BlockReader.read(
-                    path: path, range: rest.start..<size, prefix: reader.prefix(forBlockAt: rest.start), format: format,
-                    delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes,
-                    into: ShiftedSink(self, shift: rest.shift),
+                try reader.readRest(
+                    rest, delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, into: self,
                     counted: { bytes, lines in
-                        current.bytes += bytes - reader.prefix(forBlockAt: rest.start).count
-                        current.lines += lines - reader.prefixLines(forBlockAt: rest.start)
+                        current.bytes += bytes
+                        current.lines += lines
                     })
             } catch {
                 current.readFailure = error.description
@@ -169,31 +160,6 @@ public final class Validator: RecordSink {
             current.readFailure = error.description
         }
         summaries.append(current)
-    }
-
-    /// The header alone raises no problem (else the second half would report it again), and is
-    /// the file's first line (blank lines before it would make the copy end before the header).
-    static func headerIsClean(_ header: [UInt8], path: String, options: ValidationOptions) -> Bool {
-        let check = Validator(options: options)
-        check.validate(source: ByteSource(bytes: header, name: path))
-        let summary = check.total
-        return summary.readFailure == nil && summary.records == 0 && summary.blankLines == 0
-            && summary.byCode.allSatisfy { $0 == 0 }
-    }
-
-    /// Where the first line after `offset` starts (just after a newline), or nil when none does.
-    static func lineStart(after offset: Int, in path: String, size: Int) -> Int? {
-        guard let source = try? ByteSource(path: path, range: offset..<size) else { return nil }
-        var block = [UInt8](repeating: 0, count: 64 * 1024)
-        var position = offset
-        while true {
-            let n = (try? block.withUnsafeMutableBytes { buffer in try source.read(into: buffer) }) ?? 0
-            guard n > 0 else { return nil }
-            if let newline = block[0..<n].firstIndex(of: 0x0A) {
-                return position + newline + 1 < size ? position + newline + 1 : nil
-            }
-            position += n
-        }
     }
 
     /// Gives the error list its name (it is written under a temporary one until now).

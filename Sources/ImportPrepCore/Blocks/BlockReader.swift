@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// What a block of input gave, as far as reading in blocks needs to know.
 protocol BlockResult: AnyObject, Sendable {
@@ -49,7 +50,7 @@ final class BlockReader {
             check.delimiter = delimiter
             check.maxRecordBytes = maxRecordBytes
             guard let cuts = CSVCutPoints(path: path, size: size, maxHeaderBytes: maxRecordBytes),
-                Validator.headerIsClean(cuts.header, path: path, options: check)
+                Self.headerIsClean(cuts.header, path: path, options: check)
             else { return nil }
             self.cuts = cuts
             header = cuts.header
@@ -66,7 +67,7 @@ final class BlockReader {
         let end =
             cuts != nil
             ? cuts!.next(atOrAfter: start + blockSize)
-            : Validator.lineStart(after: start + blockSize, in: path, size: size)
+            : Self.lineStart(after: start + blockSize, in: path, size: size)
         return end ?? size
     }
 
@@ -149,6 +150,69 @@ final class BlockReader {
             before.records += slot.records
         }
         return shouldStop() ? nil : unconfirmed
+    }
+}
+
+extension BlockReader {
+    /// A reader of `path` in blocks, or nil when it is read on one core: `parallel` off, one core,
+    /// not a regular file of at least `threshold` bytes, gzip, UTF-16, a format that cannot be
+    /// told, or a CSV header that is not clean. The one eligibility check of validate, convert
+    /// and split.
+    static func open(
+        path: String, format: InputFormat?, parallel: Bool, threshold: Int, delimiter: UInt8, maxRecordBytes: Int,
+        blockSize: Int
+    ) -> BlockReader? {
+        guard parallel, ProcessInfo.processInfo.activeProcessorCount >= 2,
+            let probe = try? ByteSource(path: path), let size = probe.regularFileSize,
+            size >= threshold, let head = try? probe.peek(64),
+            !head.starts(with: [0x1F, 0x8B]), !RecordInput.isUTF16(head),
+            let format = format
+                ?? (try? RecordInput.detectFormat(
+                    path: path, lines: LineReader(source: probe, maxLineBytes: maxRecordBytes)))
+        else { return nil }
+        return BlockReader(
+            path: path, size: size, format: format, delimiter: delimiter, maxRecordBytes: maxRecordBytes,
+            blockSize: blockSize)
+    }
+
+    /// Reads the rest of the file, from `rest.start`, on this core into `sink` with coordinates
+    /// moved by `rest.shift` (after an unconfirmed cut or an overflowing block). `counted` gets
+    /// the bytes and lines read, the header copy left out.
+    func readRest(
+        _ rest: (start: Int, shift: RecordLocation), delimiter: UInt8, maxRecordBytes: Int, into sink: RecordSink,
+        counted: (_ bytes: Int, _ lines: Int) -> Void
+    ) throws(IOFailure) {
+        let prefix = prefix(forBlockAt: rest.start)
+        let prefixLines = prefixLines(forBlockAt: rest.start)
+        try Self.read(
+            path: path, range: rest.start..<size, prefix: prefix, format: format, delimiter: delimiter,
+            maxRecordBytes: maxRecordBytes, into: ShiftedSink(sink, shift: rest.shift),
+            counted: { bytes, lines in counted(bytes - prefix.count, lines - prefixLines) })
+    }
+
+    /// The header alone raises no problem (else the second half would report it again), and is
+    /// the file's first line (blank lines before it would make the copy end before the header).
+    static func headerIsClean(_ header: [UInt8], path: String, options: ValidationOptions) -> Bool {
+        let check = Validator(options: options)
+        check.validate(source: ByteSource(bytes: header, name: path))
+        let summary = check.total
+        return summary.readFailure == nil && summary.records == 0 && summary.blankLines == 0
+            && summary.byCode.allSatisfy { $0 == 0 }
+    }
+
+    /// Where the first line after `offset` starts (just after a newline), or nil when none does.
+    static func lineStart(after offset: Int, in path: String, size: Int) -> Int? {
+        guard let source = try? ByteSource(path: path, range: offset..<size) else { return nil }
+        var block = [UInt8](repeating: 0, count: 64 * 1024)
+        var position = offset
+        while true {
+            let n = (try? block.withUnsafeMutableBytes { buffer in try source.read(into: buffer) }) ?? 0
+            guard n > 0 else { return nil }
+            if let newline = block[0..<n].firstIndex(of: 0x0A) {
+                return position + newline + 1 < size ? position + newline + 1 : nil
+            }
+            position += n
+        }
     }
 }
 
