@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import ImportPrepCore
 import NIOCore
 import Synchronization
 
@@ -46,6 +47,12 @@ public struct HTTPTimeouts: Sendable {
     /// Longest silence while waiting for a response.
     public var read: Double = 120
     public init() {}
+
+    /// One limit for both, as `--timeout` gives it.
+    public init(seconds: Double) {
+        connect = seconds
+        read = seconds
+    }
 }
 
 /// The three endpoints of the Import API (SPEC §2) over AsyncHTTPClient. Uploads stream the chunk
@@ -254,9 +261,7 @@ struct MultipartFileBody: AsyncSequence, Sendable {
                 let want = Swift.min(256 << 10, body.size - offset)
                 var buffer = ByteBufferAllocator().buffer(capacity: want)
                 let got = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { raw in
-                    var n = -1
-                    repeat { n = pread(fd, raw.baseAddress, want, off_t(offset)) } while n < 0 && errno == EINTR
-                    return Swift.max(n, 0)
+                    Swift.max(retryingOnInterrupt { pread(fd, raw.baseAddress, want, off_t(offset)) }, 0)
                 }
                 if got == 0 {
                     throw ReadFailure(

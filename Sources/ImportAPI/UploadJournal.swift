@@ -1,4 +1,5 @@
 import Foundation
+import ImportPrepCore
 
 #if canImport(Glibc)
     import Glibc
@@ -132,19 +133,8 @@ public final class UploadJournal {
             throw Problem(description: "\(path): could not encode a journal entry")
         }
         line.append(UInt8(ascii: "\n"))
-        let written = line.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += n
-            }
-            return true
-        }
-        guard written, fsync(fd) == 0 else {
+        let failed = line.withUnsafeBytes { writeAll(fd, $0) }
+        guard failed == nil, fsync(fd) == 0 else {
             throw Problem(description: "\(path): \(String(cString: strerror(errno)))")
         }
         fold(object)

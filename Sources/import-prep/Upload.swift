@@ -48,10 +48,7 @@ struct APIOptions: ParsableArguments {
         if let tokenFile, let warning = APIToken.filePermissionWarning(tokenFile) {
             FileHandleOutput.standardError("import-prep: warning: \(warning)\n")
         }
-        var timeouts = HTTPTimeouts()
-        timeouts.read = timeout
-        timeouts.connect = timeout
-        return ImportAPIClient(endpoint: try resolvedEndpoint(), token: token, timeouts: timeouts)
+        return ImportAPIClient(endpoint: try resolvedEndpoint(), token: token, timeouts: HTTPTimeouts(seconds: timeout))
     }
 }
 

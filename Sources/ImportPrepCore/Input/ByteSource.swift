@@ -8,6 +8,9 @@
 public struct IOFailure: Error, CustomStringConvertible, Sendable {
     public var path: String
     public var reason: String
+    /// The system's error number, when a system call failed (a full disk, `ENOSPC`, can be told
+    /// from a refused permission, `EACCES`).
+    public var errno: Int32?
 
     public init(path: String, reason: String) {
         self.path = path
@@ -16,6 +19,7 @@ public struct IOFailure: Error, CustomStringConvertible, Sendable {
 
     public init(path: String, errno code: Int32) {
         self.init(path: path, reason: String(cString: strerror(code)))
+        errno = code
     }
 
     public var description: String { "\(path): \(reason)" }
@@ -168,26 +172,19 @@ public final class ByteSource {
         if let sliceEnd {
             let wanted = min(buffer.count, sliceEnd - sliceOffset)
             guard wanted > 0 else { return 0 }
-            while true {
-                let n = pread(fd, buffer.baseAddress, wanted, off_t(sliceOffset))
-                if n >= 0 {
-                    sliceOffset += n
-                    return n
-                }
-                if errno == EINTR { continue }
-                throw IOFailure(path: path, errno: errno)
-            }
+            let n = retryingOnInterrupt { pread(fd, buffer.baseAddress, wanted, off_t(sliceOffset)) }
+            guard n >= 0 else { throw IOFailure(path: path, errno: errno) }
+            sliceOffset += n
+            return n
         }
-        while true {
-            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
-            if errno == EINTR {
-                // SIGINT/SIGTERM during convert: end the input here; the run reports where it stopped.
-                if Interruption.signal != 0 { return 0 }
-                continue
-            }
-            throw IOFailure(path: path, errno: errno)
+        // SIGINT/SIGTERM during convert interrupts a waiting read: the input ends there, and the
+        // run reports where it stopped.
+        let n = retryingOnInterrupt(unless: { Interruption.signal != 0 }) {
+            Glibc.read(fd, buffer.baseAddress, buffer.count)
         }
+        if n < 0 && errno == EINTR { return 0 }
+        guard n >= 0 else { throw IOFailure(path: path, errno: errno) }
+        return n
     }
 
     private func inflate(from source: ByteSource, into buffer: UnsafeMutableRawBufferPointer) throws(IOFailure) -> Int {

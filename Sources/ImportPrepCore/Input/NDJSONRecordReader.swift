@@ -111,7 +111,9 @@ extension NDJSONRecordReader {
                 let length = a.end - a.start
                 for j in 0..<i {
                     let b = found[j]
-                    guard b.end - b.start == length, memcmp(base + a.start, base + b.start, length) == 0 else { continue }
+                    guard b.end - b.start == length, memcmp(base + a.start, base + b.start, length) == 0 else {
+                        continue
+                    }
                     named.append(UnsafeRawBufferPointer(start: base + a.start, count: length))
                     break
                 }

@@ -198,15 +198,9 @@ public final class OutputFile: @unchecked Sendable {
     private func writeOut(_ block: UnsafeRawBufferPointer) {
         guard failure == nil else { return }
         hasher?.update(bufferPointer: block)
-        var done = 0
-        while done < block.count {
-            let n = Glibc.write(fd, block.baseAddress! + done, block.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                failure = IOFailure(path: path == "-" ? "standard output" : path, errno: errno)
-                return
-            }
-            done += n
+        if let code = writeAll(fd, block) {
+            failure = IOFailure(path: path == "-" ? "standard output" : path, errno: code)
+            return
         }
         #if os(Linux)
             // Start writing the block to disk now, so that the fsync when a chunk closes has
