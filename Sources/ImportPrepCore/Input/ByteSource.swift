@@ -179,9 +179,8 @@ public final class ByteSource {
         }
         // SIGINT/SIGTERM during convert interrupts a waiting read: the input ends there, and the
         // run reports where it stopped.
-        let n = retryingOnInterrupt(unless: { Interruption.signal != 0 }) {
-            Glibc.read(fd, buffer.baseAddress, buffer.count)
-        }
+        let stopped = { Interruption.signal != 0 }
+        let n = retryingOnInterrupt(unless: stopped) { Glibc.read(fd, buffer.baseAddress, buffer.count) }
         if n < 0 && errno == EINTR { return 0 }
         guard n >= 0 else { throw IOFailure(path: path, errno: errno) }
         return n
