@@ -315,7 +315,7 @@ public final class JSONScanner {
         let end = scanString(p, start + 1, n, &escaped, &error)
         if end < 0 { return -1 }
         key.pointee = JSONKey(start: start + 1, end: end, hasEscapes: escaped)
-        var i = skipWhitespace(p, end + 1, n)
+        let i = skipWhitespace(p, end + 1, n)
         guard i < n, p[i] == UInt8(ascii: ":") else {
             error = JSONSyntaxError(code: .malformedJSON, offset: i, reason: "expected ':' after a key")
             return -1
