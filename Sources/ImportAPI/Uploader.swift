@@ -319,8 +319,7 @@ public final class Uploader {
     private func waitWhileAnotherJobRuns() async throws {
         var interval = options.poll.initial
         var lastShown: String?
-        let started = Date()
-        var lastReport = started
+        var wait = LongWait(options: options, observe: observe)
         while true {
             let jobs = try await retrying("list jobs") { () async throws(APIError) in
                 try await self.client.jobs(keeping: self.isRelevant)
@@ -332,16 +331,8 @@ public final class Uploader {
                 observe(.waiting(forJob: running))
                 lastShown = shown
             }
-            let waited = Date().timeIntervalSince(started)
-            if Date().timeIntervalSince(lastReport) >= options.reportWaitEvery {
-                observe(.stillWaiting(job: running, seconds: waited))
-                lastReport = Date()
-            }
-            if waited >= options.jobTimeout {
-                throw Stop(
-                    trouble:
-                        "job \(running.id) of this key is still \(running.status) after \(Self.minutes(waited)); stopped waiting for the key to be free (--job-timeout)"
-                )
+            try wait.check(running) { waited in
+                "job \(running.id) of this key is still \(running.status) after \(Self.minutes(waited)); stopped waiting for the key to be free (--job-timeout)"
             }
             await sleep(seconds: interval)
             interval = options.poll.next(after: interval)
@@ -356,8 +347,7 @@ public final class Uploader {
         var interval = options.poll.initial
         var lastStatus = journal.state(of: chunk.sha256)?.status
         var reportedUnknown = false
-        let started = Date()
-        var lastReport = started
+        var wait = LongWait(options: options, observe: observe)
         while true {
             let job: ImportJob
             do {
@@ -394,16 +384,8 @@ public final class Uploader {
                 observe(.status(index: index, chunk: chunk, job: job))
                 lastStatus = job.status.description
             }
-            let waited = Date().timeIntervalSince(started)
-            if Date().timeIntervalSince(lastReport) >= options.reportWaitEvery {
-                observe(.stillWaiting(job: job, seconds: waited))
-                lastReport = Date()
-            }
-            if waited >= options.jobTimeout {
-                throw Stop(
-                    trouble:
-                        "job \(id) of \(chunk.name) is still \(job.status) after \(Self.minutes(waited)); stopped waiting (--job-timeout). A rerun goes on following it"
-                )
+            try wait.check(job) { waited in
+                "job \(id) of \(chunk.name) is still \(job.status) after \(Self.minutes(waited)); stopped waiting (--job-timeout). A rerun goes on following it"
             }
             await sleep(seconds: interval)
             interval = options.poll.next(after: interval)
@@ -427,6 +409,23 @@ public final class Uploader {
             } catch {
                 throw Stop(trouble: "\(what): \(error)", error: error)
             }
+        }
+    }
+
+    /// A wait that may last long: said every `reportWaitEvery` seconds, given up after `jobTimeout`.
+    struct LongWait {
+        let options: UploadOptions
+        let observe: @Sendable (UploadEvent) -> Void
+        let started = Date()
+        var lastReport = Date()
+
+        mutating func check(_ job: ImportJob, stopping why: (Double) -> String) throws {
+            let waited = Date().timeIntervalSince(started)
+            if Date().timeIntervalSince(lastReport) >= options.reportWaitEvery {
+                observe(.stillWaiting(job: job, seconds: waited))
+                lastReport = Date()
+            }
+            if waited >= options.jobTimeout { throw Stop(trouble: why(waited)) }
         }
     }
 

@@ -172,7 +172,7 @@ public final class JSONScanner {
                     depth -= 1
                 } else if isObject {
                     if depth == 2 && topKind == .object {
-                        i = Self.scanNestedKey(p, i, n, keySlots + keys, &error)
+                        i = Self.scanKey(p, i, n, slot, record: false, &error, nested: keySlots + keys)
                         if i < 0 { return .invalid(error) }
                         keys += 1
                         if keys == keyCapacity { growKeys() }
@@ -234,7 +234,7 @@ public final class JSONScanner {
                     i = Self.skipWhitespace(p, i + 1, n)
                     if inObject {
                         if depth == 2 && topKind == .object {
-                            i = Self.scanNestedKey(p, i, n, keySlots + keys, &error)
+                            i = Self.scanKey(p, i, n, slot, record: false, &error, nested: keySlots + keys)
                             if i < 0 { return .invalid(error) }
                             keys += 1
                             if keys == keyCapacity { growKeys() }
@@ -279,7 +279,7 @@ public final class JSONScanner {
     @inline(__always)
     static func scanKey(
         _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ member: UnsafeMutablePointer<JSONMember>, record: Bool,
-        _ error: inout JSONSyntaxError
+        _ error: inout JSONSyntaxError, nested: UnsafeMutablePointer<JSONKey>? = nil
     ) -> Int {
         guard start < n, p[start] == UInt8(ascii: "\"") else {
             error = JSONSyntaxError(code: .malformedJSON, offset: start, reason: "expected a key in double quotes")
@@ -290,6 +290,8 @@ public final class JSONScanner {
         if end < 0 { return -1 }
         if record {
             member.initialize(to: JSONMember(keyStart: start + 1, keyEnd: end, keyHasEscapes: escaped))
+        } else if let nested {
+            nested.pointee = JSONKey(start: start + 1, end: end, hasEscapes: escaped)
         }
         var i = skipWhitespace(p, end + 1, n)
         guard i < n, p[i] == UInt8(ascii: ":") else {
@@ -298,29 +300,6 @@ public final class JSONScanner {
         }
         i = skipWhitespace(p, i + 1, n)
         return i
-    }
-
-    /// Scans a key of a member's object value and the `:` after it, noting where it sits; returns
-    /// the index of the value, or -1.
-    @inline(__always)
-    static func scanNestedKey(
-        _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ key: UnsafeMutablePointer<JSONKey>,
-        _ error: inout JSONSyntaxError
-    ) -> Int {
-        guard start < n, p[start] == UInt8(ascii: "\"") else {
-            error = JSONSyntaxError(code: .malformedJSON, offset: start, reason: "expected a key in double quotes")
-            return -1
-        }
-        var escaped = false
-        let end = scanString(p, start + 1, n, &escaped, &error)
-        if end < 0 { return -1 }
-        key.pointee = JSONKey(start: start + 1, end: end, hasEscapes: escaped)
-        let i = skipWhitespace(p, end + 1, n)
-        guard i < n, p[i] == UInt8(ascii: ":") else {
-            error = JSONSyntaxError(code: .malformedJSON, offset: i, reason: "expected ':' after a key")
-            return -1
-        }
-        return skipWhitespace(p, i + 1, n)
     }
 
     /// Scans a string body from just after its opening quote. Returns the index of the closing
