@@ -89,6 +89,8 @@ import Testing
         let run = try CLITests.run(["convert", "--to", "ndjson", "--out", out, input.path])
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stderr.contains("line 1: malformed_csv"), "\(run.stderr)")
+        #expect(run.stderr.contains("The CSV header cannot be read"), "\(run.stderr)")
+        #expect(!run.stderr.contains("reading resumed"), "\(run.stderr)")
         #expect(run.stderr.contains("2 non-blank lines not read"), "\(run.stderr)")
         let manifest = try String(contentsOfFile: out + "/manifest.json", encoding: .utf8)
         #expect(manifest.contains(#""file_error":{"code":"malformed_csv","line":1"#), "\(manifest)")

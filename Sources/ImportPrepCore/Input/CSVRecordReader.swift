@@ -299,7 +299,9 @@ struct CSVRowBuilder {
         guard let sink else { return }
         if !headerDone {
             headerFailed = true
-            sink.fileProblem(problem, at: RecordLocation(line: recordLine, record: 0, byteOffset: recordOffset))
+            var headerProblem = problem
+            if case .text(let reason) = problem.detail { headerProblem.detail = .header(reason) }
+            sink.fileProblem(headerProblem, at: RecordLocation(line: recordLine, record: 0, byteOffset: recordOffset))
         } else {
             recordNumber += 1
             problems.removeAll(keepingCapacity: true)
@@ -440,14 +442,14 @@ struct CSVRowBuilder {
             }
             let name = WhiteSpace.trimmed(cell)
             if name.isEmpty {
-                return refuse(Problem(.malformedCSV, .none, .text("a column of the header has no name")))
+                return refuse(Problem(.malformedCSV, .none, .header("a column of the header has no name")))
             }
             let role: ColumnRole
             if let known = KnownField(bytes: name) {
                 role = known == .metadata ? .metadataJSON : .known(known)
             } else if name.count >= 9, name.prefix(9).elementsEqual("metadata.".utf8) {
                 if name.count == 9 {
-                    return refuse(Problem(.malformedCSV, .none, .text("a column named metadata. has no key")))
+                    return refuse(Problem(.malformedCSV, .none, .header("a column named metadata. has no key")))
                 }
                 role = .metadataKey(UnsafeRawBufferPointer(rebasing: name[9...]))
             } else {

@@ -45,6 +45,8 @@ public enum ProblemDetail {
     case requiredBy(EventType?)
     case urlParts(host: UnsafeRawBufferPointer, path: UnsafeRawBufferPointer)
     case text(StaticString)
+    /// The CSV header cannot be read, for this reason: no record of the file is read.
+    case header(StaticString)
 }
 
 /// One problem of one record, as found on the hot path: no strings are made until it is reported.
@@ -105,6 +107,9 @@ extension Problem {
         case .notAnObject:
             return "Each line must be one JSON object, but this one is \(Self.describe(detail)); wrap the event in {…}."
         case .malformedCSV:
+            if case .header(let reason) = detail {
+                return "The CSV header cannot be read (\(reason)), so no record of this file was read; fix the header."
+            }
             return
                 "The CSV record starting here is malformed (\(Self.describe(detail))); reading resumed at the next line, so errors right after this one may follow from it."
         case .recordTooLarge:
@@ -203,7 +208,7 @@ extension Problem {
             return " for \(type.name) events"
         case .urlParts(let host, let path):
             return "the url gives hostname \(quoted(host)) and pathname \(path.isEmpty ? "\"/\"" : quoted(path))"
-        case .text(let text): return "\(text)"
+        case .text(let text), .header(let text): return "\(text)"
         }
     }
 }
