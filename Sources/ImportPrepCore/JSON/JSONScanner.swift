@@ -94,22 +94,18 @@ public final class JSONScanner {
     }
 
     /// Doubles the key buffer.
-    private func growKeys() {
-        let bigger = UnsafeMutablePointer<JSONKey>.allocate(capacity: keyCapacity * 2)
-        bigger.initialize(repeating: JSONKey(), count: keyCapacity * 2)
-        bigger.update(from: keySlots, count: keyCapacity)
-        keySlots.deallocate()
-        keySlots = bigger
-        keyCapacity *= 2
-    }
+    private func growKeys() { Self.double(&keySlots, &keyCapacity, empty: JSONKey()) }
 
     /// Doubles the member buffer (a record with more members than ever before).
-    private func grow() {
-        let bigger = UnsafeMutablePointer<JSONMember>.allocate(capacity: capacity * 2)
-        bigger.initialize(repeating: JSONMember(), count: capacity * 2)
-        bigger.update(from: slots, count: capacity)
-        slots.deallocate()
-        slots = bigger
+    private func grow() { Self.double(&slots, &capacity, empty: JSONMember()) }
+
+    /// Moves `buffer` into one twice its size (the rest filled with `empty`).
+    private static func double<T>(_ buffer: inout UnsafeMutablePointer<T>, _ capacity: inout Int, empty: T) {
+        let bigger = UnsafeMutablePointer<T>.allocate(capacity: capacity * 2)
+        bigger.initialize(repeating: empty, count: capacity * 2)
+        bigger.update(from: buffer, count: capacity)
+        buffer.deallocate()
+        buffer = bigger
         capacity *= 2
     }
 
