@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "ImportPrepCore", targets: ["ImportPrepCore"]),
         .library(name: "ImportAPI", targets: ["ImportAPI"]),
         .library(name: "ImportAPIStandIn", targets: ["ImportAPIStandIn"]),
+        .library(name: "ImportPrepTestSupport", targets: ["ImportPrepTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -75,17 +76,26 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // What the tests and the fuzz package share: scratch folders, the built binary's runner
+        // with its memory watcher, the event generator, the fuzz harness.
+        .target(
+            name: "ImportPrepTestSupport",
+            dependencies: ["ImportPrepCore"],
+            path: "Tests/ImportPrepTestSupport"
+        ),
         .testTarget(
             name: "ImportPrepCoreTests",
-            dependencies: ["ImportPrepCore"]
+            dependencies: ["ImportPrepCore", "ImportPrepTestSupport"]
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["import-prep"]
+            dependencies: ["import-prep", "ImportPrepTestSupport"]
         ),
         .testTarget(
             name: "UploadTests",
-            dependencies: ["ImportAPI", "ImportAPIStandIn", "import-prep", "import-prep-standin"]
+            dependencies: [
+                "ImportAPI", "ImportAPIStandIn", "import-prep", "import-prep-standin", "ImportPrepTestSupport",
+            ]
         ),
     ]
 )

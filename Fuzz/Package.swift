@@ -14,7 +14,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "FuzzImportPrep",
-            dependencies: [.product(name: "ImportPrepCore", package: projectIdentity)],
+            dependencies: [.product(name: "ImportPrepTestSupport", package: projectIdentity)],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         )
     ]

@@ -9,7 +9,7 @@ import Synchronization
 #endif
 
 /// What a call to the Import API can end in, besides success. `transient` is worth retrying.
-public enum APIError: Error, Equatable, CustomStringConvertible {
+public enum APIError: Error, Equatable, CustomStringConvertible, Sendable {
     /// 401 or 403: the key was refused.
     case unauthorized(status: Int, message: String?)
     /// 409: a job of this token is still in progress.

@@ -45,7 +45,7 @@ public struct SourceLine: Equatable, Sendable, CustomStringConvertible {
 public struct PlanProblem: Error, CustomStringConvertible {
     public var description: String
     /// 1: a file holds invalid records; 3: something could not be read.
-    public var exitStatus: Int32
+    public var exitStatus: ExitStatus
 }
 
 /// The ordered list of chunks an upload will submit.
@@ -66,27 +66,25 @@ public struct UploadPlan: Sendable {
             throw PlanProblem(
                 description:
                     "\(manifestPath): cannot be read; upload takes a folder written by convert --out or split.",
-                exitStatus: 3)
+                exitStatus: .ioFailure)
         }
-        guard let manifest = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-            let list = manifest["chunks"] as? [[String: Any]]
-        else {
-            throw PlanProblem(description: "\(manifestPath): not a manifest written by import-prep.", exitStatus: 3)
+        guard let manifest = Manifest.read(data) else {
+            throw PlanProblem(
+                description: "\(manifestPath): not a manifest written by import-prep.", exitStatus: .ioFailure)
         }
-        if manifest["complete"] as? Bool == false {
+        if !manifest.complete {
             throw PlanProblem(
                 description:
                     "\(manifestPath): the conversion was interrupted before the end of its input; convert again into an empty folder, then upload.",
-                exitStatus: 3)
+                exitStatus: .ioFailure)
         }
         var chunks: [UploadChunk] = []
-        for entry in list {
-            guard let name = entry["file"] as? String, !name.contains("/"),
-                let bytes = ImportJob.integer(entry["bytes"]), let records = ImportJob.integer(entry["records"]),
-                let sha256 = entry["sha256"] as? String
-            else {
+        for entry in manifest.chunks {
+            let (name, bytes, records, sha256) = (entry.file, entry.bytes, entry.records, entry.sha256)
+            guard !name.contains("/"), !name.isEmpty else {
                 throw PlanProblem(
-                    description: "\(manifestPath): a chunk entry lacks file, bytes, records or sha256.", exitStatus: 3)
+                    description: "\(manifestPath): a chunk's file must be a name in the folder, not \(name).",
+                    exitStatus: .ioFailure)
             }
             let path = directory + "/" + name
             let actual = try digest(of: path)
@@ -94,12 +92,13 @@ public struct UploadPlan: Sendable {
                 throw PlanProblem(
                     description:
                         "\(path): does not match manifest.json (\(actual.bytes) bytes, sha256 \(actual.sha256.prefix(12))…; the manifest says \(bytes) bytes, \(sha256.prefix(12))…). It changed after it was written; it will not be sent.",
-                    exitStatus: 3)
+                    exitStatus: .ioFailure)
             }
             chunks.append(
                 UploadChunk(
                     name: name, path: path, bytes: bytes, records: records, sha256: sha256,
-                    firstSource: source(entry["first_source"]), lastSource: source(entry["last_source"])))
+                    firstSource: entry.firstSource.map { SourceLine(file: $0.file, line: $0.line) },
+                    lastSource: entry.lastSource.map { SourceLine(file: $0.file, line: $0.line) }))
         }
         return UploadPlan(
             chunks: chunks, journalPath: journal ?? directory + "/upload-journal.ndjson", manifestPath: manifestPath)
@@ -118,7 +117,7 @@ public struct UploadPlan: Sendable {
             validator.finish()
             let summary = validator.total
             if let failure = summary.readFailure {
-                throw PlanProblem(description: "\(path): \(failure)", exitStatus: 3)
+                throw PlanProblem(description: "\(path): \(failure)", exitStatus: .ioFailure)
             }
             if summary.invalid > 0 {
                 let first = validator.shownErrors.prefix(3).map {
@@ -128,10 +127,11 @@ public struct UploadPlan: Sendable {
                     description:
                         "\(path): \(summary.invalid) invalid record(s); the API would fail the whole job at the first one. Run `import-prep convert --out DIR \(path)` and upload DIR.\n"
                         + first,
-                    exitStatus: 1)
+                    exitStatus: .invalidRecords)
             }
             if summary.bytes != (try? ByteSource(path: path))?.regularFileSize {
-                throw PlanProblem(description: "\(path): upload takes regular, uncompressed files.", exitStatus: 3)
+                throw PlanProblem(
+                    description: "\(path): upload takes regular, uncompressed files.", exitStatus: .ioFailure)
             }
             let actual = try digest(of: path)
             let name = (path as NSString).lastPathComponent
@@ -145,19 +145,12 @@ public struct UploadPlan: Sendable {
             chunks: chunks, journalPath: journal ?? (directory.isEmpty ? "." : directory) + "/upload-journal.ndjson")
     }
 
-    static func source(_ value: Any?) -> SourceLine? {
-        guard let object = value as? [String: Any], let file = object["file"] as? String,
-            let line = ImportJob.integer(object["line"])
-        else { return nil }
-        return SourceLine(file: file, line: line)
-    }
-
     /// Size and sha256 of a file.
     public static func digest(of path: String) throws(PlanProblem) -> (bytes: Int, sha256: String) {
         do {
             return try FileDigest.sha256(ofFile: path)
         } catch {
-            throw PlanProblem(description: error.description, exitStatus: 3)
+            throw PlanProblem(description: error.description, exitStatus: .ioFailure)
         }
     }
 }

@@ -17,7 +17,7 @@ public enum UploadReport {
         let accounted = result.recordsAccounted
         text +=
             "\(accounted) of \(expected) records accounted for in \(result.outcomes.filter { $0.verdict == .accounted }.count) of \(result.outcomes.count) chunks"
-        text += accounted == expected && result.exitStatus == 0 ? ": every row landed.\n" : ".\n"
+        text += accounted == expected && result.exitStatus == .success ? ": every row landed.\n" : ".\n"
         for failure in result.failures {
             text += "\(failure.chunk.name): job \(failure.job.id) failed:\n"
             if failure.locations.isEmpty { text += "  (the API gave no reason)\n" }

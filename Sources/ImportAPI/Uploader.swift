@@ -1,4 +1,5 @@
 import Foundation
+import ImportPrepCore
 
 /// Choices of one `upload` run.
 public struct UploadOptions: Sendable {
@@ -64,11 +65,22 @@ public struct DuplicateImport: Equatable, Sendable {
     public var jobIDs: [String]
 }
 
+/// Why an upload stopped early: what it was doing and, when the API answered, its typed answer
+/// (a refused key can be told from a server that kept failing).
+public struct UploadTrouble: Error, CustomStringConvertible, Sendable {
+    /// What was being done and what went wrong, for the person at the terminal.
+    public var trouble: String
+    /// The API's answer, when the call ended in one.
+    public var error: APIError?
+
+    public var description: String { trouble }
+}
+
 /// The end of an upload: per-chunk outcomes, and why it stopped early if it did.
 public struct UploadResult: Sendable {
     public var outcomes: [ChunkOutcome]
     /// Network or server trouble that retries did not cure, or a refused key.
-    public var trouble: String?
+    public var trouble: UploadTrouble?
     /// The journal could not be written (exit 3): the run stopped, as it could no longer keep
     /// its promise never to submit twice.
     public var journalFailure: String?
@@ -81,13 +93,13 @@ public struct UploadResult: Sendable {
         outcomes.filter { $0.verdict == .accounted }.reduce(0) { $0 + $1.chunk.records }
     }
 
-    /// 0 every row accounted for once; 3 the journal failed; 4 network or server trouble; 5 a job
-    /// failed, rows are missing or a chunk was imported twice.
-    public var exitStatus: Int32 {
-        if journalFailure != nil { return 3 }
-        if trouble != nil { return 4 }
-        if duplicates.isEmpty && outcomes.allSatisfy({ $0.verdict == .accounted }) { return 0 }
-        return 5
+    /// Every row accounted for once; the journal failed; network or server trouble; a job failed,
+    /// rows are missing or a chunk was imported twice.
+    public var exitStatus: ExitStatus {
+        if journalFailure != nil { return .ioFailure }
+        if trouble != nil { return .apiTrouble }
+        if duplicates.isEmpty && outcomes.allSatisfy({ $0.verdict == .accounted }) { return .success }
+        return .importFailed
     }
 }
 
@@ -121,12 +133,6 @@ public final class Uploader {
         self.observe = observe
     }
 
-    struct Stop: Error {
-        var trouble: String
-        /// The API's answer, when the call ended in one.
-        var error: APIError?
-    }
-
     public func run(_ plan: UploadPlan) async -> UploadResult {
         planNames = Set(plan.chunks.map(\.uploadName))
         var result = UploadResult(outcomes: [])
@@ -153,14 +159,14 @@ public final class Uploader {
                 result.outcomes.append(journaledOutcome(chunk))
                 stopped = true
             } catch {
-                result.trouble = (error as? Stop)?.trouble ?? "\(error)"
+                result.trouble = error as? UploadTrouble ?? UploadTrouble(trouble: "\(error)")
                 result.outcomes.append(journaledOutcome(chunk))
                 stopped = true
             }
         }
         if result.trouble == nil && result.journalFailure == nil {
             do { result.duplicates = try await duplicates(plan) } catch {
-                result.trouble = (error as? Stop)?.trouble ?? "\(error)"
+                result.trouble = error as? UploadTrouble ?? UploadTrouble(trouble: "\(error)")
             }
         }
         return result
@@ -289,7 +295,7 @@ public final class Uploader {
                 conflicts += 1
                 if conflicts == 1 { try journal.record(.waiting, chunk: chunk) }
                 guard Date().timeIntervalSince(started) < options.jobTimeout else {
-                    throw Stop(
+                    throw UploadTrouble(
                         trouble:
                             "uploading \(chunk.name): another job of this key kept it busy (HTTP 409) for \(Self.minutes(Date().timeIntervalSince(started))); stopped waiting (--job-timeout)",
                         error: .conflict)
@@ -300,7 +306,7 @@ public final class Uploader {
             } catch let error as APIError where error.isTransient {
                 attempt += 1
                 guard attempt < options.retry.maxAttempts else {
-                    throw Stop(
+                    throw UploadTrouble(
                         trouble: "uploading \(chunk.name): \(error) (gave up after \(attempt) attempts)", error: error)
                 }
                 let delay = options.retry.delay(afterAttempt: attempt, retryAfter: Self.retryAfter(error))
@@ -309,7 +315,7 @@ public final class Uploader {
                 // The request may have reached the API before the connection broke: the list read
                 // before the next POST shows it.
             } catch let error as APIError {
-                throw Stop(trouble: "uploading \(chunk.name): \(error)", error: error)
+                throw UploadTrouble(trouble: "uploading \(chunk.name): \(error)", error: error)
             }
         }
     }
@@ -354,14 +360,14 @@ public final class Uploader {
                 job = try await retrying("status of job \(id)") { () async throws(APIError) in
                     try await self.client.job(id)
                 }
-            } catch let stop as Stop {
+            } catch let stop as UploadTrouble {
                 guard case .refused(404, _)? = stop.error else { throw stop }
                 let jobs = try await retrying("list jobs") { () async throws(APIError) in
                     try await self.client.jobs(keeping: self.isRelevant)
                 }
                 knownJobs = jobs
                 guard let other = jobs.first(where: { $0.filename == chunk.uploadName && $0.id != id }) else {
-                    throw Stop(
+                    throw UploadTrouble(
                         trouble:
                             "job \(id) of \(chunk.name) is no longer known to the API (HTTP 404), and no job in its list holds \(chunk.uploadName). If it was never imported, send it again with --resend \(chunk.name)",
                         error: stop.error)
@@ -401,13 +407,13 @@ public final class Uploader {
             } catch let error where error.isTransient {
                 attempt += 1
                 guard attempt < options.retry.maxAttempts else {
-                    throw Stop(trouble: "\(what): \(error) (gave up after \(attempt) attempts)", error: error)
+                    throw UploadTrouble(trouble: "\(what): \(error) (gave up after \(attempt) attempts)", error: error)
                 }
                 let delay = options.retry.delay(afterAttempt: attempt, retryAfter: Self.retryAfter(error))
                 observe(.retrying(what: what, error: error, attempt: attempt, delay: delay))
                 await sleep(seconds: delay)
             } catch {
-                throw Stop(trouble: "\(what): \(error)", error: error)
+                throw UploadTrouble(trouble: "\(what): \(error)", error: error)
             }
         }
     }
@@ -425,7 +431,7 @@ public final class Uploader {
                 observe(.stillWaiting(job: job, seconds: waited))
                 lastReport = Date()
             }
-            if waited >= options.jobTimeout { throw Stop(trouble: why(waited)) }
+            if waited >= options.jobTimeout { throw UploadTrouble(trouble: why(waited)) }
         }
     }
 

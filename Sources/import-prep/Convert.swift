@@ -44,18 +44,18 @@ struct OutputOptions: ParsableArguments {
     }
 
     /// Runs the conversion over `files` and prints the summary; returns the exit status.
-    func run(_ options: ConvertOptions, destination: ConvertDestination, files: [String]) throws -> Int32 {
+    func run(_ options: ConvertOptions, destination: ConvertDestination, files: [String]) throws -> ExitStatus {
         var rejectsFile: OutputFile? = nil
         if let rejects {
             do { rejectsFile = try OutputFile.create(path: rejects) } catch {
                 FileHandleOutput.standardError("import-prep: cannot write the rejects: \(error)\n")
-                return 3
+                return .ioFailure
             }
         }
         let converter: Converter
         do { converter = try Converter(options: options, destination: destination, rejects: rejectsFile) } catch {
             FileHandleOutput.standardError("import-prep: \(error)\n")
-            return 3
+            return .ioFailure
         }
         Interruption.install()
         for file in files { converter.convert(path: file) }
@@ -104,8 +104,8 @@ struct Convert: ParsableCommand {
 
     @OptionGroup var outputOptions: OutputOptions
 
-    @Option(help: "Input format; auto decides by extension, then by the first non-blank byte.")
-    var format: Validate.Format = .auto
+    @Option(help: InputFormat.help, completion: InputFormat.completion, transform: InputFormat.choice)
+    var format: InputFormat? = nil
 
     @Flag(help: "Keep every CSV metadata.<key> cell a string (no number typing).")
     var noInfer = false
@@ -133,7 +133,7 @@ struct Convert: ParsableCommand {
     func run() throws {
         var options = ConvertOptions()
         options.mode = .convert
-        options.format = format == .auto ? nil : InputFormat(rawValue: format.rawValue)
+        options.format = format
         options.inferNumbers = !noInfer
         options.epoch = epoch
         options.delimiter = Validate.delimiterByte(delimiter)!
@@ -142,7 +142,7 @@ struct Convert: ParsableCommand {
             if let out = outputOptions.out { .directory(out) } else if let output, output != "-" { .file(output) } else
             { .standardOutput }
         let status = try outputOptions.run(options, destination: destination, files: files)
-        if status != 0 { throw ExitCode(status) }
+        if status != .success { throw ExitCode(status) }
     }
 }
 
@@ -169,7 +169,7 @@ struct Split: ParsableCommand {
         options.mode = .split
         outputOptions.apply(to: &options)
         let status = try outputOptions.run(options, destination: .directory(outputOptions.out!), files: files)
-        if status != 0 { throw ExitCode(status) }
+        if status != .success { throw ExitCode(status) }
     }
 }
 

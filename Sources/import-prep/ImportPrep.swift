@@ -29,7 +29,7 @@ struct ImportPrep: AsyncParsableCommand {
         } catch {
             if exitCode(for: error) == .validationFailure {
                 FileHandleOutput.standardError(fullMessage(for: error) + "\n")
-                Self.exit(withError: ExitCode(2))
+                Self.exit(withError: ExitCode(.usage))
             }
             Self.exit(withError: error)
         }
@@ -52,4 +52,8 @@ enum FileHandleOutput {
         try? stderr.write(text)
         try? stderr.flush()
     }
+}
+
+extension ExitCode {
+    init(_ status: ExitStatus) { self.init(status.code) }
 }

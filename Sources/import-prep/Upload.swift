@@ -43,7 +43,7 @@ struct APIOptions: ParsableArguments {
         let token: APIToken
         do { token = try self.token() } catch {
             FileHandleOutput.standardError("import-prep: \(error)\n")
-            throw ExitCode(2)
+            throw ExitCode(.usage)
         }
         if let tokenFile, let warning = APIToken.filePermissionWarning(tokenFile) {
             FileHandleOutput.standardError("import-prep: warning: \(warning)\n")
@@ -139,12 +139,12 @@ struct Upload: AsyncParsableCommand {
                 outputs: [NamedOutput(option: "--journal", path: plan.journalPath)])
         } catch {
             FileHandleOutput.standardError("import-prep: \(error)\n")
-            throw ExitCode(2)
+            throw ExitCode(.usage)
         }
         let openedJournal: UploadJournal
         do { openedJournal = try UploadJournal(path: plan.journalPath) } catch {
             FileHandleOutput.standardError("import-prep: \(error)\n")
-            throw ExitCode(3)
+            throw ExitCode(.ioFailure)
         }
         if dryRun { return try await showPlan(plan, journal: openedJournal) }
 
@@ -154,7 +154,7 @@ struct Upload: AsyncParsableCommand {
         options.resend = Set(resend)
         if let unknown = resend.first(where: { name in !plan.chunks.contains { $0.name == name } }) {
             FileHandleOutput.standardError("import-prep: --resend \(unknown): no such chunk in this upload.\n")
-            throw ExitCode(2)
+            throw ExitCode(.usage)
         }
         options.jobTimeout = jobTimeout * 3600
         options.continueOnFailure = continueOnFailure
@@ -173,12 +173,12 @@ struct Upload: AsyncParsableCommand {
         }
         if let trouble = result.trouble {
             var message = "import-prep: upload stopped: \(trouble)"
-            if trouble.contains("refused the key") {
+            if case .unauthorized = trouble.error {
                 message += " Check the key in \(api.tokenFile ?? "$" + api.tokenEnv)."
             }
             FileHandleOutput.standardError(message + "\n")
         }
-        if result.exitStatus != 0 { throw ExitCode(result.exitStatus) }
+        if result.exitStatus != .success { throw ExitCode(result.exitStatus) }
     }
 
     /// Everything but the POSTs: reads the job list (when a key is there) for chunks already sent
@@ -189,7 +189,7 @@ struct Upload: AsyncParsableCommand {
         do { _ = try api.token() } catch {
             guard case .missingVariable = error else {
                 FileHandleOutput.standardError("import-prep: \(error)\n")
-                throw ExitCode(2)
+                throw ExitCode(.usage)
             }
             hasKey = false
         }
@@ -239,7 +239,7 @@ struct Jobs: AsyncParsableCommand {
         } catch {
             await client.shutdown()
             FileHandleOutput.standardError("import-prep: \(error)\n")
-            throw ExitCode(4)
+            throw ExitCode(.apiTrouble)
         }
     }
 }

@@ -10,11 +10,10 @@ struct Validate: ParsableCommand {
             """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case auto, csv, ndjson }
     enum ReportStyle: String, ExpressibleByArgument, CaseIterable { case text, json }
 
-    @Option(help: "Input format; auto decides by extension, then by the first non-blank byte.")
-    var format: Format = .auto
+    @Option(help: InputFormat.help, completion: InputFormat.completion, transform: InputFormat.choice)
+    var format: InputFormat? = nil
 
     @Option(help: "Report style on standard output.")
     var report: ReportStyle = .text
@@ -69,7 +68,7 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         var options = ValidationOptions()
-        options.format = format == .auto ? nil : InputFormat(rawValue: format.rawValue)
+        options.format = format
         options.maxErrors = maxErrors
         options.failFast = failFast
         options.maxRecordBytes = ByteSize.parse(maxRecordBytes)!
@@ -79,7 +78,7 @@ struct Validate: ParsableCommand {
         if let errorsFile {
             do { errorStream = try OutputFile.create(path: errorsFile) } catch {
                 FileHandleOutput.standardError("import-prep: cannot write the error list: \(error)\n")
-                throw ExitCode(3)
+                throw ExitCode(.ioFailure)
             }
         }
         let validator = Validator(options: options, errorStream: errorStream)
@@ -101,10 +100,10 @@ struct Validate: ParsableCommand {
             try stdout.flush()
         } catch {
             FileHandleOutput.standardError("import-prep: \(error)\n")
-            throw ExitCode(3)
+            throw ExitCode(.ioFailure)
         }
         let status = validator.exitStatus
-        if status != 0 { throw ExitCode(status) }
+        if status != .success { throw ExitCode(status) }
     }
 
     static func delimiterByte(_ text: String) -> UInt8? {
@@ -116,4 +115,21 @@ struct Validate: ParsableCommand {
         }
         return bytes[0]
     }
+}
+
+extension InputFormat {
+    /// `--format`: `auto` (nil: by extension, then by the first non-blank byte) or a format's name.
+    static func choice(_ text: String) throws -> InputFormat? {
+        if text == "auto" { return nil }
+        guard let format = InputFormat(rawValue: text) else {
+            throw ValidationError("expected one of \(names.joined(separator: ", ")).")
+        }
+        return format
+    }
+
+    static let names = ["auto"] + allCases.map(\.rawValue)
+    static let help = ArgumentHelp(
+        "Input format (\(names.joined(separator: "|"))); auto decides by extension, then by the first non-blank byte.",
+        valueName: "format")
+    static let completion = CompletionKind.list(names)
 }

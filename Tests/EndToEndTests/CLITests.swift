@@ -1,128 +1,23 @@
 import Foundation
+import ImportPrepTestSupport
 import Testing
 
 /// Runs the built `import-prep` binary on `samples/` and on made-up inputs.
 @Suite struct CLITests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
-    static var binary: URL {
-        if let path = ProcessInfo.processInfo.environment["IMPORT_PREP_BIN"] { return URL(fileURLWithPath: path) }
-        return root.appendingPathComponent(".build/debug/import-prep")
-    }
-
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var json: [String: Any] {
-            (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any] ?? [:]
-        }
-    }
-
-    @discardableResult
-    static func run(_ arguments: [String], stdin: Data? = nil) throws -> Run {
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            Issue.record("\(binary.path) is missing: run `swift build` (scripts/test does) before the end-to-end tests")
-            return Run(status: -1, stdout: "", stderr: "")
-        }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = root
-        let out = Pipe()
-        let err = Pipe()
-        let input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try input.fileHandleForWriting.close()
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-            stderr: String(decoding: stderrData, as: UTF8.self))
-    }
-
-    /// Runs the binary and returns its own peak RSS: `VmHWM` of `/proc/PID/status`, read every
-    /// 2 ms while it runs (the last reading before it exits; its memory is gone once it has).
-    /// `ru_maxrss` from `wait4` or `getrusage` would not do: at `exec` the kernel folds in the peak
-    /// of the memory the child had before, which after `posix_spawn`'s vfork is this test process.
-    /// `feed`, when given, writes the child's standard input.
-    static func runMeasured(_ arguments: [String], feed: ((FileHandle) throws -> Void)? = nil) throws
-        -> (status: Int32, peakKiB: Int, stdout: Data)
-    {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = root
-        let input = Pipe()
-        let output = try temporaryFile("stdout", Data())
-        process.standardInput = input
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let peak = PeakWatcher(pid: process.processIdentifier)
-        let watcher = Thread { peak.watch { process.isRunning } }
-        watcher.start()
-        try feed?(input.fileHandleForWriting)
-        try input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        peak.waitUntilDone()
-        let stdout = try Data(contentsOf: output)
-        try? FileManager.default.removeItem(at: output.deletingLastPathComponent())
-        return (process.terminationStatus, peak.kiB, stdout)
-    }
-
-    final class PeakWatcher: @unchecked Sendable {
-        let pid: Int32
-        private(set) var kiB = 0
-        private let done = DispatchSemaphore(value: 0)
-
-        init(pid: Int32) { self.pid = pid }
-
-        func watch(while running: () -> Bool) {
-            while running() {
-                if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-                    let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-                    let value = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
-                {
-                    kiB = max(kiB, value)
-                }
-                usleep(2000)
-            }
-            done.signal()
-        }
-
-        func waitUntilDone() { done.wait() }
-    }
-
-    static func temporaryFile(_ name: String, _ contents: Data) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "import-prep-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let url = dir.appendingPathComponent(name)
-        try contents.write(to: url)
-        return url
-    }
-
     @Test(arguments: ["samples/clean.ndjson", "samples/clean.csv"])
     func cleanSamplesAreValid(sample: String) throws {
-        let run = try Self.run(["validate", sample])
+        let run = try ImportPrepBinary.run(["validate", sample])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("6 records: 6 valid, 0 invalid"))
         #expect(run.stdout.contains("Every record is valid."))
-        let json = try Self.run(["validate", "--report", "json", sample]).json
+        let json = try ImportPrepBinary.run(["validate", "--report", "json", sample]).json
         let total = json["total"] as! [String: Any]
         #expect((total["warnings_by_code"] as! [String: Int]).values.allSatisfy { $0 == 0 })
         #expect((total["by_event_type"] as! [String: Int]).values.allSatisfy { $0 > 0 })
     }
 
     @Test func theDocsExamplesAreValidWithTheSourceWarning() throws {
-        let run = try Self.run(["validate", "--report", "json", "samples/api-docs-examples.ndjson"])
+        let run = try ImportPrepBinary.run(["validate", "--report", "json", "samples/api-docs-examples.ndjson"])
         #expect(run.status == 0)
         let total = run.json["total"] as! [String: Any]
         #expect(total["valid"] as? Int == 2)
@@ -130,7 +25,9 @@ import Testing
     }
 
     @Test func theErrorSamplesHoldEveryCode() throws {
-        let run = try Self.run(["validate", "--report", "json", "samples/errors.ndjson", "samples/errors.csv"])
+        let run = try ImportPrepBinary.run([
+            "validate", "--report", "json", "samples/errors.ndjson", "samples/errors.csv",
+        ])
         #expect(run.status == 1)
         let total = run.json["total"] as! [String: Any]
         let errors = total["errors_by_code"] as! [String: Int]
@@ -140,8 +37,8 @@ import Testing
     }
 
     @Test func errorsFileListsEveryErrorUncapped() throws {
-        let errorsFile = try Self.temporaryFile("errors.ndjson", Data())
-        let run = try Self.run([
+        let errorsFile = try ImportPrepBinary.temporaryFile("errors.ndjson", Data())
+        let run = try ImportPrepBinary.run([
             "validate", "--report", "json", "--max-errors", "1", "--errors", errorsFile.path, "samples/errors.ndjson",
         ])
         #expect(run.status == 1)
@@ -157,12 +54,12 @@ import Testing
     }
 
     @Test func readsStandardInput() throws {
-        let input = try Data(contentsOf: Self.root.appendingPathComponent("samples/clean.ndjson"))
-        let run = try Self.run(["validate", "-"], stdin: input)
+        let input = try Data(contentsOf: Paths.root.appendingPathComponent("samples/clean.ndjson"))
+        let run = try ImportPrepBinary.run(["validate", "-"], stdin: input)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("- (ndjson"))
-        let csv = try Data(contentsOf: Self.root.appendingPathComponent("samples/clean.csv"))
-        let csvRun = try Self.run(["validate", "--format", "csv", "-"], stdin: csv)
+        let csv = try Data(contentsOf: Paths.root.appendingPathComponent("samples/clean.csv"))
+        let csvRun = try ImportPrepBinary.run(["validate", "--format", "csv", "-"], stdin: csv)
         #expect(csvRun.status == 0, "\(csvRun.stdout)")
     }
 
@@ -171,23 +68,25 @@ import Testing
         ["validate", "--max-record-bytes", "huge", "x.csv"], ["frobnicate"],
     ])
     func usageErrorsExitTwo(arguments: [String]) throws {
-        let run = try Self.run(arguments)
+        let run = try ImportPrepBinary.run(arguments)
         #expect(run.status == 2, "\(arguments): \(run.status) \(run.stderr)")
         #expect(!run.stderr.isEmpty)
     }
 
     @Test func unreadableInputsExitThreeAndNameThePath() throws {
-        let run = try Self.run(["validate", "samples/clean.ndjson", "no/such/file.ndjson"])
+        let run = try ImportPrepBinary.run(["validate", "samples/clean.ndjson", "no/such/file.ndjson"])
         #expect(run.status == 3)
         #expect(run.stderr.contains("no/such/file.ndjson"))
         #expect(run.stdout.contains("6 records"))
-        let unwritable = try Self.run(["validate", "--errors", "/no/such/dir/errors.ndjson", "samples/clean.ndjson"])
+        let unwritable = try ImportPrepBinary.run([
+            "validate", "--errors", "/no/such/dir/errors.ndjson", "samples/clean.ndjson",
+        ])
         #expect(unwritable.status == 3)
         #expect(unwritable.stderr.contains("/no/such/dir/errors.ndjson"))
     }
 
     @Test func failFastStopsEarly() throws {
-        let run = try Self.run(["validate", "--fail-fast", "--report", "json", "samples/errors.ndjson"])
+        let run = try ImportPrepBinary.run(["validate", "--fail-fast", "--report", "json", "samples/errors.ndjson"])
         #expect(run.status == 1)
         let total = run.json["total"] as! [String: Any]
         #expect(total["records"] as? Int == 2)
@@ -195,7 +94,7 @@ import Testing
     }
 
     @Test func helpExitsZero() throws {
-        let run = try Self.run(["validate", "--help"])
+        let run = try ImportPrepBinary.run(["validate", "--help"])
         #expect(run.status == 0)
         #expect(run.stdout.contains("--max-errors"))
     }
@@ -208,11 +107,11 @@ import Testing
                     .utf8) + [0x0A]
         var block = [UInt8]()
         for _ in 0..<4096 { block += line }
-        let url = try Self.temporaryFile("big.ndjson", Data())
+        let url = try ImportPrepBinary.temporaryFile("big.ndjson", Data())
         let handle = try FileHandle(forWritingTo: url)
         for _ in 0..<(96 << 20) / block.count { handle.write(Data(block)) }
         try handle.close()
-        let run = try Self.runMeasured(["validate", "--report", "json", url.path])
+        let run = try ImportPrepBinary.runFeeding(["validate", "--report", "json", url.path]) { _ in }
         #expect(run.status == 0)
         #expect(run.peakKiB < 64 * 1024, "peak RSS \(run.peakKiB) KiB")
         try? FileManager.default.removeItem(at: url.deletingLastPathComponent())

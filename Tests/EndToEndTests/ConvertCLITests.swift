@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ImportPrepTestSupport
 import Testing
 
 /// `convert` and `split` through the built binary.
@@ -15,7 +16,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("chunks").path
         let rejects = dir.appendingPathComponent("rejects.ndjson").path
-        let run = try CLITests.run([
+        let run = try ImportPrepBinary.run([
             "convert", "--to", "ndjson", "--out", out, "--max-bytes", "1KB", "--rejects", rejects, "samples/errors.csv",
             "samples/clean.csv",
         ])
@@ -35,19 +36,19 @@ import Testing
         #expect(rejected.count == 12)
         // What was written validates cleanly.
         let parts = chunks.map { out + "/" + ($0["file"] as! String) }
-        let check = try CLITests.run(["validate", "--report", "json"] + parts)
+        let check = try ImportPrepBinary.run(["validate", "--report", "json"] + parts)
         #expect(check.status == 0)
         let total = check.json["total"] as! [String: Any]
         #expect((total["warnings_by_code"] as! [String: Int]).values.allSatisfy { $0 == 0 })
     }
 
     @Test func convertsToStandardOutputAndReportsJSONOnStderr() throws {
-        let run = try CLITests.run(["convert", "--to", "ndjson", "--report", "json", "samples/clean.csv"])
+        let run = try ImportPrepBinary.run(["convert", "--to", "ndjson", "--report", "json", "samples/clean.csv"])
         #expect(run.status == 0)
         #expect(run.stdout.split(separator: "\n").count == 6)
         let report = try JSONSerialization.jsonObject(with: Data(run.stderr.utf8)) as! [String: Any]
         #expect(report["written"] as? Int == 6)
-        let check = try CLITests.run(["validate", "--format", "ndjson", "-"], stdin: Data(run.stdout.utf8))
+        let check = try ImportPrepBinary.run(["validate", "--format", "ndjson", "-"], stdin: Data(run.stdout.utf8))
         #expect(check.status == 0 && check.stdout.contains("6 valid"))
     }
 
@@ -55,7 +56,7 @@ import Testing
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("parts").path
-        let run = try CLITests.run(["split", "--max-bytes", "700", "--out", out, "samples/clean.ndjson"])
+        let run = try ImportPrepBinary.run(["split", "--max-bytes", "700", "--out", out, "samples/clean.ndjson"])
         #expect(run.status == 0, "\(run.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
         #expect(files.contains("manifest.json") && files.contains("part-00002.ndjson"))
@@ -63,7 +64,7 @@ import Testing
         for file in files where file.hasPrefix("part-") {
             joined += try Data(contentsOf: URL(fileURLWithPath: out + "/" + file))
         }
-        #expect(joined == (try Data(contentsOf: CLITests.root.appendingPathComponent("samples/clean.ndjson"))))
+        #expect(joined == (try Data(contentsOf: Paths.root.appendingPathComponent("samples/clean.ndjson"))))
     }
 
     @Test(arguments: [
@@ -74,7 +75,7 @@ import Testing
         ["convert", "--to", "ndjson", "--epoch", "days", "samples/clean.ndjson"],
     ])
     func usageErrorsExitTwo(arguments: [String]) throws {
-        let run = try CLITests.run(arguments)
+        let run = try ImportPrepBinary.run(arguments)
         #expect(run.status == 2, "\(arguments): \(run.stderr)")
     }
 
@@ -86,7 +87,7 @@ import Testing
         let input = dir.appendingPathComponent("bad.csv")
         try Data("event_\"type,user_id\ntrack,u1\ntrack,u2\n".utf8).write(to: input)
         let out = dir.appendingPathComponent("parts").path
-        let run = try CLITests.run(["convert", "--to", "ndjson", "--out", out, input.path])
+        let run = try ImportPrepBinary.run(["convert", "--to", "ndjson", "--out", out, input.path])
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stderr.contains("line 1: malformed_csv"), "\(run.stderr)")
         #expect(run.stderr.contains("The CSV header cannot be read"), "\(run.stderr)")
@@ -94,7 +95,7 @@ import Testing
         #expect(run.stderr.contains("2 non-blank lines not read"), "\(run.stderr)")
         let manifest = try String(contentsOfFile: out + "/manifest.json", encoding: .utf8)
         #expect(manifest.contains(#""file_error":{"code":"malformed_csv","line":1"#), "\(manifest)")
-        let json = try CLITests.run(["convert", "--to", "ndjson", "-o", "-", "--report", "json", input.path])
+        let json = try ImportPrepBinary.run(["convert", "--to", "ndjson", "-o", "-", "--report", "json", input.path])
         #expect(json.status == 1 && json.stderr.contains(#""lines_not_read":2"#), "\(json.stderr)")
     }
 
@@ -102,8 +103,9 @@ import Testing
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("parts").path
-        #expect(try CLITests.run(["convert", "--to", "ndjson", "--out", out, "samples/clean.ndjson"]).status == 0)
-        let again = try CLITests.run(["convert", "--to", "ndjson", "--out", out, "samples/clean.ndjson"])
+        #expect(
+            try ImportPrepBinary.run(["convert", "--to", "ndjson", "--out", out, "samples/clean.ndjson"]).status == 0)
+        let again = try ImportPrepBinary.run(["convert", "--to", "ndjson", "--out", out, "samples/clean.ndjson"])
         #expect(again.status == 3)
         #expect(again.stderr.contains(out))
     }
@@ -116,7 +118,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("parts").path
         let process = Process()
-        process.executableURL = CLITests.binary
+        process.executableURL = ImportPrepBinary.url
         process.arguments = ["convert", "--to", "ndjson", "--out", out, "--max-rows", "10", "-"]
         let input = Pipe()
         process.standardInput = input

@@ -1,17 +1,19 @@
 import Foundation
+import ImportPrepTestSupport
 import Testing
 
 /// Hostile input and output through the built binary.
 @Suite struct HostileCLITests {
     /// A single 2 GiB line with no newline, piped in: rejected while streaming, in bounded memory.
     @Test func twoGigabyteLineInBoundedMemory() throws {
-        let run = try CLITests.runMeasured(["validate", "--report", "json", "--format", "ndjson", "-"]) { input in
+        let run = try ImportPrepBinary.runFeeding(["validate", "--report", "json", "--format", "ndjson", "-"]) {
+            input in
             let block = Data(repeating: UInt8(ascii: "x"), count: 1 << 20)
             input.write(Data(#"{"event_type":"track","pad":""#.utf8))
             for _ in 0..<2048 { input.write(block) }
         }
         #expect(run.status == 1)
-        let json = try JSONSerialization.jsonObject(with: run.stdout) as! [String: Any]
+        let json = run.json
         let total = json["total"] as! [String: Any]
         #expect(total["records"] as? Int == 1)
         #expect((total["errors_by_code"] as! [String: Int])["record_too_large"] == 1)
@@ -20,10 +22,10 @@ import Testing
     }
 
     @Test func aFullDiskForOutputExitsThreeAndNamesThePath() throws {
-        let errors = try CLITests.run(["validate", "--errors", "/dev/full", "samples/errors.ndjson"])
+        let errors = try ImportPrepBinary.run(["validate", "--errors", "/dev/full", "samples/errors.ndjson"])
         #expect(errors.status == 3)
         #expect(errors.stderr.contains("/dev/full"))
-        let rejects = try CLITests.run([
+        let rejects = try ImportPrepBinary.run([
             "convert", "--to", "ndjson", "-o", "/tmp/import-prep-unused.ndjson", "--rejects", "/dev/full",
             "samples/errors.ndjson",
         ])
@@ -32,9 +34,9 @@ import Testing
         try? FileManager.default.removeItem(atPath: "/tmp/import-prep-unused.ndjson")
 
         let process = Process()
-        process.executableURL = CLITests.binary
+        process.executableURL = ImportPrepBinary.url
         process.arguments = ["convert", "--to", "ndjson", "samples/clean.ndjson"]
-        process.currentDirectoryURL = CLITests.root
+        process.currentDirectoryURL = Paths.root
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
         let stderr = Pipe()
         process.standardError = stderr
@@ -47,7 +49,7 @@ import Testing
 
     @Test func unreadableInputsExitThree() throws {
         for path in ["/proc/self/mem", "/", "/no/such/export.csv"] {
-            let run = try CLITests.run(["validate", path])
+            let run = try ImportPrepBinary.run(["validate", path])
             #expect(run.status == 3, "\(path)")
             #expect(run.stderr.contains(path), "\(path): \(run.stderr)")
         }
@@ -61,16 +63,16 @@ import Testing
         let gz = Process()
         gz.executableURL = URL(fileURLWithPath: "/bin/sh")
         gz.arguments = ["-c", "gzip -c samples/clean.ndjson > '\(dir.path)/export.bin'"]
-        gz.currentDirectoryURL = CLITests.root
+        gz.currentDirectoryURL = Paths.root
         try gz.run()
         gz.waitUntilExit()
-        let run = try CLITests.run(["validate", dir.path + "/export.bin"])
+        let run = try ImportPrepBinary.run(["validate", dir.path + "/export.bin"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("6 records: 6 valid"))
 
         let utf16 = dir.appendingPathComponent("utf16.csv")
         try "event_type,user_id\ntrack,u\n".data(using: .utf16)!.write(to: utf16)
-        let refused = try CLITests.run(["validate", utf16.path])
+        let refused = try ImportPrepBinary.run(["validate", utf16.path])
         #expect(refused.status == 3)
         #expect(refused.stderr.contains("UTF-16"))
     }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ImportPrepTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -19,8 +20,8 @@ import Testing
         init() throws {
             url = FileManager.default.temporaryDirectory.appendingPathComponent("import-prep-noclobber-\(UUID())")
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-            let clean = try Data(contentsOf: CLITests.root.appendingPathComponent("samples/clean.ndjson"))
-            let errors = try Data(contentsOf: CLITests.root.appendingPathComponent("samples/errors.ndjson"))
+            let clean = try Data(contentsOf: Paths.root.appendingPathComponent("samples/clean.ndjson"))
+            let errors = try Data(contentsOf: Paths.root.appendingPathComponent("samples/errors.ndjson"))
             var input = Data()
             for _ in 0..<200 { input.append(clean) }
             input.append(errors)
@@ -51,7 +52,7 @@ import Testing
         let s = try Scratch()
         defer { s.remove() }
         let before = try s.hash("in.ndjson")
-        let run = try CLITests.run(["validate", "--errors", s.file("in.ndjson"), s.file("in.ndjson")])
+        let run = try ImportPrepBinary.run(["validate", "--errors", s.file("in.ndjson"), s.file("in.ndjson")])
         #expect(run.status == 2, "\(run.stderr)")
         #expect(
             run.stderr.contains("--errors \(s.file("in.ndjson")) is the input \(s.file("in.ndjson"))"), "\(run.stderr)")
@@ -63,7 +64,7 @@ import Testing
         let s = try Scratch()
         defer { s.remove() }
         let before = try s.hash("in.ndjson")
-        let rejects = try CLITests.run([
+        let rejects = try ImportPrepBinary.run([
             "convert", "--to", "ndjson", "-o", s.file("out.ndjson"), "--rejects", s.file("in.ndjson"),
             s.file("in.ndjson"),
         ])
@@ -71,7 +72,9 @@ import Testing
         #expect(rejects.stderr.contains("--rejects \(s.file("in.ndjson")) is the input"), "\(rejects.stderr)")
         #expect(!FileManager.default.fileExists(atPath: s.file("out.ndjson")), "nothing is opened before the check")
 
-        let inPlace = try CLITests.run(["convert", "--to", "ndjson", "-o", s.file("in.ndjson"), s.file("in.ndjson")])
+        let inPlace = try ImportPrepBinary.run([
+            "convert", "--to", "ndjson", "-o", s.file("in.ndjson"), s.file("in.ndjson"),
+        ])
         #expect(inPlace.status == 2, "\(inPlace.stderr)")
         #expect(inPlace.stderr.contains("never writes a file in place"), "\(inPlace.stderr)")
         #expect(
@@ -88,16 +91,20 @@ import Testing
         let before = try s.hash("in.ndjson")
         #expect(link(s.file("in.ndjson"), s.file("hard.ndjson")) == 0)
         #expect(symlink(s.file("in.ndjson"), s.file("soft.ndjson")) == 0)
-        let hard = try CLITests.run(["convert", "--to", "ndjson", "-o", s.file("hard.ndjson"), s.file("in.ndjson")])
+        let hard = try ImportPrepBinary.run([
+            "convert", "--to", "ndjson", "-o", s.file("hard.ndjson"), s.file("in.ndjson"),
+        ])
         #expect(hard.status == 2 && hard.stderr.contains("is the input"), "\(hard.stderr)")
-        let soft = try CLITests.run(["convert", "--to", "ndjson", "-o", s.file("soft.ndjson"), s.file("in.ndjson")])
+        let soft = try ImportPrepBinary.run([
+            "convert", "--to", "ndjson", "-o", s.file("soft.ndjson"), s.file("in.ndjson"),
+        ])
         #expect(soft.status == 2 && soft.stderr.contains("symbolic link"), "\(soft.stderr)")
         // The input named through a link, the output by its real name.
-        let viaLink = try CLITests.run(["validate", "--errors", s.file("in.ndjson"), s.file("soft.ndjson")])
+        let viaLink = try ImportPrepBinary.run(["validate", "--errors", s.file("in.ndjson"), s.file("soft.ndjson")])
         #expect(viaLink.status == 2 && viaLink.stderr.contains("is the input"), "\(viaLink.stderr)")
         // Standard input redirected from the file is the same file too.
         let process = Process()
-        process.executableURL = CLITests.binary
+        process.executableURL = ImportPrepBinary.url
         process.arguments = ["convert", "--to", "ndjson", "--format", "ndjson", "-o", s.file("in.ndjson"), "-"]
         process.standardInput = try FileHandle(forReadingFrom: s.url.appendingPathComponent("in.ndjson"))
         process.standardError = FileHandle.nullDevice
@@ -111,12 +118,12 @@ import Testing
     @Test func twoOutputsOfOneFileAndChunkNamesAreRefused() throws {
         let s = try Scratch()
         defer { s.remove() }
-        let same = try CLITests.run([
+        let same = try ImportPrepBinary.run([
             "convert", "--to", "ndjson", "-o", s.file("out.ndjson"), "--rejects", s.file("out.ndjson"),
             s.file("in.ndjson"),
         ])
         #expect(same.status == 2 && same.stderr.contains("is also the output of -o"), "\(same.stderr)")
-        let chunkName = try CLITests.run([
+        let chunkName = try ImportPrepBinary.run([
             "convert", "--to", "ndjson", "--out", s.file("chunks"), "--rejects", s.file("chunks/part-00001.ndjson"),
             s.file("in.ndjson"),
         ])
@@ -129,7 +136,7 @@ import Testing
         let s = try Scratch()
         defer { s.remove() }
         #expect(mknod(s.file("null"), S_IFCHR | 0o666, makedev(1, 3)) == 0)
-        let run = try CLITests.run(["convert", "--to", "ndjson", "-o", s.file("null"), s.file("in.ndjson")])
+        let run = try ImportPrepBinary.run(["convert", "--to", "ndjson", "-o", s.file("null"), s.file("in.ndjson")])
         #expect(run.status == 1, "\(run.stderr)")  // the errors sample's rows are rejected
         #expect(run.stderr.contains("1208 written"), "\(run.stderr)")
         #expect(s.type("null") == S_IFCHR)
@@ -142,11 +149,11 @@ import Testing
         let s = try Scratch()
         defer { s.remove() }
         #expect(mknod(s.file("full"), S_IFCHR | 0o666, makedev(1, 7)) == 0)
-        let run = try CLITests.run(["convert", "--to", "ndjson", "-o", s.file("full"), s.file("in.ndjson")])
+        let run = try ImportPrepBinary.run(["convert", "--to", "ndjson", "-o", s.file("full"), s.file("in.ndjson")])
         #expect(run.status == 3, "\(run.stderr)")
         #expect(run.stderr.contains(s.file("full")), "\(run.stderr)")
         #expect(s.type("full") == S_IFCHR)
-        let errors = try CLITests.run(["validate", "--errors", s.file("full"), s.file("in.ndjson")])
+        let errors = try ImportPrepBinary.run(["validate", "--errors", s.file("full"), s.file("in.ndjson")])
         #expect(errors.status == 3 && errors.stderr.contains(s.file("full")), "\(errors.stderr)")
         #expect(s.type("full") == S_IFCHR)
     }
@@ -157,7 +164,7 @@ import Testing
         defer { s.remove() }
         // A loop device number; nothing is opened, the node only has to exist.
         #expect(mknod(s.file("disk"), S_IFBLK | 0o600, makedev(7, 200)) == 0)
-        let run = try CLITests.run(["convert", "--to", "ndjson", "-o", s.file("disk"), s.file("in.ndjson")])
+        let run = try ImportPrepBinary.run(["convert", "--to", "ndjson", "-o", s.file("disk"), s.file("in.ndjson")])
         #expect(run.status == 2 && run.stderr.contains("block device"), "\(run.stderr)")
         #expect(s.type("disk") == S_IFBLK)
     }
@@ -175,7 +182,7 @@ import Testing
             }
         }
         reader.start()
-        let run = try CLITests.run(["convert", "--to", "ndjson", "-o", s.file("fifo"), s.file("in.ndjson")])
+        let run = try ImportPrepBinary.run(["convert", "--to", "ndjson", "-o", s.file("fifo"), s.file("in.ndjson")])
         #expect(run.status == 1, "\(run.stderr)")
         // Should the run not have opened the FIFO, release the reader rather than wait for ever.
         let release = open(s.file("fifo"), O_WRONLY | O_NONBLOCK)
@@ -192,7 +199,7 @@ import Testing
         let s = try Scratch()
         defer { s.remove() }
         #expect(symlink("/proc/self/fd/1", s.file("stdout")) == 0)
-        let run = try CLITests.run(["convert", "--to", "ndjson", "-o", s.file("stdout"), s.file("in.ndjson")])
+        let run = try ImportPrepBinary.run(["convert", "--to", "ndjson", "-o", s.file("stdout"), s.file("in.ndjson")])
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stdout.split(separator: "\n").count == 1208)
         #expect(s.type("stdout") == S_IFLNK)
@@ -207,11 +214,13 @@ import Testing
         for name in ["chunks/.part-00001.ndjson.partial", "chunks/.manifest.json.partial", "out.ndjson.partial"] {
             #expect(symlink(s.file("victim"), s.file(name)) == 0)
         }
-        let chunks = try CLITests.run([
+        let chunks = try ImportPrepBinary.run([
             "convert", "--to", "ndjson", "--out", s.file("chunks"), "--max-bytes", "20KB", s.file("in.ndjson"),
         ])
         #expect(chunks.status == 1, "\(chunks.stderr)")
-        let file = try CLITests.run(["convert", "--to", "ndjson", "-o", s.file("out.ndjson"), s.file("in.ndjson")])
+        let file = try ImportPrepBinary.run([
+            "convert", "--to", "ndjson", "-o", s.file("out.ndjson"), s.file("in.ndjson"),
+        ])
         #expect(file.status == 1, "\(file.stderr)")
         #expect(try Data(contentsOf: s.url.appendingPathComponent("out.ndjson")).count > 0)
         #expect(s.type("out.ndjson") == S_IFREG)
@@ -225,12 +234,12 @@ import Testing
             ],
             ["validate", "--errors", s.file("linked.ndjson"), s.file("in.ndjson")],
         ] {
-            let run = try CLITests.run(arguments)
+            let run = try ImportPrepBinary.run(arguments)
             #expect(run.status == 2 && run.stderr.contains("symbolic link"), "\(arguments): \(run.stderr)")
         }
         // A link planted at the journal's name.
         #expect(symlink(s.file("victim"), s.file("chunks/upload-journal.ndjson")) == 0)
-        let upload = try CLITests.run(["upload", "--dry-run", s.file("chunks")])
+        let upload = try ImportPrepBinary.run(["upload", "--dry-run", s.file("chunks")])
         #expect(upload.status == 2 && upload.stderr.contains("symbolic link"), "\(upload.stderr)")
 
         #expect(try s.hash("victim") == victim)
@@ -246,12 +255,14 @@ import Testing
     @Test func theJournalMustNotBeAChunkOrTheManifest() throws {
         let s = try Scratch()
         defer { s.remove() }
-        let convert = try CLITests.run(["convert", "--to", "ndjson", "--out", s.file("chunks"), s.file("in.ndjson")])
+        let convert = try ImportPrepBinary.run([
+            "convert", "--to", "ndjson", "--out", s.file("chunks"), s.file("in.ndjson"),
+        ])
         #expect(convert.status == 1)
         let manifest = try s.hash("chunks/manifest.json")
         let chunk = try s.hash("chunks/part-00001.ndjson")
         for target in ["chunks/manifest.json", "chunks/part-00001.ndjson"] {
-            let run = try CLITests.run(["upload", "--dry-run", "--journal", s.file(target), s.file("chunks")])
+            let run = try ImportPrepBinary.run(["upload", "--dry-run", "--journal", s.file(target), s.file("chunks")])
             #expect(run.status == 2 && run.stderr.contains("is the input"), "\(run.stderr)")
         }
         #expect(try s.hash("chunks/manifest.json") == manifest)

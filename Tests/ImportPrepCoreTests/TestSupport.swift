@@ -80,12 +80,6 @@ func read(_ text: String, as format: InputFormat, maxRecordBytes: Int = 1 << 20,
 }
 
 /// The project root (for samples/) and the shared folder beside it.
-enum Paths {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let samples = root.appendingPathComponent("samples")
-    static let shared = root.deletingLastPathComponent().appendingPathComponent("shared")
-}
 
 /// A valid record of each type, as NDJSON text, for tests to vary.
 enum Fixtures {

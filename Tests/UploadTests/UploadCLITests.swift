@@ -1,6 +1,7 @@
 import Foundation
 import ImportAPI
 import ImportAPIStandIn
+import ImportPrepTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -31,7 +32,7 @@ import Testing
         let environment = ["USERPILOT_API_KEY": RunningStandIn.key]
         let arguments = ["upload", "--endpoint", server.url] + Self.fast + [directory]
 
-        let killed = try await BinaryRun.run(arguments, environment: environment) { process in
+        let killed = try await ImportPrepBinary.runAsync(arguments, environment: environment) { process in
             while process.isRunning {
                 let reached: Bool
                 switch moment {
@@ -48,7 +49,7 @@ import Testing
         #expect(killed.signalled)
         #expect(await server.standIn.uploads().count < 6)
 
-        let rerun = try await BinaryRun.run(arguments, environment: environment)
+        let rerun = try await ImportPrepBinary.runAsync(arguments, environment: environment)
         let uploads = await server.standIn.uploads()
         await server.stop()
         #expect(rerun.status == 0, "\(rerun.stderr)")
@@ -65,9 +66,9 @@ import Testing
         let small = try chunkFolder(records: 5_000, maxRows: 1_000_000, in: folder, name: "small")
         let large = try chunkFolder(records: 200_000, maxRows: 1_000_000, in: folder, name: "large", seed: 2)
         let environment = ["USERPILOT_API_KEY": RunningStandIn.key]
-        let smallRun = try await BinaryRun.run(
+        let smallRun = try await ImportPrepBinary.runAsync(
             ["upload", "--endpoint", server.url] + Self.fast + [small], environment: environment)
-        let largeRun = try await BinaryRun.run(
+        let largeRun = try await ImportPrepBinary.runAsync(
             ["upload", "--endpoint", server.url] + Self.fast + [large], environment: environment)
         let uploads = await server.standIn.uploads()
         await server.stop()
@@ -85,7 +86,7 @@ import Testing
         await server.standIn.addCompletedJobs(20_000, token: RunningStandIn.key)
         let folder = try ScratchFolder()
         let directory = try chunkFolder(records: 100, maxRows: 100, in: folder)
-        let run = try await BinaryRun.run(
+        let run = try await ImportPrepBinary.runAsync(
             ["upload", "--endpoint", server.url] + Self.fast + [directory],
             environment: ["USERPILOT_API_KEY": RunningStandIn.key])
         let uploads = await server.standIn.uploads()
@@ -101,7 +102,7 @@ import Testing
         let folder = try ScratchFolder()
         let directory = try chunkFolder(records: 10, maxRows: 20, in: folder)
         let secret = "sk-wrong-91c2e7"
-        let run = try await BinaryRun.run(
+        let run = try await ImportPrepBinary.runAsync(
             ["upload", "--endpoint", server.url] + Self.fast + [directory], environment: ["USERPILOT_API_KEY": secret])
         await server.stop()
         #expect(run.status == 4)
@@ -115,15 +116,15 @@ import Testing
         let server = try await RunningStandIn.start()
         let folder = try ScratchFolder()
         let directory = try chunkFolder(records: 10, maxRows: 20, in: folder)
-        let missing = try await BinaryRun.run(["upload", "--endpoint", server.url, directory])
+        let missing = try await ImportPrepBinary.runAsync(["upload", "--endpoint", server.url, directory])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("set $USERPILOT_API_KEY"))
 
         try Data((RunningStandIn.key + "\n").utf8).write(to: URL(fileURLWithPath: folder.path("key")))
-        let fromFile = try await BinaryRun.run(
+        let fromFile = try await ImportPrepBinary.runAsync(
             ["upload", "--endpoint", server.url, "--token-file", folder.path("key")] + Self.fast + [directory])
         #expect(fromFile.status == 0, "\(fromFile.stderr)")
-        let named = try await BinaryRun.run(
+        let named = try await ImportPrepBinary.runAsync(
             ["jobs", "--endpoint", server.url, "--token-env", "MY_KEY"], environment: ["MY_KEY": RunningStandIn.key])
         await server.stop()
         #expect(named.status == 0)
@@ -133,7 +134,7 @@ import Testing
     @Test func plainHTTPIsRefusedExceptOnLoopback() async throws {
         let folder = try ScratchFolder()
         let directory = try chunkFolder(records: 5, maxRows: 20, in: folder)
-        let run = try await BinaryRun.run(
+        let run = try await ImportPrepBinary.runAsync(
             ["upload", "--endpoint", "http://imports.example.com", directory], environment: ["USERPILOT_API_KEY": "k"])
         #expect(run.status == 2)
         #expect(run.stderr.contains("must use https://"))
@@ -152,11 +153,11 @@ import Testing
         let environment = ["USERPILOT_API_KEY": RunningStandIn.key]
         // One chunk uploaded by an earlier run gives the pace for the estimate.
         let earlier = try chunkFolder(records: 20, maxRows: 20, in: folder, name: "earlier", seed: 2)
-        _ = try await BinaryRun.run(
+        _ = try await ImportPrepBinary.runAsync(
             ["upload", "--endpoint", server.url] + Self.fast + [earlier], environment: environment)
         let before = await server.standIn.requestLog().filter { $0.hasPrefix("POST") }.count
 
-        let run = try await BinaryRun.run(
+        let run = try await ImportPrepBinary.runAsync(
             ["upload", "--dry-run", "--endpoint", server.url, directory], environment: environment)
         let posts = await server.standIn.requestLog().filter { $0.hasPrefix("POST") }.count
         await server.stop()
@@ -173,14 +174,16 @@ import Testing
         let folder = try ScratchFolder()
         let directory = try chunkFolder(records: 40, maxRows: 20, in: folder)
         let environment = ["USERPILOT_API_KEY": RunningStandIn.key]
-        _ = try await BinaryRun.run(
+        _ = try await ImportPrepBinary.runAsync(
             ["upload", "--endpoint", server.url] + Self.fast + [directory], environment: environment)
         let ids = await server.standIn.uploads().map(\.jobID)
 
-        let table = try await BinaryRun.run(["jobs", "--endpoint", server.url], environment: environment)
-        let json = try await BinaryRun.run(["jobs", "--json", "--endpoint", server.url], environment: environment)
-        let one = try await BinaryRun.run(["jobs", "--endpoint", server.url, ids[1]], environment: environment)
-        let oneJSON = try await BinaryRun.run(
+        let table = try await ImportPrepBinary.runAsync(["jobs", "--endpoint", server.url], environment: environment)
+        let json = try await ImportPrepBinary.runAsync(
+            ["jobs", "--json", "--endpoint", server.url], environment: environment)
+        let one = try await ImportPrepBinary.runAsync(
+            ["jobs", "--endpoint", server.url, ids[1]], environment: environment)
+        let oneJSON = try await ImportPrepBinary.runAsync(
             ["jobs", "--json", "--endpoint", server.url, ids[0]], environment: environment)
         await server.stop()
         #expect(table.status == 0)
@@ -206,12 +209,13 @@ import Testing
             .write(to: URL(fileURLWithPath: bad))
         let environment = ["USERPILOT_API_KEY": RunningStandIn.key]
 
-        let refused = try await BinaryRun.run(["upload", "--endpoint", server.url, bad], environment: environment)
+        let refused = try await ImportPrepBinary.runAsync(
+            ["upload", "--endpoint", server.url, bad], environment: environment)
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("import-prep convert --out DIR"))
         #expect(refused.stderr.contains("bad.ndjson:1:"))
 
-        let sent = try await BinaryRun.run(
+        let sent = try await ImportPrepBinary.runAsync(
             ["upload", "--endpoint", server.url] + Self.fast + [good], environment: environment)
         let uploads = await server.standIn.uploads()
         await server.stop()

@@ -1,6 +1,7 @@
 import Foundation
 import ImportAPIStandIn
 import ImportPrepCore
+import ImportPrepTestSupport
 import Testing
 
 @testable import ImportAPI
@@ -28,12 +29,12 @@ import Testing
             ["upload", "--dry-run", "--endpoint", server.url, "--token-file", keyFile, directory],
             ["upload", "--endpoint", server.url, "--token-file", keyFile, directory],
         ] {
-            let run = try await BinaryRun.run(arguments)
+            let run = try await ImportPrepBinary.runAsync(arguments)
             #expect(run.status == 2, "\(arguments[0]): \(run.stderr)")
             #expect(run.stderr.contains(keyFile) && run.stderr.contains("not one line"), "\(run.stderr)")
             #expect(!run.stderr.contains(RunningStandIn.key) && !run.stdout.contains(RunningStandIn.key))
         }
-        let variable = try await BinaryRun.run(
+        let variable = try await ImportPrepBinary.runAsync(
             ["jobs", "--endpoint", server.url], environment: ["USERPILOT_API_KEY": "abc\u{7}def"])
         #expect(variable.status == 2 && variable.stderr.contains("$USERPILOT_API_KEY"), "\(variable.stderr)")
         #expect(await server.standIn.requestLog().isEmpty, "nothing was sent")
@@ -46,11 +47,11 @@ import Testing
         let keyFile = folder.path("key")
         try Data("\(RunningStandIn.key)\n".utf8).write(to: URL(fileURLWithPath: keyFile))
         chmod(keyFile, 0o644)
-        let open = try await BinaryRun.run(["jobs", "--endpoint", server.url, "--token-file", keyFile])
+        let open = try await ImportPrepBinary.runAsync(["jobs", "--endpoint", server.url, "--token-file", keyFile])
         #expect(open.status == 0)
         #expect(open.stderr.contains("can be read by other users (mode 644)"), "\(open.stderr)")
         chmod(keyFile, 0o600)
-        let closed = try await BinaryRun.run(["jobs", "--endpoint", server.url, "--token-file", keyFile])
+        let closed = try await ImportPrepBinary.runAsync(["jobs", "--endpoint", server.url, "--token-file", keyFile])
         #expect(closed.status == 0 && !closed.stderr.contains("other users"), "\(closed.stderr)")
         await server.stop()
     }
@@ -59,7 +60,7 @@ import Testing
 
     @Test func aConflictStormMeansWaitJournaledOnceNotResent() async throws {
         let run = try await FaultRun.run(records: 40, maxRows: 20) { $0.conflicts = 40 }
-        #expect(run.result.exitStatus == 0, "\(run.result.trouble ?? "")")
+        #expect(run.result.exitStatus == .success, "\(run.result.trouble?.description ?? "")")
         #expect(run.uploads.count == 2, "each chunk imported once")
         // Every 409 the client saw was waited out (a POST that timed out on a busy machine used up a
         // 409 without the client seeing it).
@@ -94,7 +95,7 @@ import Testing
         let results = try await [one, two]
         let imported = await server.standIn.uploads().filter(\.imported)
         await server.stop()
-        #expect(results.map(\.exitStatus) == [0, 0], "\(results.map { $0.trouble ?? "" })")
+        #expect(results.map(\.exitStatus) == [.success, .success], "\(results.map { $0.trouble?.description ?? "" })")
         #expect(imported.count == 3)
         #expect(Set(imported.map(\.sha256)).count == 3, "a chunk was imported twice")
     }
@@ -130,7 +131,7 @@ import Testing
         #expect(await server.standIn.uploads().count >= 2)
         let rerun = try await upload(directory, to: server)
         await server.stop()
-        #expect(rerun.exitStatus == 5)
+        #expect(rerun.exitStatus == .importFailed)
         #expect(rerun.duplicates.count == 1 && (rerun.duplicates.first?.jobIDs.count ?? 0) >= 2)
         let table = UploadReport.reconciliation(rerun)
         #expect(table.contains("part-00001.ndjson: imported twice"), "\(table)")
@@ -157,7 +158,7 @@ import Testing
             $0.rateLimitsWithDate = 1
             $0.retryAfterSeconds = 15
         }
-        #expect(run.result.exitStatus == 0)
+        #expect(run.result.exitStatus == .success)
         let delays = run.events.compactMap { event -> Double? in
             if case .retrying(_, let error, _, let delay) = event, "\(error)".contains("429") { return delay }
             return nil
@@ -184,7 +185,7 @@ import Testing
         let result = await uploader.run(plan)
         await client.shutdown()
         await server.stop()
-        #expect(result.exitStatus == 3)
+        #expect(result.exitStatus == .ioFailure)
         #expect(result.journalFailure != nil)
         #expect(result.outcomes.map(\.verdict) == [.inFlight, .notSent])
         #expect(result.outcomes[0].jobID?.hasPrefix("imports:jobs:") == true)
@@ -193,7 +194,7 @@ import Testing
 
     @Test func aStopWhileFollowingShowsTheJobInFlight() async throws {
         let run = try await FaultRun.run(records: 20, maxRows: 10) { $0.jobStatusErrors = 1000 }
-        #expect(run.result.exitStatus == 4)
+        #expect(run.result.exitStatus == .apiTrouble)
         #expect(run.result.outcomes.map(\.verdict) == [.inFlight, .notSent])
         #expect(run.result.outcomes[0].jobID != nil)
     }
@@ -211,15 +212,15 @@ import Testing
         await server.standIn.forgetJobs()
 
         let forgotten = try await upload(directory, to: server)
-        #expect(forgotten.exitStatus == 4)
-        #expect(forgotten.trouble?.contains("no longer known to the API") == true)
-        #expect(forgotten.trouble?.contains("--resend part-00001.ndjson") == true)
+        #expect(forgotten.exitStatus == .apiTrouble)
+        #expect(forgotten.trouble?.description.contains("no longer known to the API") == true)
+        #expect(forgotten.trouble?.description.contains("--resend part-00001.ndjson") == true)
         #expect(await server.standIn.uploads().count == 1, "nothing sent again unasked")
 
         let resent = try await upload(directory, to: server, options: fastOptions { $0.resend = ["part-00001.ndjson"] })
         let uploads = await server.standIn.uploads()
         await server.stop()
-        #expect(resent.exitStatus == 0, "\(resent.trouble ?? "")")
+        #expect(resent.exitStatus == .success, "\(resent.trouble?.description ?? "")")
         #expect(uploads.count == 3)
         #expect(uploads.filter { $0.filename.hasPrefix("part-00002") }.count == 1)
     }
@@ -237,7 +238,7 @@ import Testing
         #expect(client.timeouts.connect == 2)
         await #expect(throws: APIError.self) { _ = try await client.jobs() }
         await client.shutdown()
-        let run = try await BinaryRun.run(
+        let run = try await ImportPrepBinary.runAsync(
             ["jobs", "--endpoint", "http://127.0.0.1:1", "--timeout", "2"], environment: ["USERPILOT_API_KEY": "k"])
         #expect(run.status == 4, "\(run.stderr)")
         #expect(run.stderr.contains("network"), "\(run.stderr)")
@@ -260,10 +261,10 @@ import Testing
         }
         let result = try await upload(directory, to: server, options: options, events: events)
         await server.stop()
-        #expect(result.exitStatus == 4)
+        #expect(result.exitStatus == .apiTrouble)
         #expect(
-            result.trouble?.contains(kind == "stuck" ? "still queued" : "still cancelled") == true,
-            "\(result.trouble ?? "")")
+            result.trouble?.description.contains(kind == "stuck" ? "still queued" : "still cancelled") == true,
+            "\(result.trouble?.description ?? "")")
         #expect(events.all.contains { if case .stillWaiting = $0 { true } else { false } })
         let unknown = events.all.filter { if case .unknownStatus = $0 { true } else { false } }.count
         #expect(unknown == (kind == "odd" ? 1 : 0))

@@ -2,25 +2,12 @@ import Foundation
 import ImportAPI
 import ImportAPIStandIn
 import ImportPrepCore
+import ImportPrepTestSupport
 import Testing
 
 #if canImport(Glibc)
     import Glibc
 #endif
-
-/// A temporary folder, removed when the value goes away.
-final class ScratchFolder {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("import-prep-upload-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-}
 
 /// A running stand-in on a free loopback port; stopped by `stop()`.
 final class RunningStandIn: @unchecked Sendable {
@@ -175,111 +162,6 @@ final class EventLog: @unchecked Sendable {
     private let lock = NSLock()
     func append(_ event: UploadEvent) { lock.withLock { events.append(event) } }
     var all: [UploadEvent] { lock.withLock { events } }
-}
-
-/// Runs the built `import-prep` binary without blocking a Swift concurrency thread (the stand-in
-/// serves on those); output goes through files.
-struct BinaryRun {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-    var signalled: Bool
-    /// The child's own peak RSS (`VmHWM`, read every 2 ms while it ran).
-    var peakKiB: Int
-
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
-    static var binary: URL {
-        if let path = ProcessInfo.processInfo.environment["IMPORT_PREP_BIN"] { return URL(fileURLWithPath: path) }
-        return root.appendingPathComponent(".build/debug/import-prep")
-    }
-
-    /// Starts the binary; `whileRunning` may act on it (e.g. kill it) before it is awaited.
-    static func run(
-        _ arguments: [String], environment: [String: String] = [:],
-        whileRunning: ((Process) async -> Void)? = nil
-    ) async throws -> BinaryRun {
-        let folder = try ScratchFolder()
-        FileManager.default.createFile(atPath: folder.path("out"), contents: nil)
-        FileManager.default.createFile(atPath: folder.path("err"), contents: nil)
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = root
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "USERPILOT_API_KEY")
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        process.standardOutput = try FileHandle(forWritingTo: folder.url.appendingPathComponent("out"))
-        process.standardError = try FileHandle(forWritingTo: folder.url.appendingPathComponent("err"))
-        process.standardInput = FileHandle.nullDevice
-        let finished = Finished()
-        process.terminationHandler = { _ in finished.signal() }
-        try process.run()
-        let pid = process.processIdentifier
-        let peak = Mutex(0)
-        let watcher = Thread {
-            while process.isRunning {
-                if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-                    let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-                    let value = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
-                {
-                    peak.withLock { $0 = max($0, value) }
-                }
-                usleep(2000)
-            }
-        }
-        watcher.start()
-        if let whileRunning { await whileRunning(process) }
-        await finished.wait()
-        return BinaryRun(
-            status: process.terminationStatus,
-            stdout: (try? String(contentsOfFile: folder.path("out"), encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOfFile: folder.path("err"), encoding: .utf8)) ?? "",
-            signalled: process.terminationReason == .uncaughtSignal, peakKiB: peak.withLock { $0 })
-    }
-}
-
-/// A value behind a lock.
-final class Mutex<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-    init(_ value: Value) { self.value = value }
-    func withLock<T>(_ body: (inout Value) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&value)
-    }
-}
-
-/// A one-shot signal a task can await.
-final class Finished: @unchecked Sendable {
-    private var done = false
-    private var waiter: CheckedContinuation<Void, Never>?
-    private let lock = NSLock()
-
-    func signal() {
-        lock.lock()
-        done = true
-        let waiter = self.waiter
-        self.waiter = nil
-        lock.unlock()
-        waiter?.resume()
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            lock.lock()
-            if done {
-                lock.unlock()
-                continuation.resume()
-            } else {
-                waiter = continuation
-                lock.unlock()
-            }
-        }
-    }
 }
 
 /// Lines of a journal file as JSON objects.

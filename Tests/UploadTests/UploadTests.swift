@@ -1,6 +1,7 @@
 import Foundation
 import ImportAPIStandIn
 import ImportPrepCore
+import ImportPrepTestSupport
 import Testing
 
 @testable import ImportAPI
@@ -14,7 +15,7 @@ import Testing
         let result = try await upload(directory, to: server)
         await server.stop()
 
-        #expect(result.exitStatus == 0)
+        #expect(result.exitStatus == .success)
         #expect(result.outcomes.count == 15)
         #expect(result.outcomes.allSatisfy { $0.verdict == .accounted })
         #expect(result.recordsAccounted == 300)
@@ -38,8 +39,8 @@ import Testing
         let second = try await upload(directory, to: server, events: events)
         await server.stop()
 
-        #expect(first.exitStatus == 0)
-        #expect(second.exitStatus == 0)
+        #expect(first.exitStatus == .success)
+        #expect(second.exitStatus == .success)
         #expect(second.recordsAccounted == 60)
         #expect(await server.standIn.uploads().count == 3)
         let skipped = events.all.filter { if case .skipped = $0 { true } else { false } }
@@ -54,7 +55,7 @@ import Testing
         _ = try await upload(directory, to: server)
         let again = try await upload(directory, to: server, options: fastOptions { $0.force = true })
         await server.stop()
-        #expect(again.exitStatus == 5)
+        #expect(again.exitStatus == .importFailed)
         #expect(again.duplicates.map { $0.jobIDs.count } == [2, 2])
         #expect(UploadReport.reconciliation(again).contains("part-00001.ndjson: imported twice"))
         #expect(await server.standIn.uploads().count == 4)
@@ -76,14 +77,14 @@ import Testing
         let result = try await running.value
         await server.stop()
 
-        #expect(result.exitStatus == 0)
+        #expect(result.exitStatus == .success)
         #expect(await server.standIn.uploads().count == 1)
         #expect(events.all.contains { if case .waiting(let job) = $0 { job.id == other } else { false } })
     }
 
     @Test func conflictMeansWaitAndRetry() async throws {
         let run = try await FaultRun.run { $0.conflicts = 3 }
-        #expect(run.result.exitStatus == 0)
+        #expect(run.result.exitStatus == .success)
         #expect(run.logLines { $0.hasSuffix(" 409") } == 3)
         #expect(run.uploads.count == 2)
     }
@@ -93,14 +94,14 @@ import Testing
             $0.serverErrors = 3
             $0.rateLimits = 2
         }
-        #expect(run.result.exitStatus == 0)
+        #expect(run.result.exitStatus == .success)
         #expect(run.uploads.count == 2)
         #expect(run.count(isRetry) == 5)
     }
 
     @Test func connectionsDroppedMidUploadAreRetried() async throws {
         let run = try await FaultRun.run { $0.dropsDuringUpload = 2 }
-        #expect(run.result.exitStatus == 0)
+        #expect(run.result.exitStatus == .success)
         #expect(run.logLines { $0.contains("dropped during upload") } == 2)
         #expect(run.uploads.count == 2)
     }
@@ -109,7 +110,7 @@ import Testing
     /// (by the upload name, which carries the sha256) instead of sending the chunk a second time.
     @Test func aJobMadeBeforeTheConnectionDroppedIsAdoptedNotResent() async throws {
         let run = try await FaultRun.run { $0.dropsAfterAccepting = 1 }
-        #expect(run.result.exitStatus == 0)
+        #expect(run.result.exitStatus == .success)
         #expect(run.uploads.count == 2)
         #expect(Set(run.uploads.map(\.sha256)).count == 2)
         #expect(run.count(isAdoption) == 1)
@@ -124,7 +125,7 @@ import Testing
             $0.slowUploads = 1
             $0.delay = 1.0
         }
-        #expect(run.result.exitStatus == 0)
+        #expect(run.result.exitStatus == .success)
         #expect(run.uploads.count == 2)
         #expect(Set(run.uploads.map(\.sha256)).count == 2)
         let timeOuts = run.count {
@@ -137,27 +138,29 @@ import Testing
 
     @Test func retriesGiveUpWithExitFour() async throws {
         let run = try await FaultRun.run { $0.serverErrors = 1000 }
-        #expect(run.result.exitStatus == 4)
-        #expect(run.result.trouble?.contains("503") == true)
-        #expect(run.result.trouble?.contains("gave up after 6 attempts") == true)
+        #expect(run.result.exitStatus == .apiTrouble)
+        #expect(run.result.trouble?.description.contains("503") == true)
+        #expect(run.result.trouble?.description.contains("gave up after 6 attempts") == true)
         #expect(run.result.outcomes.map(\.verdict) == [.notSent, .notSent])
         #expect(run.uploads.isEmpty)
     }
 
     @Test func garbageAnswersEndWithExitFourAndSayWhy() async throws {
         let run = try await FaultRun.run(records: 10) { $0.garbage = 1000 }
-        #expect(run.result.exitStatus == 4)
-        #expect(run.result.trouble?.contains("not the Import API's JSON") == true)
-        #expect(run.result.trouble?.contains("<html>") == true)
+        #expect(run.result.exitStatus == .apiTrouble)
+        #expect(run.result.trouble?.description.contains("not the Import API's JSON") == true)
+        #expect(run.result.trouble?.description.contains("<html>") == true)
     }
 
     @Test func aWrongKeyStopsAtOnceWithoutShowingIt() async throws {
         let secret = "wrong-secret-5d1e"
         let run = try await FaultRun.run(records: 10, key: secret) { _ in }
-        #expect(run.result.exitStatus == 4)
+        #expect(run.result.exitStatus == .apiTrouble)
         let trouble = try #require(run.result.trouble)
-        #expect(trouble.contains("401"))
-        #expect(!trouble.contains(secret))
+        let refusedKey = if case .unauthorized(401, _)? = trouble.error { true } else { false }
+        #expect(refusedKey, "the typed answer says the key was refused: \(String(describing: trouble.error))")
+        #expect(trouble.description.contains("401"))
+        #expect(!trouble.description.contains(secret))
         // One refused call stops the run (a call that timed out on a busy machine may be tried again).
         #expect(run.logLines { $0.hasSuffix(" 401") } >= 1)
         #expect(run.logLines { $0.hasPrefix("POST") } == 0)
@@ -171,18 +174,18 @@ import Testing
         let folder = try ScratchFolder()
         let directory = try chunkFolder(records: 60, maxRows: 20, in: folder)
         let result = try await upload(directory, to: server)
-        #expect(result.exitStatus == 5)
+        #expect(result.exitStatus == .importFailed)
         #expect(result.outcomes.map(\.verdict) == [.failed, .notSent, .notSent])
         #expect(result.failures.first?.locations.first?.reason.contains("Internal error") == true)
 
         let rerun = try await upload(directory, to: server)
-        #expect(rerun.exitStatus == 5)
+        #expect(rerun.exitStatus == .importFailed)
         #expect(await server.standIn.uploads().count == 1)
 
         let onward = try await upload(directory, to: server, options: fastOptions { $0.continueOnFailure = true })
         await server.stop()
         #expect(onward.outcomes.map(\.verdict) == [.failed, .accounted, .accounted])
-        #expect(onward.exitStatus == 5)
+        #expect(onward.exitStatus == .importFailed)
         #expect(await server.standIn.uploads().count == 3)
     }
 
@@ -202,7 +205,7 @@ import Testing
 
         let result = try await upload(directory, to: server)
         await server.stop()
-        #expect(result.exitStatus == 5)
+        #expect(result.exitStatus == .importFailed)
         #expect(result.outcomes.map(\.verdict) == [.accounted, .failed])
         let location = try #require(result.failures.first?.locations.first)
         #expect(location.reason.hasPrefix("Required field `company_id` not provided in the row: %{"))
@@ -219,7 +222,7 @@ import Testing
         let result = try await upload(directory, to: server)
         let log = await server.standIn.requestLog()
         await server.stop()
-        #expect(result.exitStatus == 0)
+        #expect(result.exitStatus == .success)
         #expect(result.recordsAccounted == 30)
         #expect(log.contains { $0.hasPrefix("GET /api/background_jobs/") })
     }

@@ -1,4 +1,4 @@
-import ImportPrepCore
+import ImportPrepTestSupport
 
 /// libFuzzer entry point: `FuzzHarness` decides what to run on the input.
 @_cdecl("LLVMFuzzerTestOneInput")

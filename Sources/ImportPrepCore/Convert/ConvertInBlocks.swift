@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 
 /// `convert` and `split` of a large file on every core (`BlockReader`): workers read, check and
-/// convert blocks at once (each with its own reader, scanner and normalizer) into a
+/// convert blocks at once (each with its own reader, scanner and normalized writer) into a
 /// `ConvertedBlock`; the converter then hands the blocks' lines to the one `ChunkWriter` in input
 /// order, with coordinates shifted by the blocks before. Chunks, manifest, rejects and counts come
 /// out exactly as on one core.
@@ -30,7 +30,7 @@ extension Converter {
         let keepsRejects = self.keepsRejects
         let blocks = (0..<Self.slots).map { _ in
             ConvertedBlock(
-                conversion: RecordConversion(options: options, maxLineBytes: maxLineBytes), file: path,
+                decide: WriteOrReject(options: options, maxLineBytes: maxLineBytes), file: path,
                 keepsRejects: keepsRejects)
         }
         let rest = reader.run(
@@ -143,13 +143,13 @@ final class ConvertedBlock: RecordSink, BlockResult, @unchecked Sendable {
     var readFailed: Bool { readFailure != nil }
     var records: Int { entries.count }
 
-    private var conversion: RecordConversion
+    private var decide: WriteOrReject
     private let file: String
 
     private let keepsRejects: Bool
 
-    init(conversion: RecordConversion, file: String, keepsRejects: Bool) {
-        self.conversion = conversion
+    init(decide: WriteOrReject, file: String, keepsRejects: Bool) {
+        self.decide = decide
         self.file = file
         self.keepsRejects = keepsRejects
     }
@@ -192,7 +192,7 @@ final class ConvertedBlock: RecordSink, BlockResult, @unchecked Sendable {
         var entry = Entry(
             line: location.line, record: location.record, offset: location.byteOffset, end: output.count, type: nil,
             codes: 0..<0, time: nil, repairs: [])
-        switch conversion.convert(eventType, fields: fields, problems: problems, raw: raw, into: output) {
+        switch decide.record(eventType, fields: fields, problems: problems, raw: raw, into: output) {
         case .reject(let errors):
             let first = rejectedCodes.count
             for error in errors { rejectedCodes.append(error.code) }

@@ -79,7 +79,7 @@ public final class Converter: RecordSink {
 
     let writer: ChunkWriter
     private let rejects: OutputFile?
-    @exclusivity(unchecked) private var conversion: RecordConversion
+    @exclusivity(unchecked) private var decide: WriteOrReject
     private let line: LineBuffer
     var input = 0
     @exclusivity(unchecked) var lastLine = 0
@@ -93,7 +93,7 @@ public final class Converter: RecordSink {
         self.rejects = rejects
         writer = try ChunkWriter(
             destination: destination, maxBytes: options.maxChunkBytes, maxRows: options.maxChunkRows)
-        conversion = RecordConversion(options: options, maxLineBytes: writer.maxBytes)
+        decide = WriteOrReject(options: options, maxLineBytes: writer.maxBytes)
         line = LineBuffer(capacity: options.maxRecordBytes * 2 + 64)
     }
 
@@ -145,11 +145,14 @@ public final class Converter: RecordSink {
         }
     }
 
-    /// 0 nothing rejected, 1 records rejected, 3 input or output failed, 128+N stopped by signal N.
-    public var exitStatus: Int32 {
-        if let interruption = summary.interruption { return 128 + interruption.signal }
-        if summary.outputFailure != nil || summary.inputs.contains(where: { $0.readFailure != nil }) { return 3 }
-        return summary.rejected > 0 || summary.inputs.contains(where: { $0.fileError != nil }) ? 1 : 0
+    /// Records rejected or a file not read as records, an input or output that failed, or a signal.
+    public var exitStatus: ExitStatus {
+        if let interruption = summary.interruption { return .interrupted(signal: interruption.signal) }
+        if summary.outputFailure != nil || summary.inputs.contains(where: { $0.readFailure != nil }) {
+            return .ioFailure
+        }
+        return summary.rejected > 0 || summary.inputs.contains(where: { $0.fileError != nil })
+            ? .invalidRecords : .success
     }
 
     // MARK: RecordSink
@@ -177,7 +180,7 @@ public final class Converter: RecordSink {
         summary.records += 1
         lastLine = location.line
         line.removeAll()
-        switch conversion.convert(eventType, fields: fields, problems: problems, raw: raw, into: line) {
+        switch decide.record(eventType, fields: fields, problems: problems, raw: raw, into: line) {
         case .reject(let errors):
             reject(location, errors, raw: raw)
         case .write(let type, let time, let repairs, let asRead):
@@ -229,15 +232,15 @@ public final class Converter: RecordSink {
         guard let rejects, summary.outputFailure == nil else { return }
         let file = summary.inputs[input].file
         var text =
-            "{\"file\":\(ReportRenderer.quote(file)),\"line\":\(location.line),\"record\":\(location.record),\"errors\":["
+            "{\"file\":\(JSONText.quoted(file)),\"line\":\(location.line),\"record\":\(location.record),\"errors\":["
         text += problems.map { reported in
-            "{\"code\":\(ReportRenderer.quote(reported.code.rawValue)),\"field\":\(reported.field.map(ReportRenderer.quote) ?? "null"),\"message\":\(ReportRenderer.quote(reported.message))}"
+            "{\"code\":\(JSONText.quoted(reported.code.rawValue)),\"field\":\(reported.field.map(JSONText.quoted) ?? "null"),\"message\":\(JSONText.quoted(reported.message))}"
         }.joined(separator: ",")
         text += "],"
         if raw.isEmpty && problems.contains(where: { $0.code == .recordTooLarge }) {
             text += "\"raw\":null,\"raw_omitted\":\"the record is larger than --max-record-bytes and was not kept\"}\n"
         } else if UTF8Check.firstInvalidByte(raw) == nil {
-            text += "\"raw\":\(ReportRenderer.quote(String(decoding: raw, as: UTF8.self)))}\n"
+            text += "\"raw\":\(JSONText.quoted(String(decoding: raw, as: UTF8.self)))}\n"
         } else {
             text += "\"raw\":null,\"raw_base64\":\"\(Data(raw).base64EncodedString())\"}\n"
         }

@@ -1,12 +1,12 @@
 /// A growable byte buffer for building output lines: an append is a capacity check and a copy,
 /// without `Array`'s uniqueness and exclusivity checks. Lives for a whole run and is emptied per
 /// record or block. One of the few unsafe places (the output buffer).
-final class LineBuffer {
+@_spi(Testing) public final class LineBuffer {
     @exclusivity(unchecked) private var base: UnsafeMutableRawPointer
     @exclusivity(unchecked) private var capacity: Int
     @exclusivity(unchecked) private(set) var count = 0
 
-    init(capacity: Int = 4096) {
+    public init(capacity: Int = 4096) {
         self.capacity = max(capacity, 64)
         base = .allocate(byteCount: self.capacity, alignment: 16)
     }
@@ -14,7 +14,7 @@ final class LineBuffer {
     deinit { base.deallocate() }
 
     /// What the buffer holds; valid until the next append.
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
     /// The bytes from `start` on; valid until the next append.
     func bytes(from start: Int) -> UnsafeRawBufferPointer {

@@ -1,9 +1,9 @@
 /// Opens one input for reading records — takes off gzip layers, decides the format, runs the
 /// matching reader into a sink. Shared by `validate`, `convert` and `split`.
-enum RecordInput {
+@_spi(Testing) public enum RecordInput {
     /// Reads every record of `source` into `sink`. `finished` gets the bytes and lines read (after
     /// decompression), also when it throws.
-    static func read(
+    public static func read(
         _ source: ByteSource, format: InputFormat?, maxRecordBytes: Int, delimiter: UInt8, into sink: RecordSink,
         detected: (InputFormat) -> Void, finished: (_ bytesRead: Int, _ linesRead: Int) -> Void
     ) throws(IOFailure) {

@@ -6,9 +6,10 @@ public enum ReportRenderer {
         var out = "{\"files\":["
         for (k, summary) in validator.summaries.enumerated() {
             if k > 0 { out += "," }
-            out += "{\"file\":\(quote(summary.file)),\"format\":\(summary.format.map { quote($0.rawValue) } ?? "null"),"
+            out +=
+                "{\"file\":\(JSONText.quoted(summary.file)),\"format\":\(summary.format.map { JSONText.quoted($0.rawValue) } ?? "null"),"
             out += counts(summary)
-            if let failure = summary.readFailure { out += ",\"read_error\":\(quote(failure))" }
+            if let failure = summary.readFailure { out += ",\"read_error\":\(JSONText.quoted(failure))" }
             if summary.stoppedEarly { out += ",\"stopped_early\":true" }
             let errors = validator.shownErrors.filter { $0.file == summary.file }
             out += ",\"errors\":[" + errors.map { jsonLine($0, withFile: false) }.joined(separator: ",") + "]}"
@@ -16,48 +17,29 @@ public enum ReportRenderer {
         let total = validator.total
         out += "],\"total\":{" + counts(total)
         out += ",\"errors_shown\":\(validator.shownErrors.count),\"max_errors\":\(validator.options.maxErrors)}"
-        out += ",\"exit_status\":\(validator.exitStatus)}"
+        out += ",\"exit_status\":\(validator.exitStatus.code)}"
         return out
     }
 
     private static func counts(_ s: FileSummary) -> String {
         var out = "\"records\":\(s.records),\"valid\":\(s.valid),\"invalid\":\(s.invalid),"
         out += "\"blank_lines\":\(s.blankLines),\"bytes\":\(s.bytes),\"by_event_type\":{"
-        out += EventType.allCases.map { "\(quote($0.name)):\(s.count($0))" }.joined(separator: ",")
+        out += EventType.allCases.map { "\(JSONText.quoted($0.name)):\(s.count($0))" }.joined(separator: ",")
         out += "},\"warnings_by_code\":{"
-        out += ProblemCode.warnings.map { "\(quote($0.rawValue)):\(s.count($0))" }.joined(separator: ",")
+        out += ProblemCode.warnings.map { "\(JSONText.quoted($0.rawValue)):\(s.count($0))" }.joined(separator: ",")
         out += "},\"errors_by_code\":{"
-        out += ProblemCode.errors.map { "\(quote($0.rawValue)):\(s.count($0))" }.joined(separator: ",")
+        out += ProblemCode.errors.map { "\(JSONText.quoted($0.rawValue)):\(s.count($0))" }.joined(separator: ",")
         return out + "}"
     }
 
     /// One problem as a JSON object: the `--errors` line format and the report's error entries.
     public static func jsonLine(_ p: ReportedProblem, withFile: Bool) -> String {
         var out = "{"
-        if withFile { out += "\"file\":\(quote(p.file))," }
+        if withFile { out += "\"file\":\(JSONText.quoted(p.file))," }
         out += "\"line\":\(p.location.line),\"record\":\(p.location.record),\"byte_offset\":\(p.location.byteOffset),"
         out +=
-            "\"field\":\(p.field.map(quote) ?? "null"),\"code\":\(quote(p.code.rawValue)),\"message\":\(quote(p.message))}"
+            "\"field\":\(p.field.map(JSONText.quoted) ?? "null"),\"code\":\(JSONText.quoted(p.code.rawValue)),\"message\":\(JSONText.quoted(p.message))}"
         return out
-    }
-
-    /// A JSON string literal for `text`.
-    public static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     // MARK: Text
@@ -198,32 +180,34 @@ extension ReportRenderer {
     /// `,"file_error":{…},"lines_not_read":N` for an input whose records could not be read.
     static func fileErrorJSON(_ input: ConvertSummary.Input) -> String {
         guard let error = input.fileError else { return "" }
-        return ",\"file_error\":{\"code\":\(quote(error.code.rawValue)),\"line\":\(error.location.line),"
-            + "\"message\":\(quote(error.message))},\"lines_not_read\":\(input.linesNotRead)"
+        return ",\"file_error\":{\"code\":\(JSONText.quoted(error.code.rawValue)),\"line\":\(error.location.line),"
+            + "\"message\":\(JSONText.quoted(error.message))},\"lines_not_read\":\(input.linesNotRead)"
     }
 
     /// The `convert`/`split` summary as one JSON object.
-    public static func json(_ s: ConvertSummary, exitStatus: Int32) -> String {
+    public static func json(_ s: ConvertSummary, exitStatus: ExitStatus) -> String {
         var out =
             "{\"records\":\(s.records),\"written\":\(s.written),\"rejected\":\(s.rejected),\"blank_lines\":\(s.blankLines),"
-        out += "\"chunks\":\(s.chunks.count),\"by_event_type\":\(Manifest.eventTypes(s.byEventType)),"
+        out += "\"chunks\":\(s.chunks.count),\"by_event_type\":\(Manifest.render(Manifest.eventTypes(s.byEventType))),"
         out +=
             "\"repairs\":{"
-            + RepairKind.allCases.map { "\(quote($0.name)):\(s.repairs[$0.rawValue])" }.joined(separator: ",") + "},"
+            + RepairKind.allCases.map { "\(JSONText.quoted($0.name)):\(s.repairs[$0.rawValue])" }.joined(separator: ",")
+            + "},"
         out +=
             "\"rejected_by_code\":{"
-            + ProblemCode.errors.map { "\(quote($0.rawValue)):\(s.rejectedByCode[$0.index])" }.joined(separator: ",")
+            + ProblemCode.errors.map { "\(JSONText.quoted($0.rawValue)):\(s.rejectedByCode[$0.index])" }.joined(
+                separator: ",")
             + "},"
         out +=
             "\"inputs\":["
             + s.inputs.map {
-                "{\"file\":\(quote($0.file)),\"bytes\":\($0.bytes)"
-                    + ($0.readFailure.map { ",\"read_error\":\(quote($0))" } ?? "") + fileErrorJSON($0) + "}"
+                "{\"file\":\(JSONText.quoted($0.file)),\"bytes\":\($0.bytes)"
+                    + ($0.readFailure.map { ",\"read_error\":\(JSONText.quoted($0))" } ?? "") + fileErrorJSON($0) + "}"
             }.joined(separator: ",") + "],"
         if let interruption = s.interruption {
             out +=
-                "\"interrupted\":{\"signal\":\(interruption.signal),\"file\":\(quote(interruption.file)),\"line\":\(interruption.line)},"
+                "\"interrupted\":{\"signal\":\(interruption.signal),\"file\":\(JSONText.quoted(interruption.file)),\"line\":\(interruption.line)},"
         }
-        return out + "\"exit_status\":\(exitStatus)}"
+        return out + "\"exit_status\":\(exitStatus.code)}"
     }
 }

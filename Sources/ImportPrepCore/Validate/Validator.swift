@@ -173,10 +173,10 @@ public final class Validator: RecordSink {
         return total
     }
 
-    /// 0 nothing invalid, 1 invalid records, 3 an input or the error stream could not be read or written.
-    public var exitStatus: Int32 {
-        if errorStreamFailure != nil || summaries.contains(where: { $0.readFailure != nil }) { return 3 }
-        return summaries.contains(where: { $0.errorCount > 0 }) ? 1 : 0
+    /// Invalid records, or an input or the error stream that could not be read or written.
+    public var exitStatus: ExitStatus {
+        if errorStreamFailure != nil || summaries.contains(where: { $0.readFailure != nil }) { return .ioFailure }
+        return summaries.contains(where: { $0.errorCount > 0 }) ? .invalidRecords : .success
     }
 
     // MARK: RecordSink

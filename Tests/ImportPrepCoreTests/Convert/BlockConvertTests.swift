@@ -1,4 +1,5 @@
 import Foundation
+import ImportPrepTestSupport
 import Testing
 
 @testable import ImportPrepCore

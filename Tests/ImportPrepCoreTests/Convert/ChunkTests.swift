@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ImportPrepTestSupport
 import Testing
 
 @testable import ImportPrepCore
@@ -78,6 +79,29 @@ import Testing
         let totals = manifest["totals"] as! [String: Any]
         #expect(totals["written"] as? Int == records)
         #expect(totals["records"] as? Int == 120)
+    }
+
+    @Test func theManifestReadsBackAsWrittenAndRendersToTheSameBytes() throws {
+        // Odd file names (quote, backslash, control character, non-ASCII) and a header that
+        // cannot be read, so that every optional part of the layout is present.
+        let input = generated(40)
+        let folder = try ScratchFolder()
+        var options = ConvertOptions()
+        options.maxChunkBytes = 3_000
+        let converter = try Converter(options: options, destination: .directory(folder.path("out")), rejects: nil)
+        converter.convert(source: ByteSource(bytes: input, name: "a \"q\" \\ \u{1}é.ndjson"))
+        converter.convert(source: ByteSource(bytes: Array("event_\"type,user_id\nx,y\n".utf8), name: "bad.csv"))
+        converter.finish()
+        let bytes = try folder.read("out/manifest.json")
+        let manifest = try #require(Manifest.read(Data(bytes)))
+        #expect(Array(manifest.rendered.utf8) == bytes)
+        #expect(manifest.inputs.map(\.file) == ["a \"q\" \\ \u{1}é.ndjson", "bad.csv"])
+        #expect(manifest.inputs[1].fileError?.code == "malformed_csv" && manifest.inputs[1].linesNotRead == 1)
+        #expect(manifest.chunks.count == converter.summary.chunks.count && manifest.chunks.count > 1)
+        #expect(manifest.chunks.map(\.records).reduce(0, +) == converter.summary.written)
+        #expect(manifest.totals.byEventType.values.reduce(0, +) == converter.summary.written)
+        #expect(manifest.chunks.first?.firstSource == Manifest.Source(file: "a \"q\" \\ \u{1}é.ndjson", line: 1))
+        #expect(Manifest.read(Data("{\"chunks\":[]}".utf8)) == nil)
     }
 
     @Test func aRecordBiggerThanAChunkIsRejectedNotWritten() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import ImportPrepTestSupport
 import Testing
 
 @testable import ImportPrepCore
@@ -156,7 +157,7 @@ import Testing
         let result = try convert(Fixtures.track + "\n\n" + bad + "\n" + #"{"event_type":"nope"}"#)
         #expect(result.summary.records == 3 && result.summary.written == 1 && result.summary.rejected == 2)
         #expect(result.summary.blankLines == 1)
-        #expect(result.exitStatus == 1)
+        #expect(result.exitStatus == .invalidRecords)
         #expect(result.rejects[0]["line"] as? Int == 3)
         #expect(result.rejects[0]["record"] as? Int == 2)
         #expect(result.rejects[0]["raw"] as? String == bad)

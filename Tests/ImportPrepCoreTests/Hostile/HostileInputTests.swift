@@ -1,4 +1,5 @@
 import Foundation
+import ImportPrepTestSupport
 import Testing
 
 @testable import ImportPrepCore
@@ -22,12 +23,12 @@ import Testing
             #expect(summary.records == 0 && summary.readFailure == nil && summary.errorCount == 0)
         }
         let converted = try convert("")
-        #expect(converted.summary.records == 0 && converted.output.isEmpty && converted.exitStatus == 0)
+        #expect(converted.summary.records == 0 && converted.output.isEmpty && converted.exitStatus == .success)
     }
 
     @Test func headerOnlyCSVConvertsToNothing() throws {
         let result = try convert([("h.csv", Array("event_type,user_id\r\n".utf8))])
-        #expect(result.summary.records == 0 && result.exitStatus == 0)
+        #expect(result.summary.records == 0 && result.exitStatus == .success)
     }
 
     @Test func fileCutInsideAJSONString() throws {
@@ -120,7 +121,7 @@ import Testing
         let validator = Validator(options: ValidationOptions())
         validator.validate(path: "/proc/self/mem")
         #expect(validator.summaries[0].readFailure?.hasPrefix("/proc/self/mem") == true)
-        #expect(validator.exitStatus == 3)
+        #expect(validator.exitStatus == .ioFailure)
     }
 
     /// gzip through the system's `gzip` (a trusted encoder; the tests only need one).

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import ImportPrepCore
+@_spi(Testing) @testable import ImportPrepCore
 
 @Suite struct ValidatorTests {
     func source(_ text: String, name: String) -> ByteSource { ByteSource(bytes: Array(text.utf8), name: name) }
@@ -24,7 +24,7 @@ import Testing
         #expect(s.count(.track) == 3 && s.count(.identifyUser) == 1)
         #expect(s.bytes == Self.mixed.utf8.count)
         #expect(validator.shownErrors.count == 2)
-        #expect(validator.exitStatus == 1)
+        #expect(validator.exitStatus == .invalidRecords)
     }
 
     @Test func jsonReportIsValidJSONWithTheSpecKeys() throws {
@@ -80,7 +80,7 @@ import Testing
         validator.validate(path: "/tmp")
         #expect(validator.summaries.map { $0.readFailure != nil } == [true, true])
         #expect(validator.summaries[1].readFailure?.contains("directory") == true)
-        #expect(validator.exitStatus == 3)
+        #expect(validator.exitStatus == .ioFailure)
     }
 
     @Test func sizesParseWithUnits() {

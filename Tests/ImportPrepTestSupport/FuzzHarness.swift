@@ -1,3 +1,5 @@
+@_spi(Testing) import ImportPrepCore
+
 /// What the fuzz target runs on each input, here so that its regression tests run the same code.
 /// The first byte picks the path: 0 the JSON scanner on one record, 1 validate as NDJSON,
 /// 2 validate as CSV, 3 both of those drip-fed 7 bytes at a time, 4 convert NDJSON, 5 convert
@@ -50,7 +52,7 @@ public enum FuzzHarness {
         var options = ConvertOptions()
         options.format = format
         options.maxRecordBytes = maxRecordBytes
-        let check = ConversionCheck(RecordConversion(options: options, maxLineBytes: .max))
+        let check = ConversionCheck(WriteOrReject(options: options, maxLineBytes: .max))
         do {
             try RecordInput.read(
                 ByteSource(bytes: bytes, name: "fuzz", maxReadSize: chunk), format: format,
@@ -67,15 +69,15 @@ public enum FuzzHarness {
     }
 }
 
-/// Counts what `RecordConversion` decides for each record and keeps the lines it writes.
+/// Counts what `WriteOrReject` decides for each record and keeps the lines it writes.
 final class ConversionCheck: RecordSink {
-    private var conversion: RecordConversion
+    private var decide: WriteOrReject
     let output = LineBuffer(capacity: 1 << 16)
     var records = 0
     var written = 0
     var rejected = 0
 
-    init(_ conversion: RecordConversion) { self.conversion = conversion }
+    init(_ decide: WriteOrReject) { self.decide = decide }
 
     var needsValues: Bool { true }
     var shouldStop: Bool { false }
@@ -87,7 +89,7 @@ final class ConversionCheck: RecordSink {
         raw: UnsafeRawBufferPointer
     ) {
         records += 1
-        switch conversion.convert(eventType, fields: fields, problems: problems, raw: raw, into: output) {
+        switch decide.record(eventType, fields: fields, problems: problems, raw: raw, into: output) {
         case .reject: rejected += 1
         case .write: written += 1
         }

@@ -1,8 +1,8 @@
-/// What `convert` or `split` does with one checked record: the line to write, or the errors
+/// Decides what `convert` or `split` does with one checked record: the line to write, or the errors
 /// that keep it out. Shared by the one-core path (`Converter`) and the block workers
 /// (`Converter.convertInBlocks`), so that both decide alike.
-struct RecordConversion {
-    enum Outcome {
+@_spi(Testing) public struct WriteOrReject {
+    public enum Outcome {
         /// Write the record: `line` holds it (convert), or with `asRead` its own bytes and a
         /// line feed (split). `time` is the `inserted_at` written, for the manifest.
         case write(EventType, time: Timestamp?, repairs: RepairSet, asRead: Bool)
@@ -15,24 +15,24 @@ struct RecordConversion {
     let maxLineBytes: Int
     /// `--max-record-bytes`: what `convert` writes must pass `validate` with the same options.
     let maxRecordBytes: Int
-    private var normalizer: RecordNormalizer
+    private var writer: NormalizedWriter
 
-    init(options: ConvertOptions, maxLineBytes: Int) {
+    public init(options: ConvertOptions, maxLineBytes: Int) {
         mode = options.mode
         self.maxLineBytes = maxLineBytes
         maxRecordBytes = options.maxRecordBytes
-        normalizer = RecordNormalizer(
+        writer = NormalizedWriter(
             inferNumbers: options.inferNumbers, epoch: options.epoch, maxRecordBytes: options.maxRecordBytes)
     }
 
     /// Decides about one record; for `convert` the normalized line is appended to `line` (and
     /// taken back off when the record is rejected).
-    mutating func convert(
+    public mutating func record(
         _ eventType: EventType?, fields: RecordFields, problems: [Problem], raw: UnsafeRawBufferPointer,
         into line: LineBuffer
     ) -> Outcome {
         let repairable = mode == .convert
-        let blocked = problems.contains { !$0.code.isWarning && !(repairable && normalizer.canRepair($0, in: fields)) }
+        let blocked = problems.contains { !$0.code.isWarning && !(repairable && writer.canRepair($0, in: fields)) }
         guard !blocked, let type = eventType else { return .reject(problems.filter { !$0.code.isWarning }) }
         var repairs = RepairSet()
         let time: Timestamp?
@@ -40,7 +40,7 @@ struct RecordConversion {
         switch mode {
         case .convert:
             let start = line.count
-            time = normalizer.write(fields, type: type, into: line, repairs: &repairs)
+            time = writer.write(fields, type: type, into: line, repairs: &repairs)
             size = line.count - start
             if size - 1 > maxRecordBytes {
                 line.truncate(to: start)
@@ -48,7 +48,7 @@ struct RecordConversion {
             }
             if size > maxLineBytes { line.truncate(to: start) }
         case .split:
-            time = normalizer.timestamp(of: fields)?.0
+            time = writer.timestamp(of: fields)?.0
             size = raw.count + 1
         }
         if size > maxLineBytes { return .reject([Problem(.recordTooLarge, .none, .chunkLimit(maxLineBytes))]) }
