@@ -9,7 +9,7 @@ import Testing
 #endif
 
 /// The built binary's `upload` and `jobs` against the stand-in on loopback.
-@Suite struct UploadCLITests {
+@Suite(.timeLimit(.minutes(5))) struct UploadCLITests {
     static let fast = ["--retry-delay", "0.01", "--poll-interval", "0.05"]
 
     /// When the test kills the upload with SIGKILL.

@@ -7,7 +7,7 @@ import Testing
 @testable import ImportAPI
 
 /// The uploader against the stand-in on loopback: one job at a time, the journal, faults.
-@Suite struct UploadTests {
+@Suite(.timeLimit(.minutes(5))) struct UploadTests {
     @Test func manyChunksAllLandOnceInOrder() async throws {
         let server = try await RunningStandIn.start()
         let folder = try ScratchFolder()
