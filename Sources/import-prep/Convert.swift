@@ -107,6 +107,8 @@ struct Convert: ParsableCommand {
     @Option(help: InputFormat.help, completion: InputFormat.completion, transform: InputFormat.choice)
     var format: InputFormat? = nil
 
+    @OptionGroup(title: "Vendor exports") var presetOptions: PresetOptions
+
     @Flag(help: "Keep every CSV metadata.<key> cell a string (no number typing).")
     var noInfer = false
 
@@ -134,6 +136,7 @@ struct Convert: ParsableCommand {
         var options = ConvertOptions()
         options.mode = .convert
         options.format = format
+        options.preset = presetOptions.settings
         options.inferNumbers = !noInfer
         options.epoch = epoch
         options.delimiter = Validate.delimiterByte(delimiter)!

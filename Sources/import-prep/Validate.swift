@@ -18,6 +18,8 @@ struct Validate: ParsableCommand {
     @Option(help: "Report style on standard output.")
     var report: ReportStyle = .text
 
+    @OptionGroup(title: "Vendor exports") var presetOptions: PresetOptions
+
     @Option(
         name: .customLong("errors"),
         help: ArgumentHelp("Write every error as NDJSON to this file, with no cap.", valueName: "file"))
@@ -69,6 +71,7 @@ struct Validate: ParsableCommand {
     func run() throws {
         var options = ValidationOptions()
         options.format = format
+        options.preset = presetOptions.settings
         options.maxErrors = maxErrors
         options.failFast = failFast
         options.maxRecordBytes = ByteSize.parse(maxRecordBytes)!
@@ -87,6 +90,10 @@ struct Validate: ParsableCommand {
 
         for summary in validator.summaries {
             if let failure = summary.readFailure { FileHandleOutput.standardError("import-prep: \(failure)\n") }
+        }
+        if let (file, preset) = validator.summaries.lazy.compactMap({ s in s.looksLike.map { (s.file, $0) } }).first {
+            FileHandleOutput.standardError(
+                "import-prep: \(file) looks like a \(preset.title) export; add --from \(preset.rawValue)\n")
         }
         if let failure = validator.errorStreamFailure {
             FileHandleOutput.standardError("import-prep: cannot write the error list: \(failure)\n")

@@ -25,6 +25,8 @@ public struct ConvertOptions: Sendable {
     public var parallelThreshold = 32 << 20
     /// Input bytes per block when reading on several cores.
     public var blockSize = 2 << 20
+    /// `--from`: read every input as this vendor's export (on one core).
+    public var preset: PresetSettings?
 
     public init() {}
 }
@@ -66,6 +68,8 @@ public struct ConvertSummary: Sendable {
     /// Set when SIGINT/SIGTERM stopped the run: the signal, and the last record handled.
     public var interruption: (signal: Int32, file: String, line: Int)?
     public var outputFailure: String?
+    /// Skipped and derived counts, when the inputs were read through a preset (`--from`).
+    public var presetCounts: PresetCounts?
 }
 
 /// Runs `convert` or `split`: reads inputs with the same readers and checks as `validate`,
@@ -94,13 +98,14 @@ public final class Converter: RecordSink {
         writer = try ChunkWriter(
             destination: destination, maxBytes: options.maxChunkBytes, maxRows: options.maxChunkRows)
         decide = WriteOrReject(options: options, maxLineBytes: writer.maxBytes)
+        summary.presetCounts = options.preset.map { PresetCounts(preset: $0.preset) }
         line = LineBuffer(capacity: options.maxRecordBytes * 2 + 64)
     }
 
     /// Converts one file (`-` is standard input); an unreadable one is noted in the summary.
     public func convert(path: String) {
         guard !shouldStop else { return }
-        if convertInBlocks(path: path) { return }
+        if options.preset == nil, convertInBlocks(path: path) { return }
         do {
             try convert(source: ByteSource(path: path))
         } catch {
@@ -115,7 +120,7 @@ public final class Converter: RecordSink {
         summary.inputs.append(.init(file: source.path, format: nil, bytes: 0, readFailure: nil))
         do {
             try RecordInput.read(
-                source, format: options.mode == .split ? .ndjson : options.format,
+                source, format: options.mode == .split ? .ndjson : options.format, preset: options.preset,
                 maxRecordBytes: options.maxRecordBytes,
                 delimiter: options.delimiter, into: self, detected: { summary.inputs[input].format = $0 },
                 finished: { bytes, _ in summary.inputs[input].bytes = bytes })
@@ -170,6 +175,14 @@ public final class Converter: RecordSink {
     }
 
     public func linesNotRead(_ count: Int) { summary.inputs[input].linesNotRead += count }
+
+    public func skipped(_ reason: SkipReason, at location: RecordLocation) {
+        guard !interrupted() else { return }
+        lastLine = location.line
+        summary.presetCounts?.skipped[reason.rawValue] += 1
+    }
+
+    public func derivedRowFollows() { summary.presetCounts?.derivedRows += 1 }
 
     public func accept(
         _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],

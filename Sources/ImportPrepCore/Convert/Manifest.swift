@@ -34,6 +34,15 @@ public struct Manifest: Codable, Equatable, Sendable {
         public var linesNotRead: Int?
     }
 
+    /// What a preset (`--from`) skipped and derived (SPEC §8 "Counting").
+    public struct PresetTotals: Codable, Equatable, Sendable {
+        public var from: String
+        public var vendorRecords: Int
+        public var skipped: Int
+        public var skippedByReason: [String: Int]
+        public var derivedRows: Int
+    }
+
     public struct Totals: Codable, Equatable, Sendable {
         public var records: Int
         public var written: Int
@@ -43,6 +52,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         public var chunks: Int
         public var bytes: Int
         public var byEventType: [String: Int]
+        public var preset: PresetTotals?
     }
 
     public struct Chunk: Codable, Equatable, Sendable {
@@ -94,7 +104,15 @@ public struct Manifest: Codable, Equatable, Sendable {
         totals = Totals(
             records: s.records, written: s.written, rejected: s.rejected, notWritten: s.notWritten,
             blankLines: s.blankLines, chunks: s.chunks.count, bytes: s.chunks.reduce(0) { $0 + $1.bytes },
-            byEventType: Self.eventTypes(s.byEventType))
+            byEventType: Self.eventTypes(s.byEventType),
+            preset: s.presetCounts.map { counts in
+                PresetTotals(
+                    from: counts.preset.rawValue, vendorRecords: counts.vendorRecords(rows: s.records),
+                    skipped: counts.skippedTotal,
+                    skippedByReason: Dictionary(
+                        uniqueKeysWithValues: SkipReason.allCases.map { ($0.code, counts.skipped[$0.rawValue]) }),
+                    derivedRows: counts.derivedRows)
+            })
         rejects = rejectsPath
         chunks = s.chunks.map { chunk in
             Chunk(
@@ -151,7 +169,15 @@ public struct Manifest: Codable, Equatable, Sendable {
         text +=
             "  \"totals\": {\"records\": \(totals.records), \"written\": \(totals.written), \"rejected\": \(totals.rejected), \"not_written\": \(totals.notWritten), "
         text += "\"blank_lines\": \(totals.blankLines), \"chunks\": \(totals.chunks), "
-        text += "\"bytes\": \(totals.bytes), \"by_event_type\": \(Self.render(totals.byEventType))},\n"
+        text += "\"bytes\": \(totals.bytes), \"by_event_type\": \(Self.render(totals.byEventType))"
+        if let preset = totals.preset {
+            text += ", \"preset\": {\"from\": \(q(preset.from)), \"vendor_records\": \(preset.vendorRecords), "
+            text += "\"skipped\": \(preset.skipped), \"skipped_by_reason\": {"
+            text += SkipReason.allCases.map { "\"\($0.code)\":\(preset.skippedByReason[$0.code] ?? 0)" }.joined(
+                separator: ",")
+            text += "}, \"derived_rows\": \(preset.derivedRows)}"
+        }
+        text += "},\n"
         text += "  \"rejects\": \(rejects.map(q) ?? "null"),\n"
         text +=
             "  \"chunks\": [\n"

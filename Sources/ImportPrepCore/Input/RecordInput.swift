@@ -4,7 +4,8 @@
     /// Reads every record of `source` into `sink`. `finished` gets the bytes and lines read (after
     /// decompression), also when it throws.
     public static func read(
-        _ source: ByteSource, format: InputFormat?, maxRecordBytes: Int, delimiter: UInt8, into sink: RecordSink,
+        _ source: ByteSource, format: InputFormat?, preset: PresetSettings? = nil, maxRecordBytes: Int,
+        delimiter: UInt8, into sink: RecordSink,
         detected: (InputFormat) -> Void, finished: (_ bytesRead: Int, _ linesRead: Int) -> Void
     ) throws(IOFailure) {
         let text = try source.decompressed()
@@ -14,6 +15,11 @@
         }
         let lines = LineReader(source: text, maxLineBytes: maxRecordBytes)
         defer { finished(lines.bytesRead, lines.linesRead) }
+        if let preset {
+            detected(.ndjson)
+            try VendorRecordReader(lines: lines, settings: preset).run(into: sink)
+            return
+        }
         var chosen = format
         if chosen == nil { chosen = try detectFormat(path: source.path, lines: lines) }
         detected(chosen!)

@@ -19,8 +19,14 @@ public protocol RecordSink: AnyObject {
     /// After a file-level problem (a CSV header that cannot be read): how many non-blank lines
     /// were left unread.
     func linesNotRead(_ count: Int)
+    /// A vendor record read through a preset and not written, and why (SPEC §8).
+    func skipped(_ reason: SkipReason, at location: RecordLocation)
+    /// The next record handed over is a second row of the vendor record before it (a derived row).
+    func derivedRowFollows()
 }
 
 extension RecordSink {
     public func linesNotRead(_ count: Int) {}
+    public func skipped(_ reason: SkipReason, at location: RecordLocation) {}
+    public func derivedRowFollows() {}
 }

@@ -17,6 +17,10 @@ public struct FileSummary: Equatable, Sendable {
     public var stoppedEarly = false
     /// Physical lines read (to join the reports of a file read in blocks).
     var lines = 0
+    /// Skipped and derived counts, when the file was read through a preset (`--from`).
+    public var presetCounts: PresetCounts?
+    /// Without `--from`: the vendor whose export the first record looks like.
+    public var looksLike: Preset?
 
     public init(file: String, format: InputFormat? = nil) {
         self.file = file
@@ -38,5 +42,10 @@ public struct FileSummary: Equatable, Sendable {
         lines += other.lines
         for k in byEventType.indices { byEventType[k] += other.byEventType[k] }
         for k in byCode.indices { byCode[k] += other.byCode[k] }
+        if let counts = other.presetCounts {
+            if presetCounts == nil { presetCounts = PresetCounts(preset: counts.preset) }
+            presetCounts!.add(counts)
+        }
+        if looksLike == nil { looksLike = other.looksLike }
     }
 }

@@ -173,6 +173,22 @@ extension Problem {
         case .nestedMetadata:
             return
                 "metadata holds a nested object or array; Userpilot types properties as String, Numeric or Date, so flatten it if you need it."
+        case .truncatedExport:
+            return
+                "The export ends early (\(Self.describe(detail))): every complete record before this line was read, the rest of the range is missing; export it again."
+        case .pageWithoutURL:
+            return
+                "The vendor's page event has no usable URL (nor host and path), so it was written as a track event of the same name, its location properties kept in metadata."
+        case .suspiciousUserID:
+            return
+                "The user id \(Self.describe(detail)) looks like a placeholder; it was kept: check that it is a real user."
+        case .severalGroups:
+            return
+                "The record names several group types; the first (\(Self.describe(detail))) became company_id. Name the company's type with --group-type."
+        case .metadataKeyCollision:
+            return "Renaming \(f) would collide with a key the record already has; the existing key was kept."
+        case .urlPercentEncoded:
+            return "The vendor's URL held white space; each white-space character was percent-encoded."
         }
     }
 

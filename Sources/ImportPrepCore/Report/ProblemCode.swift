@@ -17,6 +17,7 @@ public enum ProblemCode: String, CaseIterable, Sendable {
     case invalidTimestamp = "invalid_timestamp"
     case invalidURL = "invalid_url"
     case invalidMetadata = "invalid_metadata"
+    case truncatedExport = "truncated_export"
     // Warnings: the record is still valid.
     case sourceDefaulted = "source_defaulted"
     case metadataDefaulted = "metadata_defaulted"
@@ -24,8 +25,24 @@ public enum ProblemCode: String, CaseIterable, Sendable {
     case urlOverrides = "url_overrides"
     case timestampOffset = "timestamp_offset"
     case nestedMetadata = "nested_metadata"
+    // Warnings of the vendor presets (SPEC §8).
+    case pageWithoutURL = "page_without_url"
+    case suspiciousUserID = "suspicious_user_id"
+    case severalGroups = "several_groups"
+    case metadataKeyCollision = "metadata_key_collision"
+    case urlPercentEncoded = "url_percent_encoded"
 
     public var isWarning: Bool { self.index >= ProblemCode.sourceDefaulted.index }
+
+    /// Raised only while reading a vendor's export through a preset (`--from`, SPEC §8).
+    public var needsPreset: Bool {
+        switch self {
+        case .truncatedExport, .pageWithoutURL, .suspiciousUserID, .severalGroups, .metadataKeyCollision,
+            .urlPercentEncoded:
+            true
+        default: false
+        }
+    }
 
     /// Dense index, for counters kept in fixed arrays.
     public var index: Int {
@@ -46,12 +63,18 @@ public enum ProblemCode: String, CaseIterable, Sendable {
         case .invalidTimestamp: 13
         case .invalidURL: 14
         case .invalidMetadata: 15
-        case .sourceDefaulted: 16
-        case .metadataDefaulted: 17
-        case .ignoredField: 18
-        case .urlOverrides: 19
-        case .timestampOffset: 20
-        case .nestedMetadata: 21
+        case .truncatedExport: 16
+        case .sourceDefaulted: 17
+        case .metadataDefaulted: 18
+        case .ignoredField: 19
+        case .urlOverrides: 20
+        case .timestampOffset: 21
+        case .nestedMetadata: 22
+        case .pageWithoutURL: 23
+        case .suspiciousUserID: 24
+        case .severalGroups: 25
+        case .metadataKeyCollision: 26
+        case .urlPercentEncoded: 27
         }
     }
 

@@ -9,6 +9,7 @@ public enum ReportRenderer {
             out +=
                 "{\"file\":\(JSONText.quoted(summary.file)),\"format\":\(summary.format.map { JSONText.quoted($0.rawValue) } ?? "null"),"
             out += counts(summary)
+            if let preset = summary.presetCounts { out += ",\"preset\":{" + preset.json(rows: summary.records) + "}" }
             if let failure = summary.readFailure { out += ",\"read_error\":\(JSONText.quoted(failure))" }
             if summary.stoppedEarly { out += ",\"stopped_early\":true" }
             let errors = validator.shownErrors.filter { $0.file == summary.file }
@@ -16,6 +17,7 @@ public enum ReportRenderer {
         }
         let total = validator.total
         out += "],\"total\":{" + counts(total)
+        if let preset = total.presetCounts { out += ",\"preset\":{" + preset.json(rows: total.records) + "}" }
         out += ",\"errors_shown\":\(validator.shownErrors.count),\"max_errors\":\(validator.options.maxErrors)}"
         out += ",\"exit_status\":\(validator.exitStatus.code)}"
         return out
@@ -74,7 +76,14 @@ public enum ReportRenderer {
         if let failure = s.readFailure {
             out += "  could not be read: \(failure)\n"
         }
-        out += "  \(s.records) record\(s.records == 1 ? "" : "s"): \(s.valid) valid, \(s.invalid) invalid"
+        if let preset = s.presetCounts {
+            let read = preset.vendorRecords(rows: s.records)
+            out +=
+                "  \(read) \(preset.preset.title) record\(read == 1 ? "" : "s"): \(s.valid) valid, \(s.invalid) invalid"
+            out += ", " + preset.text
+        } else {
+            out += "  \(s.records) record\(s.records == 1 ? "" : "s"): \(s.valid) valid, \(s.invalid) invalid"
+        }
         if s.blankLines > 0 { out += "; \(s.blankLines) blank line\(s.blankLines == 1 ? "" : "s") skipped" }
         out += "\n"
         if s.stoppedEarly { out += "  stopped at the first invalid record (--fail-fast)\n" }
@@ -111,8 +120,14 @@ public enum ReportRenderer {
         } else if total.errorCount == 0 && validator.summaries.allSatisfy({ $0.readFailure == nil }) {
             lines.append(total.records == 0 ? "No records found." : "Every record is valid.")
         }
-        if total.warningCount > 0 {
+        let presetWarnings = ProblemCode.warnings.filter(\.needsPreset).reduce(0) { $0 + total.count($1) }
+        if total.warningCount > presetWarnings {
             lines.append("Warnings do not fail an import; `import-prep convert` resolves them.")
+        }
+        if presetWarnings > 0, let preset = total.presetCounts?.preset {
+            lines.append(
+                "The preset's warnings say what its mapping did with a record (still written); `import-prep presets show \(preset.rawValue)` lists its rules."
+            )
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -134,10 +149,17 @@ public enum ReportRenderer {
 extension ReportRenderer {
     /// The `convert`/`split` summary for people (printed on stderr).
     public static func text(_ s: ConvertSummary, destination: ConvertDestination, rejects: String?) -> String {
-        var out = "\(s.records) record\(s.records == 1 ? "" : "s") read = \(s.written) written + \(s.rejected) rejected"
+        let read = s.presetCounts?.vendorRecords(rows: s.records) ?? s.records
+        var out = "\(read) record\(read == 1 ? "" : "s") read"
+        if let preset = s.presetCounts, preset.derivedRows > 0 { out += " + \(preset.derivedRows) derived" }
+        out += " = \(s.written) written + \(s.rejected) rejected"
+        if let preset = s.presetCounts { out += " + \(preset.skippedTotal) skipped" }
         if s.notWritten > 0 { out += " + \(s.notWritten) in the removed unfinished chunk" }
         if s.blankLines > 0 { out += "; \(s.blankLines) blank line\(s.blankLines == 1 ? "" : "s") skipped" }
         out += "\n"
+        if let preset = s.presetCounts {
+            out += "  from \(preset.preset.title): " + preset.text + "\n"
+        }
         for input in s.inputs {
             out += "  \(input.file)" + (input.format.map { " (\($0.rawValue), \(byteCount(input.bytes)))" } ?? "")
             out += input.readFailure.map { ": could not be read: \($0)" } ?? ""
@@ -204,6 +226,7 @@ extension ReportRenderer {
                 "{\"file\":\(JSONText.quoted($0.file)),\"bytes\":\($0.bytes)"
                     + ($0.readFailure.map { ",\"read_error\":\(JSONText.quoted($0))" } ?? "") + fileErrorJSON($0) + "}"
             }.joined(separator: ",") + "],"
+        if let preset = s.presetCounts { out += "\"preset\":{" + preset.json(rows: s.records) + "}," }
         if let interruption = s.interruption {
             out +=
                 "\"interrupted\":{\"signal\":\(interruption.signal),\"file\":\(JSONText.quoted(interruption.file)),\"line\":\(interruption.line)},"

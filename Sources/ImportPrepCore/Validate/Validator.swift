@@ -22,6 +22,8 @@ public struct ValidationOptions: Sendable {
     public var blockErrorBudget = 20_000
     /// A block's validator stops at its first error past `maxErrors` (it has too many to keep).
     var stopsWhenErrorsOverflow = false
+    /// `--from`: read every input as this vendor's export (on one core).
+    public var preset: PresetSettings?
 
     public init() {}
 }
@@ -57,7 +59,7 @@ public final class Validator: RecordSink {
     /// A large regular file is read in blocks on every core (unless `--fail-fast`).
     public func validate(path: String) {
         guard !shouldStop else { return }
-        if validateInBlocks(path: path) { return }
+        if options.preset == nil, validateInBlocks(path: path) { return }
         do {
             try validate(source: ByteSource(path: path))
         } catch {
@@ -71,9 +73,11 @@ public final class Validator: RecordSink {
     public func validate(source: ByteSource) {
         guard !shouldStop else { return }
         current = FileSummary(file: source.path)
+        current.presetCounts = options.preset.map { PresetCounts(preset: $0.preset) }
         do {
             try RecordInput.read(
-                source, format: options.format, maxRecordBytes: options.maxRecordBytes, delimiter: options.delimiter,
+                source, format: options.format, preset: options.preset, maxRecordBytes: options.maxRecordBytes,
+                delimiter: options.delimiter,
                 into: self, detected: { current.format = $0 },
                 finished: { bytes, lines in
                     current.bytes = bytes
@@ -189,6 +193,10 @@ public final class Validator: RecordSink {
         _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],
         raw: UnsafeRawBufferPointer
     ) {
+        if current.records == 0 && options.preset == nil {
+            current.looksLike = VendorDetection.preset(
+                keys: fields.otherKeys, hasEventType: fields[.eventType].kind != nil)
+        }
         let hasError = Self.tally(&current, eventType: eventType, problems: problems)
         guard hasError else { return }
         for problem in problems where !problem.code.isWarning {
@@ -213,6 +221,12 @@ public final class Validator: RecordSink {
         if hasError { summary.invalid += 1 } else { summary.valid += 1 }
         return hasError
     }
+
+    public func skipped(_ reason: SkipReason, at location: RecordLocation) {
+        current.presetCounts?.skipped[reason.rawValue] += 1
+    }
+
+    public func derivedRowFollows() { current.presetCounts?.derivedRows += 1 }
 
     public func fileProblem(_ problem: Problem, at location: RecordLocation) {
         current.byCode[problem.code.index] += 1

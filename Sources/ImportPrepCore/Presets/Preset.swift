@@ -1,0 +1,264 @@
+/// A vendor's export that `--from` reads and maps onto the four event types (SPEC §8). Each
+/// preset is a table of exact names (page events, identity merges, internal events, bookkeeping
+/// keys, client columns); the rules that use them are the same for every vendor (`VendorMapper`).
+public enum Preset: String, CaseIterable, Sendable {
+    case mixpanel, amplitude, segment, posthog
+
+    public var title: String {
+        switch self {
+        case .mixpanel: "Mixpanel"
+        case .amplitude: "Amplitude"
+        case .segment: "Segment"
+        case .posthog: "PostHog"
+        }
+    }
+
+    /// What the preset reads, in one line.
+    public var reads: String {
+        switch self {
+        case .mixpanel: "raw event export (NDJSON of {\"event\", \"properties\": {\"time\", \"distinct_id\", …}})"
+        case .amplitude: "Export API rows (NDJSON: event_type, user_id, event_time, event_properties, groups)"
+        case .segment: "raw messages (NDJSON: type track/identify/page/screen/group/alias, userId, timestamp)"
+        case .posthog: "events export (JSONL: event, distinct_id, timestamp, properties)"
+        }
+    }
+
+    /// Vendor event names that become `page_view` (besides `--page-event`).
+    var pageEvents: [String] {
+        switch self {
+        case .mixpanel: ["$mp_web_page_view", "mp_page_view", "Page View", "Loaded a Page", "Viewed Page", "$pageview"]
+        case .amplitude: ["[Amplitude] Page Viewed", "Page Viewed"]
+        case .segment: []  // by message type: page
+        case .posthog: ["$pageview"]
+        }
+    }
+
+    /// Identity merges, skipped as `identity_merge` (rule 3).
+    var identityMerges: [String] {
+        switch self {
+        case .mixpanel: ["$identify", "$create_alias", "$merge"]
+        case .amplitude: []
+        case .segment: []  // by message type: alias
+        case .posthog: ["$create_alias", "$merge_dangerously"]
+        }
+    }
+
+    /// Vendor-internal events, skipped as `vendor_internal_event` unless `--keep-event` (rule 9).
+    var internalEvents: [String] {
+        switch self {
+        case .mixpanel, .segment: []
+        case .amplitude: ["session_start", "session_end"]
+        case .posthog:
+            [
+                "$autocapture", "$pageleave", "$rageclick", "$dead_click", "$web_vitals", "$feature_flag_called",
+                "$exception", "$snapshot", "$feature_interaction", "$feature_enrollment_update", "$capture_pageview",
+                "$webvitals", "$opt_in",
+            ]
+        }
+    }
+
+    /// Bookkeeping keys of the event's properties, dropped (rule 6).
+    var droppedKeys: [String] {
+        switch self {
+        case .mixpanel:
+            [
+                "$insert_id", "mp_processing_time_ms", "$mp_api_endpoint", "$mp_api_timestamp_ms", "$lib_version",
+                "mp_sent_by_lib_version", "token", "$import", "$geo_source", "$device_id",
+                "$distinct_id_before_identity", "distinct_id", "$user_id", "time", "$ip", "ip",
+            ]
+        case .amplitude: ["[Amplitude] Session Replay ID"]
+        case .segment: []
+        case .posthog:
+            [
+                "$session_id", "$window_id", "$insert_id", "$lib_version", "$lib", "token", "$set", "$set_once",
+                "$groups", "$process_person_profile", "$sdk_debug_replay_internal_buffer_length", "$ip",
+                "$raw_user_agent", "$anon_distinct_id", "$group_type", "$group_key", "$group_set",
+            ]
+        }
+    }
+
+    /// Key prefixes of bookkeeping properties, dropped (PostHog's feature-flag and replay keys).
+    var droppedPrefixes: [String] {
+        switch self {
+        case .posthog: ["$feature/", "$feature_flag_", "$replay_", "$sdk_debug", "$session_recording"]
+        default: []
+        }
+    }
+
+    /// Device and geo properties written as Userpilot's client columns (rule 6).
+    var clientColumns: [(vendor: String, column: String)] {
+        switch self {
+        case .mixpanel:
+            [
+                ("$browser", "browser"), ("$os", "operating_system"), ("mp_country_code", "country_code"),
+                ("$screen_width", "screen_width"), ("$screen_height", "screen_height"),
+            ]
+        case .posthog:
+            [
+                ("$browser", "browser"), ("$os", "operating_system"), ("$device_type", "device_type"),
+                ("$geoip_country_code", "country_code"), ("$screen_width", "screen_width"),
+                ("$screen_height", "screen_height"), ("$browser_language", "browser_language"),
+            ]
+        case .amplitude, .segment: []
+        }
+    }
+
+    /// Identity traits renamed in metadata (PRESETS.md §9 item 5); every other key stays verbatim.
+    static let traitRenames: [(from: String, to: String)] = [
+        ("$email", "email"), ("$name", "name"), ("$first_name", "first_name"), ("$last_name", "last_name"),
+        ("$phone", "phone"), ("$avatar", "avatar"), ("$created", "created_at"), ("createdAt", "created_at"),
+        ("firstName", "first_name"), ("lastName", "last_name"), ("joindate", "created_at"),
+    ]
+
+    /// Placeholder user ids, skipped as `junk_user_id` (compared without ASCII case).
+    static let junkIDs: [String] = [
+        "anon", "anonymous", "nil", "none", "null", "n/a", "na", "undefined", "unknown", "<nil>", "true", "false",
+        "[]", "{}", "00000000-0000-0000-0000-000000000000",
+    ]
+
+    /// What `import-prep presets show NAME` prints: what is read, mapped and skipped.
+    public var rules: String {
+        func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: ", ") }
+        var text = "\(title) (--from \(rawValue)): \(reads)\n\n"
+        switch self {
+        case .mixpanel:
+            text += """
+                user_id      properties.$user_id, else properties.distinct_id (--user-prop NAME: another property);
+                             $device:… ids are anonymous
+                inserted_at  properties.time (epoch; unit by magnitude), --shift-seconds for local-time projects
+                event_name   event
+                page_view    url from $current_url (else url), else hostname/pathname from current_domain/current_url_path
+                company_id   only with --company-prop NAME
+
+                """
+        case .amplitude:
+            text += """
+                user_id      user_id (--keep-anonymous: device_id when there is none)
+                inserted_at  event_time, else client_event_time, else server_received_time (UTC)
+                event_name   event_type
+                page_view    url from event_properties["[Amplitude] Page Location"], else ["[Amplitude] Page URL"], else url
+                company_id   groups[TYPE][0] (--group-type TYPE; without it the only type, the first with a warning)
+                metadata     event_properties; $identify rows: user_properties ($setOnce then $set)
+                $identify → identify_user, $groupidentify → identify_company
+
+                """
+        case .segment:
+            text += """
+                user_id      userId (--keep-anonymous: anonymousId when there is none)
+                inserted_at  timestamp, else originalTimestamp, else receivedAt (offsets to UTC)
+                track        event_name from event, metadata = properties
+                identify     identify_user, metadata = traits
+                page         page_view, url from properties.url, else context.page.url; name kept in metadata
+                screen       track "Screen Viewed", metadata.name = name
+                group        identify_company (company_id = groupId, metadata = traits)
+                             plus identify_user with that company_id (a derived row)
+                company_id   context.groupId on other calls
+                alias        skipped (identity_merge)
+
+                """
+        case .posthog:
+            text += """
+                user_id      distinct_id; $process_person_profile: false is anonymous
+                inserted_at  timestamp (offsets to UTC)
+                event_name   event
+                page_view    $pageview: url from $current_url, else $host + $pathname
+                identify     $identify, $set → identify_user (metadata = $set_once then $set)
+                company      $groupidentify → identify_company ($group_key, metadata = $group_set);
+                             company_id on events from $groups (--group-type TYPE)
+                $screen      track "Screen Viewed", metadata.name = $screen_name
+
+                """
+        }
+        text += "page events        \(list(pageEvents))\n"
+        text += "identity merges    \(list(identityMerges + (self == .segment ? ["alias (message type)"] : [])))\n"
+        text += "internal events    \(list(internalEvents)) (--keep-event NAME keeps one)\n"
+        text += "dropped keys       \(list(droppedKeys + droppedPrefixes.map { $0 + "…" }))\n"
+        text += "client columns     \(list(clientColumns.map { "\($0.vendor) → \($0.column)" }))\n"
+        text += "trait renames      \(list(Self.traitRenames.map { "\($0.from) → \($0.to)" }))\n"
+        text += """
+            every preset       source = backend-http-import; nulls dropped; nested objects flattened to dotted keys;
+                               arrays as JSON text; no user id: skipped (anonymous_user) unless --keep-anonymous;
+                               placeholder ids skipped (junk_user_id), 0 and -1 kept with a warning;
+                               no time: skipped (no_time); zone-less times are UTC
+
+            """
+        return text
+    }
+}
+
+/// The choices of one `--from` run.
+public struct PresetSettings: Sendable {
+    public var preset: Preset
+    /// `--page-event`: more vendor event names that become `page_view`.
+    public var pageEvents: [String] = []
+    /// `--user-prop`: the property holding the user id instead of the vendor's own.
+    public var userProperty: String?
+    /// `--keep-anonymous`: a device or anonymous id stands in for a missing user id.
+    public var keepAnonymous = false
+    /// `--keep-event`: vendor-internal events to keep.
+    public var keepEvents: [String] = []
+    /// `--shift-seconds`: added to every time.
+    public var shiftSeconds = 0
+    /// `--company-prop`: the event property holding the company id (Mixpanel).
+    public var companyProperty: String?
+    /// `--group-type`: which group type is the company (Amplitude, PostHog).
+    public var groupType: String?
+
+    public init(preset: Preset) { self.preset = preset }
+}
+
+/// Why a vendor record was read but not written (SPEC §8 "Counting").
+public enum SkipReason: Int, CaseIterable, Sendable {
+    case anonymousUser, junkUserID, identityMerge, vendorInternalEvent, noTime
+
+    public var code: String {
+        switch self {
+        case .anonymousUser: "anonymous_user"
+        case .junkUserID: "junk_user_id"
+        case .identityMerge: "identity_merge"
+        case .vendorInternalEvent: "vendor_internal_event"
+        case .noTime: "no_time"
+        }
+    }
+}
+
+/// What a preset did beyond the rows it wrote: vendor records skipped per reason, and second
+/// rows derived from one vendor record. `vendorRecords + derivedRows = rows + skipped`, where
+/// rows are the records checked (valid + invalid; written + rejected).
+public struct PresetCounts: Equatable, Sendable {
+    public var preset: Preset
+    /// Indexed by `SkipReason.rawValue`.
+    public var skipped = [Int](repeating: 0, count: SkipReason.allCases.count)
+    public var derivedRows = 0
+
+    public init(preset: Preset) { self.preset = preset }
+
+    public var skippedTotal: Int { skipped.reduce(0, +) }
+
+    /// Vendor records read, given the rows checked.
+    public func vendorRecords(rows: Int) -> Int { rows - derivedRows + skippedTotal }
+
+    mutating func add(_ other: PresetCounts) {
+        for k in skipped.indices { skipped[k] += other.skipped[k] }
+        derivedRows += other.derivedRows
+    }
+
+    /// `"skipped":N,"skipped_by_reason":{…},"derived_rows":N` and the preset's name, for JSON reports.
+    func json(rows: Int) -> String {
+        "\"from\":\(JSONText.quoted(preset.rawValue)),\"vendor_records\":\(vendorRecords(rows: rows)),"
+            + "\"skipped\":\(skippedTotal),\"skipped_by_reason\":{"
+            + SkipReason.allCases.map { "\(JSONText.quoted($0.code)):\(skipped[$0.rawValue])" }.joined(separator: ",")
+            + "},\"derived_rows\":\(derivedRows)"
+    }
+
+    /// `, S skipped (reason N, …)` and the derived rows, for text reports.
+    var text: String {
+        var out = "\(skippedTotal) skipped"
+        let reasons = SkipReason.allCases.filter { skipped[$0.rawValue] > 0 }.map {
+            "\($0.code) \(skipped[$0.rawValue])"
+        }
+        if !reasons.isEmpty { out += " (" + reasons.joined(separator: ", ") + ")" }
+        if derivedRows > 0 { out += "; \(derivedRows) derived row\(derivedRows == 1 ? "" : "s") checked too" }
+        return out
+    }
+}

@@ -1,0 +1,197 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A JSON value inside a vendor record, where it lies: a string without its quotes and with its
+/// escapes still encoded, any other value as its text.
+struct VendorValue {
+    var kind: JSONValueKind
+    var bytes: UnsafeRawBufferPointer
+    var hasEscapes = false
+
+    /// A string or a number: something that can be an id or a name.
+    var isScalarText: Bool { kind == .string || kind == .number }
+}
+
+/// One JSON object of a vendor record, with its members as `JSONScanner` found them. Valid while
+/// the record is mapped and its slot is not scanned again.
+struct VendorObject {
+    let bytes: UnsafeRawBufferPointer
+    let members: UnsafeBufferPointer<JSONMember>
+    let arena: ByteArena
+
+    var count: Int { members.count }
+
+    /// The `i`th key, decoded.
+    func key(_ i: Int) -> UnsafeRawBufferPointer {
+        let member = members[i]
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[member.keyStart..<member.keyEnd])
+        return member.keyHasEscapes ? arena.decodeJSONString(raw) ?? raw : raw
+    }
+
+    func value(_ i: Int) -> VendorValue {
+        let member = members[i]
+        return VendorValue(
+            kind: member.kind, bytes: UnsafeRawBufferPointer(rebasing: bytes[member.valueStart..<member.valueEnd]),
+            hasEscapes: member.valueHasEscapes)
+    }
+
+    /// The first member named `name`, null values included.
+    func member(_ name: ByteString) -> VendorValue? {
+        for i in 0..<members.count where name.matches(key(i)) { return value(i) }
+        return nil
+    }
+
+    /// The first member named `name` whose value is not null.
+    subscript(_ name: ByteString) -> VendorValue? {
+        guard let value = member(name), value.kind != .null else { return nil }
+        return value
+    }
+}
+
+/// A name known in advance (a vendor field or event name), compared with record bytes without
+/// making a `String`.
+struct ByteString: Sendable {
+    let bytes: [UInt8]
+    init(_ text: String) { bytes = Array(text.utf8) }
+
+    func matches(_ other: UnsafeRawBufferPointer) -> Bool {
+        guard other.count == bytes.count else { return false }
+        if bytes.isEmpty { return true }
+        return bytes.withUnsafeBytes { memcmp($0.baseAddress!, other.baseAddress!, bytes.count) == 0 }
+    }
+}
+
+/// A set of names (event names, keys) looked up by bytes without making a `String`.
+struct ByteSet: Sendable {
+    private let names: [ByteString]
+    private let buckets: [Int: [Int]]
+
+    init(_ texts: [String]) {
+        names = texts.map { ByteString($0) }
+        var buckets: [Int: [Int]] = [:]
+        for (i, name) in names.enumerated() {
+            buckets[name.bytes.withUnsafeBytes { Self.hash($0) }, default: []].append(i)
+        }
+        self.buckets = buckets
+    }
+
+    var isEmpty: Bool { names.isEmpty }
+
+    /// Which name `bytes` is (its index in the list given), or nil.
+    func index(of bytes: UnsafeRawBufferPointer) -> Int? {
+        guard let bucket = buckets[Self.hash(bytes)] else { return nil }
+        for i in bucket where names[i].matches(bytes) { return i }
+        return nil
+    }
+
+    func contains(_ bytes: UnsafeRawBufferPointer) -> Bool { index(of: bytes) != nil }
+
+    /// Whether `bytes` starts with one of the names (for prefixes).
+    func hasPrefix(of bytes: UnsafeRawBufferPointer) -> Bool {
+        names.contains { name in
+            name.bytes.count <= bytes.count
+                && name.matches(UnsafeRawBufferPointer(rebasing: bytes[0..<name.bytes.count]))
+        }
+    }
+
+    private static func hash(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return Int(truncatingIfNeeded: h)
+    }
+}
+
+/// Scanners for the objects of one vendor record, one per slot, so that an object stays readable
+/// while another one is scanned (the record, its properties, its context, nested metadata…).
+final class VendorObjects {
+    private var scanners: [JSONScanner] = []
+    let arena: ByteArena
+
+    private let empty: VendorObject
+
+    init(maxRecordBytes: Int) {
+        arena = ByteArena(capacity: 2 * maxRecordBytes + 64)
+        empty = VendorObject(
+            bytes: UnsafeRawBufferPointer(start: nil, count: 0), members: UnsafeBufferPointer(start: nil, count: 0),
+            arena: arena)
+    }
+
+    /// Forgets the decoded keys and strings of the last record.
+    func reset() { arena.reset() }
+
+    /// The object in `bytes` (already checked as JSON), scanned in `slot`; nil when it is not an object.
+    func open(_ bytes: UnsafeRawBufferPointer, slot: Int) -> VendorObject? {
+        while scanners.count <= slot { scanners.append(JSONScanner()) }
+        let scanner = scanners[slot]
+        guard case .object = scanner.scan(bytes) else { return nil }
+        return VendorObject(bytes: bytes, members: scanner.members, arena: arena)
+    }
+
+    /// The object value `value`, or the empty object when it is absent or not an object.
+    func open(_ value: VendorValue?, slot: Int) -> VendorObject {
+        guard let value, value.kind == .object, let object = open(value.bytes, slot: slot) else { return empty }
+        return object
+    }
+
+    /// A string value decoded (or a number's text); nil for other kinds.
+    func text(_ value: VendorValue?) -> UnsafeRawBufferPointer? {
+        guard let value, value.isScalarText else { return nil }
+        if value.kind == .string && value.hasEscapes { return arena.decodeJSONString(value.bytes) }
+        return value.bytes
+    }
+}
+
+extension Timestamp {
+    /// A vendor time: an epoch number or digit string with its unit read from its magnitude
+    /// (< 10^11 seconds, < 10^14 milliseconds, < 10^17 microseconds, else nanoseconds; integer
+    /// arithmetic), or an ISO date and time (zone-less is UTC). Nil when it is neither.
+    static func vendorTime(_ text: UnsafeRawBufferPointer) -> Timestamp? {
+        var value = 0
+        var digits = 0
+        var i = 0
+        while i < text.count, text[i] &- UInt8(ascii: "0") < 10 {
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(Int(text[i] &- UInt8(ascii: "0")))
+            guard !o1 && !o2 else { return nil }
+            value = sum
+            digits += 1
+            i += 1
+        }
+        if digits > 0 && (i == text.count || text[i] == UInt8(ascii: ".")) {
+            var fraction = 0  // of one unit, in nanoseconds of it (9 digits)
+            if i < text.count {
+                i += 1
+                var count = 0
+                while i < text.count, text[i] &- UInt8(ascii: "0") < 10 {
+                    if count < 9 { fraction = fraction * 10 + Int(text[i] &- UInt8(ascii: "0")) }
+                    count += 1
+                    i += 1
+                }
+                guard i == text.count, count > 0 else { return nil }
+                for _ in min(count, 9)..<9 { fraction *= 10 }
+            }
+            let perSecond =
+                value < 100_000_000_000
+                ? 1
+                : value < 100_000_000_000_000
+                    ? 1_000
+                    : value < 100_000_000_000_000_000
+                        ? 1_000_000 : 1_000_000_000
+            let nanos = (value % perSecond) * (1_000_000_000 / perSecond) + fraction / perSecond
+            let time = Timestamp(epochSeconds: value / perSecond, nanoseconds: nanos)
+            return time.year >= 1 && time.year <= 9999 ? time : nil
+        }
+        guard case .success(let time) = Timestamp.parse(text) else { return nil }
+        let utc = time.inUTC
+        return utc.year >= 1 && utc.year <= 9999 ? utc : nil
+    }
+
+    /// The same instant `seconds` later (earlier when negative).
+    func shifted(by seconds: Int) -> Timestamp? {
+        guard seconds != 0 else { return self }
+        let base = Self.daysFromCivil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second
+        let time = Timestamp(epochSeconds: base + seconds, nanoseconds: nanoseconds)
+        return time.year >= 1 && time.year <= 9999 ? time : nil
+    }
+}

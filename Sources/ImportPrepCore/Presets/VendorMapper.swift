@@ -1,0 +1,607 @@
+/// Turns one vendor record into zero, one or two Userpilot rows (SPEC §8), written as NDJSON
+/// lines into `rows`: the rules every preset shares (users, junk ids, time, page events and their
+/// fallback, metadata flattening, renames, client columns, `source`), and each vendor's fields.
+/// The rows are then read and checked like any NDJSON line (`VendorRecordReader`).
+final class VendorMapper {
+    enum Outcome {
+        /// `rows` holds this many rows; the second (when there is one) is derived.
+        case rows(Int)
+        case skip(SkipReason)
+    }
+
+    let settings: PresetSettings
+    /// The rows of the last record, one per line.
+    let rows = LineBuffer(capacity: 64 << 10)
+    /// Where each row of the last record ends in `rows` (after its line feed).
+    private(set) var rowEnds: [Int] = []
+    /// Warnings the mapping itself raised, per row (their bytes point into the vendor record).
+    private(set) var warnings: [[Problem]] = [[], []]
+
+    private let objects: VendorObjects
+    private let scratch: ByteArena
+    private let keyPath = LineBuffer(capacity: 1024)
+    private let nested = LineBuffer(capacity: 1024)
+
+    private let pageEvents: ByteSet
+    private let merges: ByteSet
+    private let internalEvents: ByteSet
+    private let droppedKeys: ByteSet
+    private let droppedPrefixes: ByteSet
+    private let clientVendorKeys: ByteSet
+    private let clientColumns: [ByteString]
+    private let renameFrom = ByteSet(Preset.traitRenames.map(\.from))
+    private let renameTo = Preset.traitRenames.map { ByteString($0.to) }
+    private let junkIDs = ByteSet(Preset.junkIDs)
+    private let userProperty: ByteString?
+    private let companyProperty: ByteString?
+    private let groupType: ByteString?
+
+    init(settings: PresetSettings, maxRecordBytes: Int) {
+        self.settings = settings
+        let preset = settings.preset
+        objects = VendorObjects(maxRecordBytes: maxRecordBytes)
+        scratch = ByteArena(capacity: 2 * maxRecordBytes + 64)
+        pageEvents = ByteSet(preset.pageEvents + settings.pageEvents)
+        merges = ByteSet(preset.identityMerges)
+        internalEvents = ByteSet(preset.internalEvents.filter { !settings.keepEvents.contains($0) })
+        droppedKeys = ByteSet(preset.droppedKeys)
+        droppedPrefixes = ByteSet(preset.droppedPrefixes)
+        clientVendorKeys = ByteSet(preset.clientColumns.map(\.vendor))
+        clientColumns = preset.clientColumns.map { ByteString($0.column) }
+        userProperty = settings.userProperty.map { ByteString($0) }
+        companyProperty = settings.companyProperty.map { ByteString($0) }
+        groupType = settings.groupType.map { ByteString($0) }
+    }
+
+    /// Maps one vendor record (already checked as a JSON object).
+    func map(_ record: UnsafeRawBufferPointer) -> Outcome {
+        rows.removeAll()
+        rowEnds.removeAll(keepingCapacity: true)
+        warnings[0].removeAll(keepingCapacity: true)
+        warnings[1].removeAll(keepingCapacity: true)
+        objects.reset()
+        scratch.reset()
+        guard let top = objects.open(record, slot: 0) else { return .rows(0) }
+        switch settings.preset {
+        case .mixpanel: return mixpanel(top)
+        case .amplitude: return amplitude(top)
+        case .segment: return segment(top)
+        case .posthog: return posthog(top)
+        }
+    }
+
+    // MARK: Vendors
+
+    private func mixpanel(_ top: VendorObject) -> Outcome {
+        let event = top["event"]
+        let name = objects.text(event)
+        if let name, merges.contains(name) { return .skip(.identityMerge) }
+        if let name, internalEvents.contains(name) { return .skip(.vendorInternalEvent) }
+        let properties = objects.open(top["properties"], slot: 1)
+        var user = userProperty.flatMap { properties[$0] } ?? properties["$user_id"] ?? properties["distinct_id"]
+        if let text = objects.text(user), text.starts(with: "$device:".utf8) {
+            guard settings.keepAnonymous else { return .skip(.anonymousUser) }
+        }
+        if user == nil && settings.keepAnonymous { user = properties["$device_id"] }
+        guard let user = user, user.isScalarText else { return .skip(.anonymousUser) }
+        if let junk = junk(user) { return .skip(junk) }
+        guard let time = time(properties["time"]) else { return .skip(.noTime) }
+        let company = companyProperty.flatMap { properties[$0] }
+        var consumed: [ByteString] = []
+        if let companyProperty { consumed.append(companyProperty) }
+        if let name, pageEvents.contains(name) {
+            let location = pageLocation(
+                url: properties["$current_url"] ?? properties["url"], host: properties["current_domain"],
+                path: properties["current_url_path"])
+            if location != nil {
+                consumed += [
+                    "$current_url", "url", "current_domain", "current_url_path", "current_url_protocol",
+                    "current_url_search",
+                ].map { ByteString($0) }
+            }
+            beginRow(location == nil ? .track : .pageView, user: user, company: company, time: time)
+            if let location { writeLocation(location) } else { fallBackToTrack(name: event) }
+        } else {
+            beginRow(.track, user: user, company: company, time: time)
+            if let event { writeField("event_name", event) }
+        }
+        writeClientColumns(properties)
+        writeMetadata([properties], consumed: consumed)
+        return .rows(1)
+    }
+
+    private func amplitude(_ top: VendorObject) -> Outcome {
+        let event = top["event_type"]
+        let name = objects.text(event)
+        if let name, internalEvents.contains(name) { return .skip(.vendorInternalEvent) }
+        let eventProperties = objects.open(top["event_properties"], slot: 1)
+        let userProperties = objects.open(top["user_properties"], slot: 2)
+        var user = userProperty.flatMap { eventProperties[$0] ?? userProperties[$0] } ?? top["user_id"]
+        if user == nil && settings.keepAnonymous { user = top["device_id"] }
+        let groups = objects.open(top["groups"], slot: 3)
+        let (company, groupName) = firstGroup(groups, slot: 4)
+        let isGroupIdentify = name.map { $0.elementsEqual("$groupidentify".utf8) } ?? false
+        if !isGroupIdentify {
+            guard let user = user, user.isScalarText else { return .skip(.anonymousUser) }
+            if let junk = junk(user) { return .skip(junk) }
+        }
+        guard let time = time(top["event_time"] ?? top["client_event_time"] ?? top["server_received_time"]) else {
+            return .skip(.noTime)
+        }
+        if isGroupIdentify {
+            guard let company else {
+                // No group key: a company row without company_id, rejected by the schema.
+                beginCompanyRow(nil, time: time)
+                writeMetadata([], consumed: [])
+                return .rows(1)
+            }
+            let groupProperties = objects.open(top["group_properties"], slot: 5)
+            let ofType = groupName.map { groupProperties.member(ByteString(String(decoding: $0, as: UTF8.self))) }
+            let ofKey = objects.open(ofType ?? nil, slot: 6)
+            let companyText = objects.text(company).map { ByteString(String(decoding: $0, as: UTF8.self)) }
+            let properties = objects.open(companyText.flatMap { ofKey[$0] }, slot: 7)
+            beginCompanyRow(company, time: time)
+            writeMetadata([properties], consumed: [])
+            return .rows(1)
+        }
+        if let name, name.elementsEqual("$identify".utf8) {
+            beginRow(.identifyUser, user: user!, company: company, time: time)
+            let setOnce = objects.open(userProperties["$setOnce"], slot: 8)
+            let set = objects.open(userProperties["$set"], slot: 9)
+            writeMetadata(setOnce.count + set.count > 0 ? [setOnce, set] : [userProperties], consumed: [])
+            return .rows(1)
+        }
+        var consumed: [ByteString] = []
+        if let name, pageEvents.contains(name) {
+            let location = pageLocation(
+                url: eventProperties["[Amplitude] Page Location"] ?? eventProperties["[Amplitude] Page URL"]
+                    ?? eventProperties["url"],
+                host: eventProperties["[Amplitude] Page Domain"], path: eventProperties["[Amplitude] Page Path"])
+            beginRow(location == nil ? .track : .pageView, user: user!, company: company, time: time)
+            if let location {
+                writeLocation(location)
+                consumed += [
+                    "[Amplitude] Page Location", "[Amplitude] Page URL", "[Amplitude] Page Domain",
+                    "[Amplitude] Page Path", "[Amplitude] Page Title", "[Amplitude] Page Counter", "url",
+                ].map { ByteString($0) }
+            } else {
+                fallBackToTrack(name: event)
+            }
+        } else {
+            beginRow(.track, user: user!, company: company, time: time)
+            if let event { writeField("event_name", event) }
+        }
+        if let platform = objects.text(top["platform"]), platform.elementsEqual("Web".utf8), let os = top["os_name"] {
+            writeField("browser", os)
+        }
+        writeMetadata([eventProperties], consumed: consumed)
+        return .rows(1)
+    }
+
+    private func segment(_ top: VendorObject) -> Outcome {
+        guard let type = objects.text(top["type"]) else {
+            // Not a Segment message: written as a track row without a name, rejected by the schema.
+            beginRow(.track, user: nil, company: nil, time: nil)
+            writeMetadata([], consumed: [])
+            return .rows(1)
+        }
+        if type.elementsEqual("alias".utf8) { return .skip(.identityMerge) }
+        let properties = objects.open(top["properties"], slot: 1)
+        let traits = objects.open(top["traits"], slot: 2)
+        let context = objects.open(top["context"], slot: 3)
+        var user = userProperty.flatMap { properties[$0] ?? traits[$0] } ?? top["userId"]
+        if user == nil && settings.keepAnonymous { user = top["anonymousId"] }
+        let isGroup = type.elementsEqual("group".utf8)
+        if let found = user, found.isScalarText, let junk = junk(found) { return .skip(junk) }
+        if !isGroup && (user == nil || !user!.isScalarText) { return .skip(.anonymousUser) }
+        guard let time = time(top["timestamp"] ?? top["originalTimestamp"] ?? top["receivedAt"]) else {
+            return .skip(.noTime)
+        }
+        let page = objects.open(context["page"], slot: 4)
+        if isGroup {
+            guard let group = top["groupId"], group.isScalarText else {
+                beginCompanyRow(nil, time: time)
+                writeMetadata([traits], consumed: [])
+                return .rows(1)
+            }
+            beginCompanyRow(group, time: time)
+            writeMetadata([traits], consumed: [])
+            guard let user, user.isScalarText else { return .rows(1) }
+            beginRow(.identifyUser, user: user, company: group, time: time)
+            writeMetadata([], consumed: [])
+            return .rows(2)
+        }
+        let company = context["groupId"]
+        if type.elementsEqual("identify".utf8) {
+            beginRow(.identifyUser, user: user!, company: company, time: time)
+            if let location = pageLocation(url: page["url"], host: nil, path: nil) { writeLocation(location) }
+            if let agent = context["userAgent"] { writeField("user_agent", agent) }
+            writeMetadata([traits], consumed: [])
+        } else if type.elementsEqual("page".utf8) {
+            let location = pageLocation(url: properties["url"] ?? page["url"], host: nil, path: nil)
+            beginRow(location == nil ? .track : .pageView, user: user!, company: company, time: time)
+            if let location {
+                writeLocation(location)
+            } else {
+                fallBackToTrack(name: top["name"] ?? properties["name"])
+            }
+            var extra: [(ByteString, VendorValue)] = []
+            if let name = top["name"], properties.member(ByteString("name")) == nil {
+                extra.append((ByteString("name"), name))
+            }
+            writeMetadata([properties], consumed: location == nil ? [] : [ByteString("url")], extra: extra)
+        } else if type.elementsEqual("screen".utf8) {
+            beginRow(.track, user: user!, company: company, time: time)
+            writeField("event_name", literal: "Screen Viewed")
+            var extra: [(ByteString, VendorValue)] = []
+            if let name = top["name"], properties.member(ByteString("name")) == nil {
+                extra.append((ByteString("name"), name))
+            }
+            writeMetadata([properties], consumed: [], extra: extra)
+        } else {
+            // track, and any other type: its `event` names it.
+            beginRow(.track, user: user!, company: company, time: time)
+            if let event = top["event"] { writeField("event_name", event) }
+            writeMetadata([properties], consumed: [])
+        }
+        return .rows(1)
+    }
+
+    private func posthog(_ top: VendorObject) -> Outcome {
+        let event = top["event"]
+        let name = objects.text(event)
+        if let name, merges.contains(name) { return .skip(.identityMerge) }
+        if let name, internalEvents.contains(name) { return .skip(.vendorInternalEvent) }
+        let properties = objects.open(top["properties"], slot: 1)
+        let personless =
+            properties["$process_person_profile"].map { $0.kind == .bool && $0.bytes.first == UInt8(ascii: "f") }
+            ?? false
+        if personless && !settings.keepAnonymous { return .skip(.anonymousUser) }
+        let user = userProperty.flatMap { properties[$0] } ?? top["distinct_id"]
+        let isGroupIdentify = name.map { $0.elementsEqual("$groupidentify".utf8) } ?? false
+        if !isGroupIdentify {
+            guard let user, user.isScalarText else { return .skip(.anonymousUser) }
+            if let junk = junk(user) { return .skip(junk) }
+        }
+        guard let time = time(top["timestamp"]) else { return .skip(.noTime) }
+        if isGroupIdentify {
+            if let wanted = groupType, let type = objects.text(properties["$group_type"]), !wanted.matches(type) {
+                return .skip(.vendorInternalEvent)
+            }
+            beginCompanyRow(properties["$group_key"], time: time)
+            writeMetadata([objects.open(properties["$group_set"], slot: 2)], consumed: [])
+            return .rows(1)
+        }
+        let (company, _) = firstGroup(objects.open(properties["$groups"], slot: 3), slot: nil)
+        if let name, name.elementsEqual("$identify".utf8) || name.elementsEqual("$set".utf8) {
+            beginRow(.identifyUser, user: user!, company: company, time: time)
+            writeMetadata(
+                [objects.open(properties["$set_once"], slot: 4), objects.open(properties["$set"], slot: 5)],
+                consumed: [])
+            return .rows(1)
+        }
+        var consumed: [ByteString] = []
+        if let name, pageEvents.contains(name) {
+            let location = pageLocation(
+                url: properties["$current_url"], host: properties["$host"], path: properties["$pathname"])
+            beginRow(location == nil ? .track : .pageView, user: user!, company: company, time: time)
+            if let location {
+                writeLocation(location)
+                consumed += ["$current_url", "$host", "$pathname"].map { ByteString($0) }
+            } else {
+                fallBackToTrack(name: event)
+            }
+        } else if let name, name.elementsEqual("$screen".utf8) {
+            beginRow(.track, user: user!, company: company, time: time)
+            writeField("event_name", literal: "Screen Viewed")
+            consumed.append(ByteString("$screen_name"))
+            if let screen = properties["$screen_name"] {
+                writeClientColumns(properties)
+                writeUserAgent(properties)
+                writeMetadata([properties], consumed: consumed, extra: [(ByteString("name"), screen)])
+                return .rows(1)
+            }
+        } else {
+            beginRow(.track, user: user!, company: company, time: time)
+            if let event { writeField("event_name", event) }
+        }
+        writeClientColumns(properties)
+        writeUserAgent(properties)
+        writeMetadata([properties], consumed: consumed)
+        return .rows(1)
+    }
+
+    private func writeUserAgent(_ properties: VendorObject) {
+        if let agent = properties["$raw_user_agent"] { writeField("user_agent", agent) }
+    }
+
+    // MARK: Shared rules
+
+    /// Rule 2: placeholder ids are skipped; `0` and `-1` are kept with a warning.
+    private func junk(_ user: VendorValue) -> SkipReason? {
+        guard let text = objects.text(user) else { return nil }
+        if text.count <= 36 {
+            var lower = [UInt8](repeating: 0, count: text.count)
+            for i in 0..<text.count { lower[i] = text[i] >= 0x41 && text[i] <= 0x5A ? text[i] | 0x20 : text[i] }
+            if lower.withUnsafeBytes({ junkIDs.contains($0) }) { return .junkUserID }
+        }
+        if text.elementsEqual("0".utf8) || text.elementsEqual("-1".utf8) {
+            warnings[rowEnds.count].append(Problem(.suspiciousUserID, .known(.userID), .value(text)))
+        }
+        return nil
+    }
+
+    /// Rule 7: the time of the record, shifted by `--shift-seconds`.
+    private func time(_ value: VendorValue?) -> Timestamp? {
+        guard let text = objects.text(value), let time = Timestamp.vendorTime(text) else { return nil }
+        return time.shifted(by: settings.shiftSeconds)
+    }
+
+    /// Rule 8: the company from a `{type: key}` or `{type: [keys]}` object: the `--group-type`
+    /// one, else the only one, else the first with a warning. Returns the key and the type name.
+    private func firstGroup(_ groups: VendorObject, slot: Int?) -> (VendorValue?, UnsafeRawBufferPointer?) {
+        guard groups.count > 0 else { return (nil, nil) }
+        var chosen = 0
+        if let groupType {
+            guard let i = (0..<groups.count).first(where: { groupType.matches(groups.key($0)) }) else {
+                return (nil, nil)
+            }
+            chosen = i
+        } else if groups.count > 1 {
+            warnings[rowEnds.count].append(Problem(.severalGroups, .known(.companyID), .value(groups.key(0))))
+        }
+        var value = groups.value(chosen)
+        if value.kind == .array {
+            // The first key of the list: read it as the only member of a one-key object.
+            guard let first = firstElement(of: value) else { return (nil, groups.key(chosen)) }
+            value = first
+        }
+        return value.isScalarText ? (value, groups.key(chosen)) : (nil, groups.key(chosen))
+    }
+
+    /// The first element of a JSON array value, when it is a string or a number.
+    private func firstElement(of array: VendorValue) -> VendorValue? {
+        let bytes = array.bytes
+        var i = 1
+        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A || bytes[i] == 0x0D { i += 1 }
+        guard i < bytes.count else { return nil }
+        if bytes[i] == UInt8(ascii: "\"") {
+            var end = i + 1
+            var escapes = false
+            while end < bytes.count && bytes[end] != UInt8(ascii: "\"") {
+                if bytes[end] == UInt8(ascii: "\\") {
+                    escapes = true
+                    end += 1
+                }
+                end += 1
+            }
+            return VendorValue(
+                kind: .string, bytes: UnsafeRawBufferPointer(rebasing: bytes[(i + 1)..<end]), hasEscapes: escapes)
+        }
+        var end = i
+        while end < bytes.count,
+            bytes[end] == UInt8(ascii: "-") || bytes[end] == UInt8(ascii: ".")
+                || bytes[end] &- UInt8(ascii: "0") < 10 || bytes[end] | 0x20 == UInt8(ascii: "e")
+                || bytes[end] == UInt8(ascii: "+")
+        {
+            end += 1
+        }
+        return end > i ? VendorValue(kind: .number, bytes: UnsafeRawBufferPointer(rebasing: bytes[i..<end])) : nil
+    }
+
+    /// Where a page event happened: a URL, or a host and a path.
+    enum PageLocation {
+        case url(UnsafeRawBufferPointer, percentEncoded: Bool)
+        case parts(host: VendorValue, path: VendorValue)
+    }
+
+    /// Rule 1 and the URL detail: a URL with white space gets it percent-encoded; one that still is
+    /// no http(s) URL with a host counts as none; then host and path; else nil (track fallback).
+    private func pageLocation(url: VendorValue?, host: VendorValue?, path: VendorValue?) -> PageLocation? {
+        if let text = objects.text(url), !text.isEmpty {
+            var encoded = false
+            var candidate = text
+            if (0..<text.count).contains(where: { WhiteSpace.length(text, at: $0) > 0 }) {
+                let mark = scratch.count
+                var bytes: [UInt8] = []
+                var i = 0
+                while i < text.count {
+                    let n = WhiteSpace.length(text, at: i)
+                    if n > 0 {
+                        for k in i..<(i + n) {
+                            bytes += [UInt8(ascii: "%"), Self.hex[Int(text[k] >> 4)], Self.hex[Int(text[k] & 15)]]
+                        }
+                        i += n
+                    } else {
+                        bytes.append(text[i])
+                        i += 1
+                    }
+                }
+                candidate = bytes.withUnsafeBytes { scratch.copy($0) } ?? text
+                encoded = true
+                if EventURL.parse(candidate) == nil { scratch.truncate(to: mark) }
+            }
+            if EventURL.parse(candidate) != nil, !candidate.contains(UInt8(ascii: "\\")) {
+                return .url(candidate, percentEncoded: encoded)
+            }
+        }
+        if let host, let path, let h = objects.text(host), let p = objects.text(path), !h.isEmpty, !p.isEmpty {
+            return .parts(host: host, path: path)
+        }
+        return nil
+    }
+
+    private static let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    // MARK: Writing rows
+
+    private func beginRow(_ type: EventType, user: VendorValue?, company: VendorValue?, time: Timestamp?) {
+        JSONEncoding.appendLiteral("{\"event_type\":\"", to: rows)
+        JSONEncoding.appendLiteral(type.staticName, to: rows)
+        rows.append(UInt8(ascii: "\""))
+        if let user { writeField("user_id", user) }
+        if let company { writeField("company_id", company) }
+        writeCommon(time)
+    }
+
+    private func beginCompanyRow(_ company: VendorValue?, time: Timestamp) {
+        JSONEncoding.appendLiteral("{\"event_type\":\"identify_company\"", to: rows)
+        if let company { writeField("company_id", company) }
+        writeCommon(time)
+    }
+
+    private func writeCommon(_ time: Timestamp?) {
+        JSONEncoding.appendLiteral(",\"source\":\"backend-http-import\"", to: rows)
+        if let time {
+            JSONEncoding.appendLiteral(",\"inserted_at\":\"", to: rows)
+            time.appendNormalized(to: rows)
+            rows.append(UInt8(ascii: "\""))
+        }
+    }
+
+    /// `,"name":value` for a string (kept as it is) or a number (quoted digit for digit: ids).
+    private func writeField(_ name: StaticString, _ value: VendorValue) {
+        guard value.isScalarText else { return }
+        rows.append(UInt8(ascii: ","))
+        JSONEncoding.appendKey(name, to: rows)
+        if value.kind == .string {
+            JSONEncoding.appendStringBody(value.bytes, hasEscapes: value.hasEscapes, scratch: scratch, to: rows)
+        } else {
+            rows.append(UInt8(ascii: "\""))
+            rows.append(contentsOf: value.bytes)
+            rows.append(UInt8(ascii: "\""))
+        }
+    }
+
+    private func writeField(_ name: StaticString, literal: StaticString) {
+        rows.append(UInt8(ascii: ","))
+        JSONEncoding.appendKey(name, to: rows)
+        JSONEncoding.appendLiteral(literal, quoted: true, to: rows)
+    }
+
+    private func writeLocation(_ location: PageLocation) {
+        switch location {
+        case .url(let url, let encoded):
+            rows.append(UInt8(ascii: ","))
+            JSONEncoding.appendKey("url", to: rows)
+            JSONEncoding.appendString(url, to: rows)
+            if encoded { warnings[rowEnds.count].append(Problem(.urlPercentEncoded, .known(.url))) }
+        case .parts(let host, let path):
+            writeField("hostname", host)
+            writeField("pathname", path)
+        }
+    }
+
+    /// A page event without a usable location: a `track` of the same name, with a warning.
+    private func fallBackToTrack(name: VendorValue?) {
+        if let name { writeField("event_name", name) }
+        warnings[rowEnds.count].append(Problem(.pageWithoutURL, .known(.url)))
+    }
+
+    /// Device and geo properties as client columns (`country_code` only when a 2-letter code).
+    private func writeClientColumns(_ properties: VendorObject) {
+        guard !clientVendorKeys.isEmpty else { return }
+        for i in 0..<properties.count {
+            guard let column = clientVendorKeys.index(of: properties.key(i)) else { continue }
+            let value = properties.value(i)
+            guard value.isScalarText else { continue }
+            let name = clientColumns[column]
+            if name.bytes.elementsEqual("country_code".utf8) {
+                guard value.kind == .string, value.bytes.count == 2,
+                    value.bytes.allSatisfy({ $0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A })
+                else { continue }
+            }
+            rows.append(UInt8(ascii: ","))
+            name.bytes.withUnsafeBytes { JSONEncoding.appendString($0, to: rows) }
+            rows.append(UInt8(ascii: ":"))
+            if value.kind == .string {
+                JSONEncoding.appendStringBody(value.bytes, hasEscapes: value.hasEscapes, scratch: scratch, to: rows)
+            } else {
+                rows.append(contentsOf: value.bytes)
+            }
+        }
+    }
+
+    /// Rule 6: `,"metadata":{…}}` and the line feed that ends the row. Later sources' keys follow
+    /// earlier ones (`$set_once` then `$set`); a key both name is written once, the later value.
+    private func writeMetadata(
+        _ sources: [VendorObject], consumed: [ByteString], extra: [(ByteString, VendorValue)] = []
+    ) {
+        JSONEncoding.appendLiteral(",\"metadata\":{", to: rows)
+        var first = true
+        for (index, source) in sources.enumerated() {
+            for i in 0..<source.count {
+                let key = source.key(i)
+                if index < sources.count - 1,
+                    sources[(index + 1)...].contains(where: { later in
+                        (0..<later.count).contains { DuplicateKeyFinder.same(later.key($0), key) }
+                    })
+                {
+                    continue
+                }
+                if consumed.contains(where: { $0.matches(key) }) || droppedKeys.contains(key)
+                    || droppedPrefixes.hasPrefix(of: key) || clientVendorKeys.contains(key)
+                {
+                    continue
+                }
+                var name = key
+                if let rename = renameFrom.index(of: key) {
+                    let target = renameTo[rename]
+                    if (0..<source.count).contains(where: { target.matches(source.key($0)) }) {
+                        warnings[rowEnds.count].append(Problem(.metadataKeyCollision, .metadataKey(key)))
+                    } else {
+                        name = target.bytes.withUnsafeBytes { scratch.copy($0) } ?? key
+                    }
+                }
+                keyPath.removeAll()
+                keyPath.append(contentsOf: name)
+                writeMember(source.value(i), first: &first, depth: 0)
+            }
+        }
+        for (key, value) in extra {
+            keyPath.removeAll()
+            keyPath.append(contentsOf: key.bytes)
+            writeMember(value, first: &first, depth: 0)
+        }
+        JSONEncoding.appendLiteral("}}\n", to: rows)
+        rowEnds.append(rows.count)
+    }
+
+    /// One metadata value under the key in `keyPath`: nulls dropped, objects flattened to dotted
+    /// keys, arrays (and objects nested too deep) as compact JSON text, the rest as it is.
+    private func writeMember(_ value: VendorValue, first: inout Bool, depth: Int) {
+        switch value.kind {
+        case .null: return
+        case .object where depth < 8:
+            guard let object = objects.open(value.bytes, slot: 16 + depth) else { return }
+            let mark = keyPath.count
+            for i in 0..<object.count {
+                keyPath.truncate(to: mark)
+                keyPath.append(UInt8(ascii: "."))
+                keyPath.append(contentsOf: object.key(i))
+                writeMember(object.value(i), first: &first, depth: depth + 1)
+            }
+            keyPath.truncate(to: mark)
+            return
+        default: break
+        }
+        if !first { rows.append(UInt8(ascii: ",")) }
+        first = false
+        JSONEncoding.appendString(keyPath.bytes, to: rows)
+        rows.append(UInt8(ascii: ":"))
+        switch value.kind {
+        case .string:
+            JSONEncoding.appendStringBody(value.bytes, hasEscapes: value.hasEscapes, scratch: scratch, to: rows)
+        case .object, .array:
+            nested.removeAll()
+            JSONEncoding.appendCanonical(value.bytes, scratch: scratch, to: nested)
+            JSONEncoding.appendString(nested.bytes, to: rows)
+        default:
+            rows.append(contentsOf: value.bytes)
+        }
+    }
+}
+
+extension ByteString: ExpressibleByStringLiteral {
+    init(stringLiteral value: String) { self.init(value) }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import ImportPrepCore
+
+extension Preset: ExpressibleByArgument {}
+
+/// `--from VENDOR` and the choices of SPEC §8 that go with it, shared by `validate` and `convert`.
+struct PresetOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Read a vendor's export and map it onto the four event types; `import-prep presets show NAME` says how.",
+            valueName: "vendor"))
+    var from: Preset?
+
+    @Option(
+        name: .customLong("page-event"),
+        help: ArgumentHelp("Another vendor event name that becomes page_view (repeatable).", valueName: "name"))
+    var pageEvents: [String] = []
+
+    @Option(help: ArgumentHelp("The property that holds the user id instead of the vendor's own.", valueName: "name"))
+    var userProp: String?
+
+    @Flag(help: "Use the device or anonymous id when a record has no user id (default: skip it).")
+    var keepAnonymous = false
+
+    @Option(
+        name: .customLong("keep-event"),
+        help: ArgumentHelp("Keep a vendor-internal event that is skipped by default (repeatable).", valueName: "name"))
+    var keepEvents: [String] = []
+
+    @Option(
+        help: ArgumentHelp("Move every time by this many seconds (Mixpanel projects in local time).", valueName: "n"))
+    var shiftSeconds: Int = 0
+
+    @Option(help: ArgumentHelp("The event property that holds the company id (Mixpanel).", valueName: "name"))
+    var companyProp: String?
+
+    @Option(help: ArgumentHelp("The group type that is the company (Amplitude, PostHog).", valueName: "type"))
+    var groupType: String?
+
+    func validate() throws {
+        guard from == nil else { return }
+        let given = [
+            (!pageEvents.isEmpty, "--page-event"), (userProp != nil, "--user-prop"),
+            (keepAnonymous, "--keep-anonymous"),
+            (!keepEvents.isEmpty, "--keep-event"), (shiftSeconds != 0, "--shift-seconds"),
+            (companyProp != nil, "--company-prop"), (groupType != nil, "--group-type"),
+        ].filter(\.0).map(\.1)
+        if let first = given.first { throw ValidationError("\(first) goes with --from VENDOR.") }
+    }
+
+    /// The settings of the preset, when `--from` is given.
+    var settings: PresetSettings? {
+        guard let from else { return nil }
+        var settings = PresetSettings(preset: from)
+        settings.pageEvents = pageEvents
+        settings.userProperty = userProp
+        settings.keepAnonymous = keepAnonymous
+        settings.keepEvents = keepEvents
+        settings.shiftSeconds = shiftSeconds
+        settings.companyProperty = companyProp
+        settings.groupType = groupType
+        return settings
+    }
+}
+
+/// `import-prep presets` and `presets show NAME`.
+struct Presets: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the vendor presets of --from, or show what one reads, maps and skips.",
+        subcommands: [List.self, Show.self],
+        defaultSubcommand: List.self
+    )
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the presets.")
+
+        func run() {
+            var text = ""
+            for preset in Preset.allCases {
+                text += preset.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) + preset.reads + "\n"
+            }
+            text += "\nimport-prep presets show NAME prints a preset's rules.\n"
+            FileHandleOutput.standardOutput(text)
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show what a preset reads, maps and skips.")
+
+        @Argument(help: ArgumentHelp("The preset.", valueName: "name"))
+        var name: Preset
+
+        func run() { FileHandleOutput.standardOutput(name.rules) }
+    }
+}

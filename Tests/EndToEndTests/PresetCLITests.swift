@@ -1,0 +1,69 @@
+import Foundation
+import ImportPrepTestSupport
+import Testing
+
+/// `--from`, detection and `presets` through the built binary, on the vendor samples.
+@Suite struct PresetCLITests {
+    @Test func theVendorSamplesHoldEveryPresetCode() throws {
+        var errors: [String: Int] = [:]
+        var warnings: [String: Int] = [:]
+        for (preset, file) in [
+            ("mixpanel", "mixpanel-export"), ("posthog", "posthog-export"), ("amplitude", "amplitude-export"),
+            ("segment", "segment-messages"),
+        ] {
+            let run = try ImportPrepBinary.run([
+                "validate", "--from", preset, "--report", "json", "samples/vendor/\(file).ndjson",
+            ])
+            #expect(run.status == (preset == "mixpanel" ? 1 : 0), "\(preset): \(run.stderr)")
+            let total = run.json["total"] as! [String: Any]
+            errors.merge(total["errors_by_code"] as! [String: Int], uniquingKeysWith: +)
+            warnings.merge(total["warnings_by_code"] as! [String: Int], uniquingKeysWith: +)
+            let counts = total["preset"] as! [String: Any]
+            #expect(counts["from"] as? String == preset)
+        }
+        #expect(errors["truncated_export"] == 1)
+        for code in [
+            "page_without_url", "suspicious_user_id", "several_groups", "metadata_key_collision", "url_percent_encoded",
+        ] {
+            #expect((warnings[code] ?? 0) > 0, "\(code)")
+        }
+    }
+
+    @Test func convertCountsSkippedRecordsAndKeepsTheVendorRecordInRejects() throws {
+        let folder = try ScratchFolder()
+        let run = try ImportPrepBinary.run([
+            "convert", "--to", "ndjson", "--from", "mixpanel", "--out", folder.path("out"), "--rejects",
+            folder.path("rejects.ndjson"), "samples/vendor/mixpanel-export.ndjson",
+        ])
+        #expect(run.status == 1, "truncated_export: \(run.stderr)")
+        #expect(run.stderr.contains("10 records read = 6 written + 0 rejected + 4 skipped"), "\(run.stderr)")
+        let manifest = try JSONSerialization.jsonObject(with: Data(folder.read("out/manifest.json"))) as! [String: Any]
+        let preset = (manifest["totals"] as! [String: Any])["preset"] as! [String: Any]
+        #expect(preset["vendor_records"] as? Int == 10 && preset["skipped"] as? Int == 4)
+        let rejects = String(decoding: try folder.read("rejects.ndjson"), as: UTF8.self)
+        #expect(rejects.contains("truncated_export"))
+    }
+
+    @Test func validateSaysWhichPresetAFileNeeds() throws {
+        let run = try ImportPrepBinary.run(["validate", "samples/vendor/segment-messages.ndjson"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("looks like a Segment export; add --from segment"), "\(run.stderr)")
+        let clean = try ImportPrepBinary.run(["validate", "samples/clean.ndjson"])
+        #expect(!clean.stderr.contains("looks like"))
+    }
+
+    @Test func presetsListsAndShowsTheRules() throws {
+        let list = try ImportPrepBinary.run(["presets"])
+        #expect(list.status == 0)
+        for name in ["mixpanel", "amplitude", "segment", "posthog"] { #expect(list.stdout.contains(name)) }
+        let show = try ImportPrepBinary.run(["presets", "show", "posthog"])
+        #expect(show.status == 0 && show.stdout.contains("$autocapture") && show.stdout.contains("--keep-event"))
+        let unknown = try ImportPrepBinary.run(["presets", "show", "hubspot"])
+        #expect(unknown.status == 2)
+    }
+
+    @Test func presetChoicesNeedFrom() throws {
+        let run = try ImportPrepBinary.run(["validate", "--page-event", "Seen", "samples/clean.ndjson"])
+        #expect(run.status == 2 && run.stderr.contains("--page-event goes with --from VENDOR"), "\(run.stderr)")
+    }
+}
