@@ -37,13 +37,26 @@ struct PresetOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The group type that is the company (Amplitude, PostHog).", valueName: "type"))
     var groupType: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The time of profiles that have no last-seen or creation time (e.g. 2024-01-01T00:00:00Z).",
+            valueName: "timestamp"))
+    var profileTime: String?
+
+    @Flag(help: "Do not write identify rows derived from properties carried on events.")
+    var noDerivedIdentify = false
+
     func validate() throws {
+        if let profileTime, Timestamp.vendorTime(profileTime) == nil {
+            throw ValidationError("--profile-time takes a date and time such as 2024-01-01T00:00:00Z.")
+        }
         guard from == nil else { return }
         let given = [
             (!pageEvents.isEmpty, "--page-event"), (userProp != nil, "--user-prop"),
             (keepAnonymous, "--keep-anonymous"),
             (!keepEvents.isEmpty, "--keep-event"), (shiftSeconds != 0, "--shift-seconds"),
             (companyProp != nil, "--company-prop"), (groupType != nil, "--group-type"),
+            (noDerivedIdentify, "--no-derived-identify"), (profileTime != nil, "--profile-time"),
         ].filter(\.0).map(\.1)
         if let first = given.first { throw ValidationError("\(first) goes with --from VENDOR.") }
     }
@@ -59,6 +72,8 @@ struct PresetOptions: ParsableArguments {
         settings.shiftSeconds = shiftSeconds
         settings.companyProperty = companyProp
         settings.groupType = groupType
+        settings.derivedIdentify = !noDerivedIdentify
+        settings.profileTime = profileTime.flatMap(Timestamp.vendorTime)
         return settings
     }
 }
@@ -77,7 +92,7 @@ struct Presets: ParsableCommand {
         func run() {
             var text = ""
             for preset in Preset.allCases {
-                text += preset.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) + preset.reads + "\n"
+                text += preset.rawValue.padding(toLength: 19, withPad: " ", startingAt: 0) + preset.reads + "\n"
             }
             text += "\nimport-prep presets show NAME prints a preset's rules.\n"
             FileHandleOutput.standardOutput(text)

@@ -44,6 +44,17 @@ import Testing
         #expect(rejects.contains("truncated_export"))
     }
 
+    @Test func anEngageDocumentOfProfilesConverts() throws {
+        let run = try ImportPrepBinary.run([
+            "convert", "--to", "ndjson", "--from", "mixpanel-profiles", "samples/vendor/mixpanel-engage.json",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = run.stdout.split(separator: "\n")
+        #expect(rows.count == 2 && rows.allSatisfy { $0.contains("\"identify_user\"") })
+        #expect(run.stderr.contains("3 records read = 2 written + 0 rejected + 1 skipped"), "\(run.stderr)")
+        #expect(run.stderr.contains("no_time 1"))
+    }
+
     @Test func validateSaysWhichPresetAFileNeeds() throws {
         let run = try ImportPrepBinary.run(["validate", "samples/vendor/segment-messages.ndjson"])
         #expect(run.status == 1)
@@ -55,7 +66,9 @@ import Testing
     @Test func presetsListsAndShowsTheRules() throws {
         let list = try ImportPrepBinary.run(["presets"])
         #expect(list.status == 0)
-        for name in ["mixpanel", "amplitude", "segment", "posthog"] { #expect(list.stdout.contains(name)) }
+        for name in ["mixpanel", "mixpanel-profiles", "mixpanel-groups", "amplitude", "segment", "posthog"] {
+            #expect(list.stdout.contains(name))
+        }
         let show = try ImportPrepBinary.run(["presets", "show", "posthog"])
         #expect(show.status == 0 && show.stdout.contains("$autocapture") && show.stdout.contains("--keep-event"))
         let unknown = try ImportPrepBinary.run(["presets", "show", "hubspot"])

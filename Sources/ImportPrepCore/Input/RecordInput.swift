@@ -13,6 +13,13 @@
             throw IOFailure(
                 path: source.path, reason: "is UTF-16 text; re-export it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)")
         }
+        if let preset, preset.preset.readsProfiles {
+            detected(.ndjson)
+            let reader = VendorDocumentReader(source: text, maxRecordBytes: maxRecordBytes, settings: preset)
+            defer { finished(reader.bytesRead, reader.linesRead) }
+            try reader.run(into: sink)
+            return
+        }
         let lines = LineReader(source: text, maxLineBytes: maxRecordBytes)
         defer { finished(lines.bytesRead, lines.linesRead) }
         if let preset {

@@ -2,11 +2,19 @@
 /// preset is a table of exact names (page events, identity merges, internal events, bookkeeping
 /// keys, client columns); the rules that use them are the same for every vendor (`VendorMapper`).
 public enum Preset: String, CaseIterable, Sendable {
-    case mixpanel, amplitude, segment, posthog
+    case mixpanel
+    case mixpanelProfiles = "mixpanel-profiles"
+    case mixpanelGroups = "mixpanel-groups"
+    case amplitude, segment, posthog
+
+    /// Profiles (one identify row per entity) rather than events: read as JSON documents.
+    var readsProfiles: Bool { self == .mixpanelProfiles || self == .mixpanelGroups }
 
     public var title: String {
         switch self {
         case .mixpanel: "Mixpanel"
+        case .mixpanelProfiles: "Mixpanel profiles"
+        case .mixpanelGroups: "Mixpanel group profiles"
         case .amplitude: "Amplitude"
         case .segment: "Segment"
         case .posthog: "PostHog"
@@ -17,6 +25,9 @@ public enum Preset: String, CaseIterable, Sendable {
     public var reads: String {
         switch self {
         case .mixpanel: "raw event export (NDJSON of {\"event\", \"properties\": {\"time\", \"distinct_id\", …}})"
+        case .mixpanelProfiles:
+            "Engage export of user profiles ({\"results\": [{\"$distinct_id\", \"$properties\"}]} pages, or NDJSON of those)"
+        case .mixpanelGroups: "Engage export of group profiles (data_group_id), in the same shapes"
         case .amplitude: "Export API rows (NDJSON: event_type, user_id, event_time, event_properties, groups)"
         case .segment: "raw messages (NDJSON: type track/identify/page/screen/group/alias, userId, timestamp)"
         case .posthog: "events export (JSONL: event, distinct_id, timestamp, properties)"
@@ -30,6 +41,7 @@ public enum Preset: String, CaseIterable, Sendable {
         case .amplitude: ["[Amplitude] Page Viewed", "Page Viewed"]
         case .segment: []  // by message type: page
         case .posthog: ["$pageview"]
+        case .mixpanelProfiles, .mixpanelGroups: []
         }
     }
 
@@ -40,13 +52,14 @@ public enum Preset: String, CaseIterable, Sendable {
         case .amplitude: []
         case .segment: []  // by message type: alias
         case .posthog: ["$create_alias", "$merge_dangerously"]
+        case .mixpanelProfiles, .mixpanelGroups: []
         }
     }
 
     /// Vendor-internal events, skipped as `vendor_internal_event` unless `--keep-event` (rule 9).
     var internalEvents: [String] {
         switch self {
-        case .mixpanel, .segment: []
+        case .mixpanel, .segment, .mixpanelProfiles, .mixpanelGroups: []
         case .amplitude: ["session_start", "session_end"]
         case .posthog:
             [
@@ -68,6 +81,7 @@ public enum Preset: String, CaseIterable, Sendable {
             ]
         case .amplitude: ["[Amplitude] Session Replay ID"]
         case .segment: []
+        case .mixpanelProfiles, .mixpanelGroups: ["$distinct_id", "$last_seen", "$mp_first_event_time"]
         case .posthog:
             [
                 "$session_id", "$window_id", "$insert_id", "$lib_version", "$lib", "token", "$set", "$set_once",
@@ -99,7 +113,7 @@ public enum Preset: String, CaseIterable, Sendable {
                 ("$geoip_country_code", "country_code"), ("$screen_width", "screen_width"),
                 ("$screen_height", "screen_height"), ("$browser_language", "browser_language"),
             ]
-        case .amplitude, .segment: []
+        case .amplitude, .segment, .mixpanelProfiles, .mixpanelGroups: []
         }
     }
 
@@ -156,6 +170,14 @@ public enum Preset: String, CaseIterable, Sendable {
                 alias        skipped (identity_merge)
 
                 """
+        case .mixpanelProfiles, .mixpanelGroups:
+            let row = self == .mixpanelGroups ? "identify_company, company_id" : "identify_user, user_id"
+            text += """
+                \(row) = $distinct_id; metadata = $properties
+                inserted_at  $properties.$last_seen, else $created, else --profile-time; else skipped (no_time)
+                             (never the time of the run)
+
+                """
         case .posthog:
             text += """
                 user_id      distinct_id; $process_person_profile: false is anonymous
@@ -203,6 +225,10 @@ public struct PresetSettings: Sendable {
     public var companyProperty: String?
     /// `--group-type`: which group type is the company (Amplitude, PostHog).
     public var groupType: String?
+    /// Rule 5: identify rows derived from properties carried on events (`--no-derived-identify`).
+    public var derivedIdentify = true
+    /// Rule 4: the time of a profile that has neither a last-seen nor a creation time.
+    public var profileTime: Timestamp?
 
     public init(preset: Preset) { self.preset = preset }
 }

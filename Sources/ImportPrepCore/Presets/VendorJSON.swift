@@ -146,6 +146,11 @@ extension Timestamp {
     /// A vendor time: an epoch number or digit string with its unit read from its magnitude
     /// (< 10^11 seconds, < 10^14 milliseconds, < 10^17 microseconds, else nanoseconds; integer
     /// arithmetic), or an ISO date and time (zone-less is UTC). Nil when it is neither.
+    public static func vendorTime(_ text: String) -> Timestamp? {
+        var copy = text
+        return copy.withUTF8 { vendorTime(UnsafeRawBufferPointer($0)) }
+    }
+
     static func vendorTime(_ text: UnsafeRawBufferPointer) -> Timestamp? {
         var value = 0
         var digits = 0

@@ -15,7 +15,10 @@ final class VendorMapper {
     /// Where each row of the last record ends in `rows` (after its line feed).
     private(set) var rowEnds: [Int] = []
     /// Warnings the mapping itself raised, per row (their bytes point into the vendor record).
-    private(set) var warnings: [[Problem]] = [[], []]
+    private(set) var warnings: [[Problem]] = [[], [], [], []]
+    /// Rule 5: a fingerprint of the last properties written per user and per company (keyed by a
+    /// hash of the id), so that an identify row is derived only when they change.
+    private var fingerprints: [UInt64: UInt64] = [:]
 
     private let objects: VendorObjects
     private let scratch: ByteArena
@@ -57,13 +60,14 @@ final class VendorMapper {
     func map(_ record: UnsafeRawBufferPointer) -> Outcome {
         rows.removeAll()
         rowEnds.removeAll(keepingCapacity: true)
-        warnings[0].removeAll(keepingCapacity: true)
-        warnings[1].removeAll(keepingCapacity: true)
+        for k in warnings.indices { warnings[k].removeAll(keepingCapacity: true) }
         objects.reset()
         scratch.reset()
         guard let top = objects.open(record, slot: 0) else { return .rows(0) }
         switch settings.preset {
         case .mixpanel: return mixpanel(top)
+        case .mixpanelProfiles: return mixpanelProfile(top, company: false)
+        case .mixpanelGroups: return mixpanelProfile(top, company: true)
         case .amplitude: return amplitude(top)
         case .segment: return segment(top)
         case .posthog: return posthog(top)
@@ -107,7 +111,28 @@ final class VendorMapper {
         }
         writeClientColumns(properties)
         writeMetadata([properties], consumed: consumed)
-        return .rows(1)
+        return .rows(rowEnds.count)
+    }
+
+    /// Rule 4: an Engage profile is one identify row stamped with its last-seen time, else its
+    /// creation time, else `--profile-time`; else it is skipped (never the run's clock).
+    private func mixpanelProfile(_ top: VendorObject, company: Bool) -> Outcome {
+        let properties = objects.open(top["$properties"], slot: 1)
+        let id = top["$distinct_id"]
+        if !company {
+            guard let id, id.isScalarText else { return .skip(.anonymousUser) }
+            if let junk = junk(id) { return .skip(junk) }
+        }
+        guard let time = time(properties["$last_seen"]) ?? time(properties["$created"]) ?? settings.profileTime else {
+            return .skip(.noTime)
+        }
+        if company {
+            beginCompanyRow(id.flatMap { $0.isScalarText ? $0 : nil }, time: time)
+        } else {
+            beginRow(.identifyUser, user: id!, company: companyProperty.flatMap { properties[$0] }, time: time)
+        }
+        writeMetadata([properties], consumed: companyProperty.map { [$0] } ?? [])
+        return .rows(rowEnds.count)
     }
 
     private func amplitude(_ top: VendorObject) -> Outcome {
@@ -133,7 +158,7 @@ final class VendorMapper {
                 // No group key: a company row without company_id, rejected by the schema.
                 beginCompanyRow(nil, time: time)
                 writeMetadata([], consumed: [])
-                return .rows(1)
+                return .rows(rowEnds.count)
             }
             let groupProperties = objects.open(top["group_properties"], slot: 5)
             let ofType = groupName.map { groupProperties.member(ByteString(String(decoding: $0, as: UTF8.self))) }
@@ -142,14 +167,24 @@ final class VendorMapper {
             let properties = objects.open(companyText.flatMap { ofKey[$0] }, slot: 7)
             beginCompanyRow(company, time: time)
             writeMetadata([properties], consumed: [])
-            return .rows(1)
+            return .rows(rowEnds.count)
         }
         if let name, name.elementsEqual("$identify".utf8) {
             beginRow(.identifyUser, user: user!, company: company, time: time)
             let setOnce = objects.open(userProperties["$setOnce"], slot: 8)
             let set = objects.open(userProperties["$set"], slot: 9)
             writeMetadata(setOnce.count + set.count > 0 ? [setOnce, set] : [userProperties], consumed: [])
-            return .rows(1)
+            return .rows(rowEnds.count)
+        }
+        derive(.identifyUser, user!, company: company, time: time, from: [userProperties])
+        if let company, let groupName {
+            let groupProperties = objects.open(top["group_properties"], slot: 5)
+            let ofType = objects.open(
+                groupProperties.member(ByteString(String(decoding: groupName, as: UTF8.self))), slot: 6)
+            let key = objects.text(company).map { ByteString(String(decoding: $0, as: UTF8.self)) }
+            derive(
+                .identifyCompany, company, company: nil, time: time,
+                from: [objects.open(key.flatMap { ofType[$0] }, slot: 7)])
         }
         var consumed: [ByteString] = []
         if let name, pageEvents.contains(name) {
@@ -175,7 +210,7 @@ final class VendorMapper {
             writeField("browser", os)
         }
         writeMetadata([eventProperties], consumed: consumed)
-        return .rows(1)
+        return .rows(rowEnds.count)
     }
 
     private func segment(_ top: VendorObject) -> Outcome {
@@ -183,7 +218,7 @@ final class VendorMapper {
             // Not a Segment message: written as a track row without a name, rejected by the schema.
             beginRow(.track, user: nil, company: nil, time: nil)
             writeMetadata([], consumed: [])
-            return .rows(1)
+            return .rows(rowEnds.count)
         }
         if type.elementsEqual("alias".utf8) { return .skip(.identityMerge) }
         let properties = objects.open(top["properties"], slot: 1)
@@ -202,14 +237,14 @@ final class VendorMapper {
             guard let group = top["groupId"], group.isScalarText else {
                 beginCompanyRow(nil, time: time)
                 writeMetadata([traits], consumed: [])
-                return .rows(1)
+                return .rows(rowEnds.count)
             }
             beginCompanyRow(group, time: time)
             writeMetadata([traits], consumed: [])
-            guard let user, user.isScalarText else { return .rows(1) }
+            guard let user, user.isScalarText else { return .rows(rowEnds.count) }
             beginRow(.identifyUser, user: user, company: group, time: time)
             writeMetadata([], consumed: [])
-            return .rows(2)
+            return .rows(rowEnds.count)
         }
         let company = context["groupId"]
         if type.elementsEqual("identify".utf8) {
@@ -244,7 +279,7 @@ final class VendorMapper {
             if let event = top["event"] { writeField("event_name", event) }
             writeMetadata([properties], consumed: [])
         }
-        return .rows(1)
+        return .rows(rowEnds.count)
     }
 
     private func posthog(_ top: VendorObject) -> Outcome {
@@ -270,7 +305,7 @@ final class VendorMapper {
             }
             beginCompanyRow(properties["$group_key"], time: time)
             writeMetadata([objects.open(properties["$group_set"], slot: 2)], consumed: [])
-            return .rows(1)
+            return .rows(rowEnds.count)
         }
         let (company, _) = firstGroup(objects.open(properties["$groups"], slot: 3), slot: nil)
         if let name, name.elementsEqual("$identify".utf8) || name.elementsEqual("$set".utf8) {
@@ -278,8 +313,11 @@ final class VendorMapper {
             writeMetadata(
                 [objects.open(properties["$set_once"], slot: 4), objects.open(properties["$set"], slot: 5)],
                 consumed: [])
-            return .rows(1)
+            return .rows(rowEnds.count)
         }
+        derive(
+            .identifyUser, user!, company: company, time: time,
+            from: [objects.open(properties["$set_once"], slot: 4), objects.open(properties["$set"], slot: 5)])
         var consumed: [ByteString] = []
         if let name, pageEvents.contains(name) {
             let location = pageLocation(
@@ -299,7 +337,7 @@ final class VendorMapper {
                 writeClientColumns(properties)
                 writeUserAgent(properties)
                 writeMetadata([properties], consumed: consumed, extra: [(ByteString("name"), screen)])
-                return .rows(1)
+                return .rows(rowEnds.count)
             }
         } else {
             beginRow(.track, user: user!, company: company, time: time)
@@ -308,7 +346,7 @@ final class VendorMapper {
         writeClientColumns(properties)
         writeUserAgent(properties)
         writeMetadata([properties], consumed: consumed)
-        return .rows(1)
+        return .rows(rowEnds.count)
     }
 
     private func writeUserAgent(_ properties: VendorObject) {
@@ -316,6 +354,44 @@ final class VendorMapper {
     }
 
     // MARK: Shared rules
+
+    /// Rule 5: an identify row for `entity` just before its event, when the properties the event
+    /// carries for it differ from the last ones written (or none were written yet).
+    private func derive(
+        _ type: EventType, _ entity: VendorValue, company: VendorValue?, time: Timestamp, from sources: [VendorObject]
+    ) {
+        guard settings.derivedIdentify, sources.contains(where: { $0.count > 0 }),
+            let id = objects.text(entity)
+        else { return }
+        let start = rows.count
+        let row = rowEnds.count
+        let earlier = warnings[row].count  // raised for the event before any row was written
+        if type == .identifyCompany {
+            beginCompanyRow(entity, time: time)
+        } else {
+            beginRow(.identifyUser, user: entity, company: company, time: time)
+        }
+        let metadata = rows.count
+        writeMetadata(sources, consumed: [])
+        let snapshot = Self.hash(rows.bytes(from: metadata))
+        let key = Self.hash(id) &+ (type == .identifyCompany ? 0x9E37_79B9_7F4A_7C15 : 0)
+        if fingerprints[key] == snapshot {
+            rows.truncate(to: start)
+            rowEnds.removeLast()
+            warnings[row].removeSubrange(earlier...)
+            return
+        }
+        fingerprints[key] = snapshot
+        // The event's own warnings go with the event, now the next row.
+        warnings[row + 1].append(contentsOf: warnings[row][..<earlier])
+        warnings[row].removeSubrange(..<earlier)
+    }
+
+    private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
 
     /// Rule 2: placeholder ids are skipped; `0` and `-1` are kept with a warning.
     private func junk(_ user: VendorValue) -> SkipReason? {

@@ -46,6 +46,40 @@ import Testing
         #expect(kept.rows[2]["company_id"] as? String == "t1" && kept.warnings(.severalGroups) == 0)
     }
 
+    @Test func propertiesCarriedOnEventsDeriveIdentifyRowsWhenTheyChange() throws {
+        let lines = [
+            #"{"event_type":"A","user_id":"u1","event_time":"2025-01-01 00:00:01","user_properties":{"plan":"pro"},"groups":{"company":["c1"]},"group_properties":{"company":{"c1":{"tier":"gold"}}}}"#,
+            #"{"event_type":"B","user_id":"u1","event_time":"2025-01-01 00:00:02","user_properties":{"plan":"pro"},"groups":{"company":["c1"]},"group_properties":{"company":{"c1":{"tier":"gold"}}}}"#,
+            #"{"event_type":"C","user_id":"u1","event_time":"2025-01-01 00:00:03","user_properties":{"plan":"team"}}"#,
+            #"{"event_type":"D","user_id":"u2","event_time":"2025-01-01 00:00:04","user_properties":{}}"#,
+        ]
+        let run = try PresetRun.run(.amplitude, lines)
+        #expect(
+            run.shapes == [
+                "identify_user u1", "identify_company c1", "track u1 A", "track u1 B", "identify_user u1", "track u1 C",
+                "track u2 D",
+            ])
+        #expect(run.rows[0]["company_id"] as? String == "c1", "a derived row carries the event's company")
+        #expect(run.rows[0]["inserted_at"] as? String == "2025-01-01T00:00:01.000000")
+        #expect((run.rows[1]["metadata"] as! [String: Any])["tier"] as? String == "gold")
+        #expect((run.rows[4]["metadata"] as! [String: Any])["plan"] as? String == "team")
+        #expect(run.counts.derivedRows == 3)
+        let summary = run.converted.summary
+        #expect(lines.count + run.counts.derivedRows == summary.written + summary.rejected + run.counts.skippedTotal)
+
+        let off = try PresetRun.run(.amplitude, lines) { $0.derivedIdentify = false }
+        #expect(off.shapes == ["track u1 A", "track u1 B", "track u1 C", "track u2 D"])
+
+        let posthog = try PresetRun.run(
+            .posthog,
+            [
+                #"{"event":"upgraded","distinct_id":"u1","timestamp":"2024-05-01T12:00:00Z","properties":{"$set":{"plan":"pro"},"x":1}}"#,
+                #"{"event":"upgraded","distinct_id":"u1","timestamp":"2024-05-01T12:00:01Z","properties":{"$set":{"plan":"pro"}}}"#,
+            ])
+        #expect(posthog.shapes == ["identify_user u1", "track u1 upgraded", "track u1 upgraded"])
+        #expect((posthog.rows[1]["metadata"] as! [String: Any]).keys.sorted() == ["x"], "$set is not event metadata")
+    }
+
     @Test func segmentMessagesOfEveryType() throws {
         let lines = [
             #"{"type":"track","event":"Order Completed","userId":"u1","messageId":"m1","timestamp":"2024-03-01T10:00:00+02:00","properties":{"total":9.5},"context":{"groupId":"acme"}}"#,
@@ -127,7 +161,7 @@ import Testing
         #expect(validator.summaries[0].looksLike == nil)
     }
 
-    @Test(arguments: Preset.allCases)
+    @Test(arguments: [Preset.mixpanel, .amplitude, .segment, .posthog])
     func whatConvertWritesFromAPresetValidatesWithoutOne(preset: Preset) throws {
         var generator = EventGenerator(seed: 5)
         let files: [Preset: [String]] = [
