@@ -8,11 +8,13 @@ import Testing
         var errors: [String: Int] = [:]
         var warnings: [String: Int] = [:]
         for (preset, file) in [
-            ("mixpanel", "mixpanel-export"), ("posthog", "posthog-export"), ("amplitude", "amplitude-export"),
-            ("segment", "segment-messages"),
+            ("mixpanel", "mixpanel-export.ndjson"), ("posthog", "posthog-export.ndjson"),
+            ("amplitude", "amplitude-export.ndjson"),
+            ("segment", "segment-messages.ndjson"), ("ga4", "ga4-export.json"),
+            ("mixpanel-profiles", "mixpanel-engage.json"),
         ] {
             let run = try ImportPrepBinary.run([
-                "validate", "--from", preset, "--report", "json", "samples/vendor/\(file).ndjson",
+                "validate", "--from", preset, "--report", "json", "samples/vendor/\(file)",
             ])
             #expect(run.status == (preset == "mixpanel" ? 1 : 0), "\(preset): \(run.stderr)")
             let total = run.json["total"] as! [String: Any]
@@ -66,7 +68,7 @@ import Testing
     @Test func presetsListsAndShowsTheRules() throws {
         let list = try ImportPrepBinary.run(["presets"])
         #expect(list.status == 0)
-        for name in ["mixpanel", "mixpanel-profiles", "mixpanel-groups", "amplitude", "segment", "posthog"] {
+        for name in ["mixpanel", "mixpanel-profiles", "mixpanel-groups", "amplitude", "segment", "posthog", "ga4"] {
             #expect(list.stdout.contains(name))
         }
         let show = try ImportPrepBinary.run(["presets", "show", "posthog"])

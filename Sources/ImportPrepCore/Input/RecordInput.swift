@@ -13,7 +13,7 @@
             throw IOFailure(
                 path: source.path, reason: "is UTF-16 text; re-export it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)")
         }
-        if let preset, preset.preset.readsProfiles {
+        if let preset, preset.preset.readsDocuments {
             detected(.ndjson)
             let reader = VendorDocumentReader(source: text, maxRecordBytes: maxRecordBytes, settings: preset)
             defer { finished(reader.bytesRead, reader.linesRead) }

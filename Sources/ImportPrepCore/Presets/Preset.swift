@@ -5,10 +5,11 @@ public enum Preset: String, CaseIterable, Sendable {
     case mixpanel
     case mixpanelProfiles = "mixpanel-profiles"
     case mixpanelGroups = "mixpanel-groups"
-    case amplitude, segment, posthog
+    case amplitude, segment, posthog, ga4
 
-    /// Profiles (one identify row per entity) rather than events: read as JSON documents.
-    var readsProfiles: Bool { self == .mixpanelProfiles || self == .mixpanelGroups }
+    /// Exports read as streamed JSON documents (pretty-printed objects, pages of `results`) rather
+    /// than lines: the profile exports, and GA4's BigQuery rows.
+    var readsDocuments: Bool { self == .mixpanelProfiles || self == .mixpanelGroups || self == .ga4 }
 
     public var title: String {
         switch self {
@@ -18,6 +19,7 @@ public enum Preset: String, CaseIterable, Sendable {
         case .amplitude: "Amplitude"
         case .segment: "Segment"
         case .posthog: "PostHog"
+        case .ga4: "GA4"
         }
     }
 
@@ -31,6 +33,8 @@ public enum Preset: String, CaseIterable, Sendable {
         case .amplitude: "Export API rows (NDJSON: event_type, user_id, event_time, event_properties, groups)"
         case .segment: "raw messages (NDJSON: type track/identify/page/screen/group/alias, userId, timestamp)"
         case .posthog: "events export (JSONL: event, distinct_id, timestamp, properties)"
+        case .ga4:
+            "BigQuery export rows (NDJSON or JSON: event_name, event_timestamp µs, event_params, user_properties)"
         }
     }
 
@@ -41,6 +45,7 @@ public enum Preset: String, CaseIterable, Sendable {
         case .amplitude: ["[Amplitude] Page Viewed", "Page Viewed"]
         case .segment: []  // by message type: page
         case .posthog: ["$pageview"]
+        case .ga4: ["page_view"]
         case .mixpanelProfiles, .mixpanelGroups: []
         }
     }
@@ -52,7 +57,7 @@ public enum Preset: String, CaseIterable, Sendable {
         case .amplitude: []
         case .segment: []  // by message type: alias
         case .posthog: ["$create_alias", "$merge_dangerously"]
-        case .mixpanelProfiles, .mixpanelGroups: []
+        case .mixpanelProfiles, .mixpanelGroups, .ga4: []
         }
     }
 
@@ -61,6 +66,7 @@ public enum Preset: String, CaseIterable, Sendable {
         switch self {
         case .mixpanel, .segment, .mixpanelProfiles, .mixpanelGroups: []
         case .amplitude: ["session_start", "session_end"]
+        case .ga4: ["session_start", "first_visit", "first_open", "user_engagement"]
         case .posthog:
             [
                 "$autocapture", "$pageleave", "$rageclick", "$dead_click", "$web_vitals", "$feature_flag_called",
@@ -82,6 +88,11 @@ public enum Preset: String, CaseIterable, Sendable {
         case .amplitude: ["[Amplitude] Session Replay ID"]
         case .segment: []
         case .mixpanelProfiles, .mixpanelGroups: ["$distinct_id", "$last_seen", "$mp_first_event_time"]
+        case .ga4:
+            [
+                "ga_session_id", "ga_session_number", "engagement_time_msec", "session_engaged",
+                "engaged_session_event", "debug_mode", "entrances", "ignore_referrer",
+            ]
         case .posthog:
             [
                 "$session_id", "$window_id", "$insert_id", "$lib_version", "$lib", "token", "$set", "$set_once",
@@ -113,7 +124,7 @@ public enum Preset: String, CaseIterable, Sendable {
                 ("$geoip_country_code", "country_code"), ("$screen_width", "screen_width"),
                 ("$screen_height", "screen_height"), ("$browser_language", "browser_language"),
             ]
-        case .amplitude, .segment, .mixpanelProfiles, .mixpanelGroups: []
+        case .amplitude, .segment, .mixpanelProfiles, .mixpanelGroups, .ga4: []
         }
     }
 
@@ -168,6 +179,19 @@ public enum Preset: String, CaseIterable, Sendable {
                              plus identify_user with that company_id (a derived row)
                 company_id   context.groupId on other calls
                 alias        skipped (identity_merge)
+
+                """
+        case .ga4:
+            text += """
+                user_id      user_id (--keep-anonymous: user_pseudo_id when there is none)
+                inserted_at  event_timestamp (microseconds, UTC)
+                event_name   event_name; page_view → page_view with url from the page_location parameter
+                screen_view  track "Screen Viewed", metadata.name = firebase_screen
+                metadata     event_params: the first non-null of string/int/float/double value
+                             (integers up to 15 digits as numbers, longer ones as text)
+                identify     user_properties, derived before the event when they change
+                clients      device.web_info.browser, device.operating_system, device.category,
+                             device.language (geo.country is a name, not a code: not country_code)
 
                 """
         case .mixpanelProfiles, .mixpanelGroups:

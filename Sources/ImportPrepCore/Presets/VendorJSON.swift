@@ -134,6 +134,71 @@ final class VendorObjects {
         return object
     }
 
+    /// The elements of an array value (checked JSON), appended to `list` (emptied first).
+    func elements(_ value: VendorValue?, into list: inout [VendorValue]) {
+        list.removeAll(keepingCapacity: true)
+        guard let value, value.kind == .array else { return }
+        let bytes = value.bytes
+        var depth = 0
+        var inString = false
+        var escaped = false
+        var start = -1
+        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+        func finish(_ end: Int) {
+            guard start >= 0 else { return }
+            var a = start
+            var b = end
+            while a < b && isSpace(bytes[a]) { a += 1 }
+            while b > a && isSpace(bytes[b - 1]) { b -= 1 }
+            start = -1
+            guard a < b else { return }
+            let first = bytes[a]
+            if first == UInt8(ascii: "\"") {
+                let body = UnsafeRawBufferPointer(rebasing: bytes[(a + 1)..<(b - 1)])
+                list.append(VendorValue(kind: .string, bytes: body, hasEscapes: body.contains(UInt8(ascii: "\\"))))
+                return
+            }
+            let kind: JSONValueKind =
+                switch first {
+                case UInt8(ascii: "{"): .object
+                case UInt8(ascii: "["): .array
+                case UInt8(ascii: "t"), UInt8(ascii: "f"): .bool
+                case UInt8(ascii: "n"): .null
+                default: .number
+                }
+            list.append(VendorValue(kind: kind, bytes: UnsafeRawBufferPointer(rebasing: bytes[a..<b])))
+        }
+        for i in 0..<bytes.count {
+            let c = bytes[i]
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if c == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if c == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch c {
+            case UInt8(ascii: "\""):
+                inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth == 1 { start = i + 1 }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                if depth == 1 { finish(i) }
+                depth -= 1
+            case UInt8(ascii: ","):
+                if depth == 1 {
+                    finish(i)
+                    start = i + 1
+                }
+            default: break
+            }
+        }
+    }
+
     /// A string value decoded (or a number's text); nil for other kinds.
     func text(_ value: VendorValue?) -> UnsafeRawBufferPointer? {
         guard let value, value.isScalarText else { return nil }

@@ -24,6 +24,9 @@ final class VendorMapper {
     private let scratch: ByteArena
     private let keyPath = LineBuffer(capacity: 1024)
     private let nested = LineBuffer(capacity: 1024)
+    private var elements: [VendorValue] = []
+    private var parameters: [(key: UnsafeRawBufferPointer, value: VendorValue)] = []
+    private var userParameters: [(key: UnsafeRawBufferPointer, value: VendorValue)] = []
 
     private let pageEvents: ByteSet
     private let merges: ByteSet
@@ -71,6 +74,7 @@ final class VendorMapper {
         case .amplitude: return amplitude(top)
         case .segment: return segment(top)
         case .posthog: return posthog(top)
+        case .ga4: return ga4(top)
         }
     }
 
@@ -349,6 +353,92 @@ final class VendorMapper {
         return .rows(rowEnds.count)
     }
 
+    private func ga4(_ top: VendorObject) -> Outcome {
+        let event = top["event_name"]
+        let name = objects.text(event)
+        if let name, internalEvents.contains(name) { return .skip(.vendorInternalEvent) }
+        keyValues(top["event_params"], into: &parameters)
+        keyValues(top["user_properties"], into: &userParameters)
+        func parameter(_ key: ByteString) -> VendorValue? {
+            parameters.first { key.matches($0.key) }?.value ?? userParameters.first { key.matches($0.key) }?.value
+        }
+        var user = userProperty.flatMap { parameter($0) } ?? top["user_id"]
+        if user == nil && settings.keepAnonymous { user = top["user_pseudo_id"] }
+        guard let user, user.isScalarText else { return .skip(.anonymousUser) }
+        if let junk = junk(user) { return .skip(junk) }
+        guard let time = time(top["event_timestamp"]) else { return .skip(.noTime) }
+        let company = companyProperty.flatMap { parameter($0) }
+        if settings.derivedIdentify && !userParameters.isEmpty {
+            let start = rows.count
+            let row = rowEnds.count
+            beginRow(.identifyUser, user: user, company: company, time: time)
+            let metadata = rows.count
+            writeMetadata([], consumed: [], pairs: userParameters)
+            keepIfChanged(.identifyUser, user, rowStart: start, row: row, metadataStart: metadata, earlierWarnings: 0)
+        }
+        var consumed: [ByteString] = []
+        if let companyProperty { consumed.append(companyProperty) }
+        if let name, pageEvents.contains(name) {
+            let location = pageLocation(url: parameter("page_location"), host: nil, path: nil)
+            beginRow(location == nil ? .track : .pageView, user: user, company: company, time: time)
+            if let location {
+                writeLocation(location)
+                consumed.append("page_location")
+            } else {
+                fallBackToTrack(name: event)
+            }
+        } else if let name, name.elementsEqual("screen_view".utf8) {
+            beginRow(.track, user: user, company: company, time: time)
+            writeField("event_name", literal: "Screen Viewed")
+            if let screen = parameter("firebase_screen") {
+                parameters.append((key: Self.nameKey, value: screen))
+                consumed.append("firebase_screen")
+            }
+        } else {
+            beginRow(.track, user: user, company: company, time: time)
+            if let event { writeField("event_name", event) }
+        }
+        let device = objects.open(top["device"], slot: 12)
+        let web = objects.open(device["web_info"], slot: 13)
+        if let browser = web["browser"] { writeField("browser", browser) }
+        if let os = device["operating_system"] { writeField("operating_system", os) }
+        if let category = device["category"] { writeField("device_type", category) }
+        if let language = device["language"] { writeField("browser_language", language) }
+        writeMetadata([], consumed: consumed, pairs: parameters)
+        return .rows(rowEnds.count)
+    }
+
+    /// `name`, as a key that points into the program's constant text (valid for the whole run).
+    private static var nameKey: UnsafeRawBufferPointer {
+        let name: StaticString = "name"
+        return UnsafeRawBufferPointer(start: UnsafeRawPointer(name.utf8Start), count: name.utf8CodeUnitCount)
+    }
+
+    /// GA4's `[{key, value: {string_value | int_value | float_value | double_value}}]`: the first
+    /// value that is not null; an integer of up to 15 digits as a number, a longer one as text.
+    private func keyValues(_ array: VendorValue?, into pairs: inout [(key: UnsafeRawBufferPointer, value: VendorValue)])
+    {
+        pairs.removeAll(keepingCapacity: true)
+        objects.elements(array, into: &elements)
+        for element in elements where element.kind == .object {
+            guard let entry = objects.open(element.bytes, slot: 10), let key = objects.text(entry["key"]) else {
+                continue
+            }
+            let holder = objects.open(entry["value"], slot: 11)
+            guard
+                let value = holder["string_value"] ?? holder["int_value"] ?? holder["float_value"]
+                    ?? holder["double_value"]
+            else { continue }
+            if holder.member("string_value") == nil, value.kind == .string, !value.hasEscapes, value.bytes.count <= 15,
+                JSONEncoding.isInteger(value.bytes)
+            {
+                pairs.append((key, VendorValue(kind: .number, bytes: value.bytes)))
+            } else {
+                pairs.append((key, value))
+            }
+        }
+    }
+
     private func writeUserAgent(_ properties: VendorObject) {
         if let agent = properties["$raw_user_agent"] { writeField("user_agent", agent) }
     }
@@ -360,8 +450,7 @@ final class VendorMapper {
     private func derive(
         _ type: EventType, _ entity: VendorValue, company: VendorValue?, time: Timestamp, from sources: [VendorObject]
     ) {
-        guard settings.derivedIdentify, sources.contains(where: { $0.count > 0 }),
-            let id = objects.text(entity)
+        guard settings.derivedIdentify, sources.contains(where: { $0.count > 0 }), objects.text(entity) != nil
         else { return }
         let start = rows.count
         let row = rowEnds.count
@@ -373,18 +462,26 @@ final class VendorMapper {
         }
         let metadata = rows.count
         writeMetadata(sources, consumed: [])
-        let snapshot = Self.hash(rows.bytes(from: metadata))
+        keepIfChanged(type, entity, rowStart: start, row: row, metadataStart: metadata, earlierWarnings: earlier)
+    }
+
+    /// Keeps the identify row just written for `entity` only when its metadata differs from the
+    /// last one written for it; the warnings raised for the event before it go with the event.
+    private func keepIfChanged(
+        _ type: EventType, _ entity: VendorValue, rowStart: Int, row: Int, metadataStart: Int, earlierWarnings: Int
+    ) {
+        guard let id = objects.text(entity) else { return }
+        let snapshot = Self.hash(rows.bytes(from: metadataStart))
         let key = Self.hash(id) &+ (type == .identifyCompany ? 0x9E37_79B9_7F4A_7C15 : 0)
         if fingerprints[key] == snapshot {
-            rows.truncate(to: start)
+            rows.truncate(to: rowStart)
             rowEnds.removeLast()
-            warnings[row].removeSubrange(earlier...)
+            warnings[row].removeSubrange(earlierWarnings...)
             return
         }
         fingerprints[key] = snapshot
-        // The event's own warnings go with the event, now the next row.
-        warnings[row + 1].append(contentsOf: warnings[row][..<earlier])
-        warnings[row].removeSubrange(..<earlier)
+        warnings[row + 1].append(contentsOf: warnings[row][..<earlierWarnings])
+        warnings[row].removeSubrange(..<earlierWarnings)
     }
 
     private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
@@ -601,7 +698,8 @@ final class VendorMapper {
     /// Rule 6: `,"metadata":{…}}` and the line feed that ends the row. Later sources' keys follow
     /// earlier ones (`$set_once` then `$set`); a key both name is written once, the later value.
     private func writeMetadata(
-        _ sources: [VendorObject], consumed: [ByteString], extra: [(ByteString, VendorValue)] = []
+        _ sources: [VendorObject], consumed: [ByteString], extra: [(ByteString, VendorValue)] = [],
+        pairs: [(key: UnsafeRawBufferPointer, value: VendorValue)] = []
     ) {
         JSONEncoding.appendLiteral(",\"metadata\":{", to: rows)
         var first = true
@@ -637,6 +735,12 @@ final class VendorMapper {
         for (key, value) in extra {
             keyPath.removeAll()
             keyPath.append(contentsOf: key.bytes)
+            writeMember(value, first: &first, depth: 0)
+        }
+        for (key, value) in pairs {
+            if consumed.contains(where: { $0.matches(key) }) || droppedKeys.contains(key) { continue }
+            keyPath.removeAll()
+            keyPath.append(contentsOf: key)
             writeMember(value, first: &first, depth: 0)
         }
         JSONEncoding.appendLiteral("}}\n", to: rows)

@@ -46,6 +46,7 @@ public enum VendorDetection {
     static func preset(keys: [UnsafeRawBufferPointer], hasEventType: Bool) -> Preset? {
         func has(_ name: String) -> Bool { keys.contains { $0.elementsEqual(name.utf8) } }
         if hasEventType && has("amplitude_id") { return .amplitude }
+        if has("event_params") && has("event_timestamp") { return .ga4 }
         if has("$distinct_id") && has("$properties") || has("results") && has("session_id") { return .mixpanelProfiles }
         if has("event") && has("properties") && !has("distinct_id") { return .mixpanel }
         if has("type") && has("messageId") { return .segment }

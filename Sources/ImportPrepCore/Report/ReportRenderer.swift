@@ -118,7 +118,11 @@ public enum ReportRenderer {
                 "The Import API fails a whole job on its first bad row: fix these records, or let `import-prep convert` repair what it can and set the rest aside with --rejects."
             )
         } else if total.errorCount == 0 && validator.summaries.allSatisfy({ $0.readFailure == nil }) {
-            lines.append(total.records == 0 ? "No records found." : "Every record is valid.")
+            if total.records == 0, let preset = total.presetCounts, preset.skippedTotal > 0 {
+                lines.append("Every record was skipped (the reasons are above); nothing would be imported.")
+            } else {
+                lines.append(total.records == 0 ? "No records found." : "Every record is valid.")
+            }
         }
         let presetWarnings = ProblemCode.warnings.filter(\.needsPreset).reduce(0) { $0 + total.count($1) }
         if total.warningCount > presetWarnings {

@@ -148,6 +148,8 @@ import Testing
         (#"{"event_type":"A","amplitude_id":1,"user_id":"u"}"#, Preset.amplitude),
         (#"{"type":"track","messageId":"m","event":"A"}"#, Preset.segment),
         (#"{"event":"A","distinct_id":"u","properties":{}}"#, Preset.posthog),
+        (#"{"event_name":"A","event_timestamp":"1","event_params":[]}"#, Preset.ga4),
+        (#"{"$distinct_id":"u","$properties":{}}"#, Preset.mixpanelProfiles),
     ])
     func validateRecognisesAVendorShape(line: String, preset: Preset) {
         let validator = Validator(options: ValidationOptions())
