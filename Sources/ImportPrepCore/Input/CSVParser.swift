@@ -39,6 +39,16 @@ struct CSVParser: ~Copyable {
         csv_fini(parser, fieldCallback, rowCallback, builder) == 0
     }
 
+    /// `parse` for readers that take every cell as it is (`CSVCells`: the vendor presets).
+    func parse(_ bytes: UnsafeRawBufferPointer, into cells: UnsafeMutablePointer<CSVCells>) -> Bool {
+        let used = csv_parse(parser, bytes.baseAddress, bytes.count, cellCallback, cellRowCallback, cells)
+        return used == bytes.count && csv_error(parser) == CSV_SUCCESS
+    }
+
+    func finish(into cells: UnsafeMutablePointer<CSVCells>) -> Bool {
+        csv_fini(parser, cellCallback, cellRowCallback, cells) == 0
+    }
+
     /// Forgets any partial record.
     func reset() { import_prep_csv_reset(parser) }
 }
@@ -52,4 +62,43 @@ private func fieldCallback(_ bytes: UnsafeMutableRawPointer?, _ count: Int, _ co
 
 private func rowCallback(_ terminator: Int32, _ context: UnsafeMutableRawPointer?) {
     context!.assumingMemoryBound(to: CSVRowBuilder.self).pointee.rowEnded()
+}
+
+private func cellCallback(_ bytes: UnsafeMutableRawPointer?, _ count: Int, _ context: UnsafeMutableRawPointer?) {
+    context!.assumingMemoryBound(to: CSVCells.self).pointee.field(UnsafeRawBufferPointer(start: bytes, count: count))
+}
+
+private func cellRowCallback(_ terminator: Int32, _ context: UnsafeMutableRawPointer?) {
+    context!.assumingMemoryBound(to: CSVCells.self).pointee.rowEnded()
+}
+
+/// Every cell of one CSV record as libcsv hands them over, copied into an arena; at the end of the
+/// row the reader is told (`onRow`).
+struct CSVCells {
+    let arena: ByteArena
+    var cells: [UnsafeRawBufferPointer] = []
+    /// A cell did not fit in the arena (the record is too large).
+    var overflowed = false
+    var onRow: () -> Void = {}
+
+    init(maxRecordBytes: Int) { arena = ByteArena(capacity: maxRecordBytes + 64) }
+
+    mutating func field(_ cell: UnsafeRawBufferPointer) {
+        if cell.isEmpty {
+            cells.append(UnsafeRawBufferPointer(start: nil, count: 0))
+        } else if let copy = arena.copy(cell) {
+            cells.append(copy)
+        } else {
+            overflowed = true
+            cells.append(UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+    }
+
+    mutating func rowEnded() { onRow() }
+
+    mutating func reset() {
+        cells.removeAll(keepingCapacity: true)
+        arena.reset()
+        overflowed = false
+    }
 }

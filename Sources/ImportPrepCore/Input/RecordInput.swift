@@ -22,13 +22,16 @@
         }
         let lines = LineReader(source: text, maxLineBytes: maxRecordBytes)
         defer { finished(lines.bytesRead, lines.linesRead) }
-        if let preset {
-            detected(.ndjson)
-            try VendorRecordReader(lines: lines, settings: preset).run(into: sink)
-            return
-        }
         var chosen = format
         if chosen == nil { chosen = try detectFormat(path: source.path, lines: lines) }
+        if let preset {
+            detected(chosen!)
+            switch chosen! {
+            case .csv: try VendorCSVReader(lines: lines, delimiter: delimiter, settings: preset).run(into: sink)
+            case .ndjson: try VendorRecordReader(lines: lines, settings: preset).run(into: sink)
+            }
+            return
+        }
         detected(chosen!)
         try chosen!.makeReader(lines: lines, delimiter: delimiter).run(into: sink)
     }

@@ -117,6 +117,9 @@ public enum Preset: String, CaseIterable, Sendable {
             [
                 ("$browser", "browser"), ("$os", "operating_system"), ("mp_country_code", "country_code"),
                 ("$screen_width", "screen_width"), ("$screen_height", "screen_height"),
+                // The warehouse copy's columns for the same properties.
+                ("browser", "browser"), ("os", "operating_system"), ("screen_width", "screen_width"),
+                ("screen_height", "screen_height"),
             ]
         case .posthog:
             [

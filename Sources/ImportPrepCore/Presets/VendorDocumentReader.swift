@@ -163,25 +163,37 @@ final class VendorRowChecker {
 
     /// A record longer than `--max-record-bytes`.
     func oversized(at location: RecordLocation, limit: Int, into sink: RecordSink) {
-        problems.clear()
-        fields.reset()
-        problems.append(Problem(.recordTooLarge, .none, .limit(limit)))
-        sink.accept(
-            location, eventType: nil, fields: fields, problems: problems,
-            raw: UnsafeRawBufferPointer(start: nil, count: 0))
+        reject(
+            Problem(.recordTooLarge, .none, .limit(limit)), at: location,
+            raw: UnsafeRawBufferPointer(start: nil, count: 0),
+            into: sink)
     }
 
-    func check(_ record: UnsafeRawBufferPointer, at location: RecordLocation, into sink: RecordSink) {
+    /// A record that cannot be read at all (too large, a broken CSV record).
+    func reject(_ problem: Problem, at location: RecordLocation, raw: UnsafeRawBufferPointer, into sink: RecordSink) {
+        problems.clear()
+        fields.reset()
+        problems.append(problem)
+        sink.accept(location, eventType: nil, fields: fields, problems: problems, raw: raw)
+    }
+
+    /// Maps `record` (a vendor record as JSON) and hands its rows to `sink`; `raw` is what rejects
+    /// keep (the record itself unless told otherwise: a CSV record's text).
+    func check(
+        _ record: UnsafeRawBufferPointer, at location: RecordLocation, raw: UnsafeRawBufferPointer? = nil,
+        into sink: RecordSink
+    ) {
+        let raw = raw ?? record
         problems.clear()
         fields.reset()
         switch vendorScanner.scan(record) {
         case .invalid(let error):
             problems.append(Problem(error.code, .none, .syntax(error.reason, offset: error.offset)))
-            sink.accept(location, eventType: nil, fields: fields, problems: problems, raw: record)
+            sink.accept(location, eventType: nil, fields: fields, problems: problems, raw: raw)
             return
         case .notAnObject(let kind):
             problems.append(Problem(.notAnObject, .none, .found(kind)))
-            sink.accept(location, eventType: nil, fields: fields, problems: problems, raw: record)
+            sink.accept(location, eventType: nil, fields: fields, problems: problems, raw: raw)
             return
         case .object: break
         }
@@ -210,7 +222,7 @@ final class VendorRowChecker {
                 }
                 problems.append(contentsOf: mapper.warnings[row])
                 if row > 0 { sink.derivedRowFollows() }
-                sink.accept(location, eventType: type, fields: fields, problems: problems, raw: record)
+                sink.accept(location, eventType: type, fields: fields, problems: problems, raw: raw)
             }
         }
     }

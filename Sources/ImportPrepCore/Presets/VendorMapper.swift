@@ -25,6 +25,11 @@ final class VendorMapper {
     private let keyPath = LineBuffer(capacity: 1024)
     private let nested = LineBuffer(capacity: 1024)
     private var elements: [VendorValue] = []
+    /// Columns of Mixpanel's warehouse copy that are not event properties.
+    private let mixpanelColumns = ByteSet([
+        "event", "name", "time", "distinct_id", "properties", "insert_id", "event_id", "mp_processing_time_ms",
+        "device_id", "distinct_id_before_identity", "lib_version", "_file", "_line", "_fivetran_id", "_fivetran_synced",
+    ])
     private var parameters: [(key: UnsafeRawBufferPointer, value: VendorValue)] = []
     private var userParameters: [(key: UnsafeRawBufferPointer, value: VendorValue)] = []
 
@@ -81,20 +86,24 @@ final class VendorMapper {
     // MARK: Vendors
 
     private func mixpanel(_ top: VendorObject) -> Outcome {
-        let event = top["event"]
+        // The raw export nests everything in `properties`; the warehouse copy (CSV) has `name`,
+        // `time` and `distinct_id` as columns, `properties` as JSON and default properties as columns.
+        let event = top["event"] ?? top["name"]
         let name = objects.text(event)
         if let name, merges.contains(name) { return .skip(.identityMerge) }
         if let name, internalEvents.contains(name) { return .skip(.vendorInternalEvent) }
         let properties = objects.open(top["properties"], slot: 1)
-        var user = userProperty.flatMap { properties[$0] } ?? properties["$user_id"] ?? properties["distinct_id"]
+        var user =
+            userProperty.flatMap { properties[$0] ?? top[$0] } ?? properties["$user_id"] ?? properties["distinct_id"]
+            ?? top["distinct_id"]
         if let text = objects.text(user), text.starts(with: "$device:".utf8) {
             guard settings.keepAnonymous else { return .skip(.anonymousUser) }
         }
         if user == nil && settings.keepAnonymous { user = properties["$device_id"] }
         guard let user = user, user.isScalarText else { return .skip(.anonymousUser) }
         if let junk = junk(user) { return .skip(junk) }
-        guard let time = time(properties["time"]) else { return .skip(.noTime) }
-        let company = companyProperty.flatMap { properties[$0] }
+        guard let time = time(properties["time"] ?? top["time"]) else { return .skip(.noTime) }
+        let company = companyProperty.flatMap { properties[$0] ?? top[$0] }
         var consumed: [ByteString] = []
         if let companyProperty { consumed.append(companyProperty) }
         if let name, pageEvents.contains(name) {
@@ -114,7 +123,8 @@ final class VendorMapper {
             if let event { writeField("event_name", event) }
         }
         writeClientColumns(properties)
-        writeMetadata([properties], consumed: consumed)
+        writeClientColumns(top)
+        writeMetadata([properties, top], consumed: consumed, skipInLast: mixpanelColumns)
         return .rows(rowEnds.count)
     }
 
@@ -699,7 +709,7 @@ final class VendorMapper {
     /// earlier ones (`$set_once` then `$set`); a key both name is written once, the later value.
     private func writeMetadata(
         _ sources: [VendorObject], consumed: [ByteString], extra: [(ByteString, VendorValue)] = [],
-        pairs: [(key: UnsafeRawBufferPointer, value: VendorValue)] = []
+        pairs: [(key: UnsafeRawBufferPointer, value: VendorValue)] = [], skipInLast: ByteSet? = nil
     ) {
         JSONEncoding.appendLiteral(",\"metadata\":{", to: rows)
         var first = true
@@ -713,6 +723,7 @@ final class VendorMapper {
                 {
                     continue
                 }
+                if index == sources.count - 1, let skipInLast, skipInLast.contains(key) { continue }
                 if consumed.contains(where: { $0.matches(key) }) || droppedKeys.contains(key)
                     || droppedPrefixes.hasPrefix(of: key) || clientVendorKeys.contains(key)
                 {

@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+
+@testable import ImportPrepCore
+
+/// Vendors' warehouse copies as CSV (SPEC §8): columns plus JSON in cells, read through the same
+/// mapping as the vendor's NDJSON.
+@Suite struct WarehouseCSVTests {
+    @Test func mixpanelsWarehouseCopyMapsLikeItsExport() throws {
+        let csv = [
+            "_fivetran_synced,name,time,distinct_id,properties,insert_id,os,browser,city",
+            #"2020-08-07 08:59:49,plays,2020-08-01 10:16:46,9e30-uuid,"{""title"": ""spongebob"",""user_id"": ""114521"",""video_id"": 5279}",x1,Roku,,Oslo"#,
+            #"2020-08-07 08:59:49,$identify,2020-08-01 10:16:47,9e30-uuid,{},x2,,,"#,
+            #"2020-08-07 08:59:49,plays,,9e30-uuid,{},x3,,,"#,
+        ].joined(separator: "\r\n")
+        let run = try PresetRun.run(.mixpanel, [csv], name: "event.csv")
+        #expect(run.shapes == ["track 9e30-uuid plays"])
+        let row = run.rows[0]
+        #expect(row["inserted_at"] as? String == "2020-08-01T10:16:46.000000")
+        #expect(row["operating_system"] as? String == "Roku")
+        let metadata = row["metadata"] as! [String: Any]
+        #expect(metadata.keys.sorted() == ["city", "title", "user_id", "video_id"])
+        #expect(metadata["video_id"] as? Int == 5279)
+        #expect(run.skipped(.identityMerge) == 1 && run.skipped(.noTime) == 1)
+
+        let byProperty = try PresetRun.run(.mixpanel, [csv], name: "event.csv") { $0.userProperty = "user_id" }
+        #expect(byProperty.shapes == ["track 114521 plays"])
+    }
+
+    @Test func amplitudeAndPosthogTablesWithJSONCells() throws {
+        let amplitude = [
+            "event_type,user_id,event_time,event_properties,user_properties,groups,amplitude_id",
+            #"watch,dev@example.com,2025-03-01T19:42:58.123,"{""show"":""x""}","{""Cohort"":""A""}",{},75805000264"#,
+        ].joined(separator: "\n")
+        let run = try PresetRun.run(.amplitude, [amplitude], name: "amplitude.csv")
+        #expect(run.shapes == ["identify_user dev@example.com", "track dev@example.com watch"])
+        #expect((run.rows[1]["metadata"] as! [String: Any])["show"] as? String == "x")
+
+        let posthog = [
+            "uuid,event,distinct_id,timestamp,properties",
+            #"a1,$pageview,u1,2024-05-01 12:00:00,"{""$current_url"":""https://e.com/a"",""plan"":""pro""}""#,
+        ].joined(separator: "\n")
+        let ph = try PresetRun.run(.posthog, [posthog], name: "events.csv")
+        #expect(ph.shapes == ["page_view u1"])
+        #expect(ph.rows[0]["url"] as? String == "https://e.com/a")
+    }
+
+    @Test func brokenCSVRecordsAreRejectedWithTheirTextAndReadingGoesOn() throws {
+        let csv = [
+            "name,time,distinct_id",
+            "a,1700000000,u1",
+            "b,1700000001",
+            #"c,1700000002,"u"3"#,
+            "d,1700000003,u4",
+        ].joined(separator: "\n")
+        let run = try PresetRun.run(.mixpanel, [csv], name: "event.csv")
+        #expect(run.shapes == ["track u1 a", "track u4 d"])
+        #expect(run.converted.rejects.map { $0["line"] as? Int } == [3, 4])
+        #expect(run.converted.rejects.first?["raw"] as? String == "b,1700000001")
+        #expect(run.validated.count(.columnCount) == 1 && run.validated.count(.malformedCSV) == 1)
+    }
+}
