@@ -11,7 +11,7 @@ import Testing
             ("mixpanel", "mixpanel-export.ndjson"), ("posthog", "posthog-export.ndjson"),
             ("amplitude", "amplitude-export.ndjson"),
             ("segment", "segment-messages.ndjson"), ("ga4", "ga4-export.json"),
-            ("mixpanel-profiles", "mixpanel-engage.json"),
+            ("mixpanel-profiles", "mixpanel-engage.json"), ("pendo", "pendo-aggregates.json"),
         ] {
             let run = try ImportPrepBinary.run([
                 "validate", "--from", preset, "--report", "json", "samples/vendor/\(file)",
@@ -68,7 +68,9 @@ import Testing
     @Test func presetsListsAndShowsTheRules() throws {
         let list = try ImportPrepBinary.run(["presets"])
         #expect(list.status == 0)
-        for name in ["mixpanel", "mixpanel-profiles", "mixpanel-groups", "amplitude", "segment", "posthog", "ga4"] {
+        for name in [
+            "mixpanel", "mixpanel-profiles", "mixpanel-groups", "amplitude", "segment", "posthog", "ga4", "pendo",
+        ] {
             #expect(list.stdout.contains(name))
         }
         let show = try ImportPrepBinary.run(["presets", "show", "posthog"])

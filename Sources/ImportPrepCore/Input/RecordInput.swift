@@ -13,7 +13,7 @@
             throw IOFailure(
                 path: source.path, reason: "is UTF-16 text; re-export it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)")
         }
-        if let preset, preset.preset.readsDocuments {
+        if let preset, preset.preset.readsDocuments, format != .csv, !isCSVName(source.path) {
             detected(.ndjson)
             let reader = VendorDocumentReader(source: text, maxRecordBytes: maxRecordBytes, settings: preset)
             defer { finished(reader.bytesRead, reader.linesRead) }
@@ -44,6 +44,12 @@
         let evenNULs = stride(from: 0, to: pairs * 2, by: 2).filter { head[$0] == 0 && head[$0 + 1] != 0 }.count
         let oddNULs = stride(from: 0, to: pairs * 2, by: 2).filter { head[$0 + 1] == 0 && head[$0] != 0 }.count
         return max(evenNULs, oddNULs) * 4 >= pairs * 3
+    }
+
+    static func isCSVName(_ path: String) -> Bool {
+        var lower = path.lowercased()
+        if lower.hasSuffix(".gz") { lower.removeLast(3) }
+        return lower.hasSuffix(".csv")
     }
 
     /// By extension (`.csv`; `.ndjson`, `.jsonl`, `.json`, also before `.gz`), else by the first

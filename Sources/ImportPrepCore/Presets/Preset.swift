@@ -5,11 +5,11 @@ public enum Preset: String, CaseIterable, Sendable {
     case mixpanel
     case mixpanelProfiles = "mixpanel-profiles"
     case mixpanelGroups = "mixpanel-groups"
-    case amplitude, segment, posthog, ga4
+    case amplitude, segment, posthog, ga4, pendo
 
     /// Exports read as streamed JSON documents (pretty-printed objects, pages of `results`) rather
     /// than lines: the profile exports, and GA4's BigQuery rows.
-    var readsDocuments: Bool { self == .mixpanelProfiles || self == .mixpanelGroups || self == .ga4 }
+    var readsDocuments: Bool { self == .mixpanelProfiles || self == .mixpanelGroups || self == .ga4 || self == .pendo }
 
     public var title: String {
         switch self {
@@ -20,6 +20,7 @@ public enum Preset: String, CaseIterable, Sendable {
         case .segment: "Segment"
         case .posthog: "PostHog"
         case .ga4: "GA4"
+        case .pendo: "Pendo"
         }
     }
 
@@ -35,6 +36,8 @@ public enum Preset: String, CaseIterable, Sendable {
         case .posthog: "events export (JSONL: event, distinct_id, timestamp, properties)"
         case .ga4:
             "BigQuery export rows (NDJSON or JSON: event_name, event_timestamp µs, event_params, user_properties)"
+        case .pendo:
+            "Aggregation API results (visitors, accounts, page/feature events per day or hour) or Fivetran tables (CSV)"
         }
     }
 
@@ -46,7 +49,7 @@ public enum Preset: String, CaseIterable, Sendable {
         case .segment: []  // by message type: page
         case .posthog: ["$pageview"]
         case .ga4: ["page_view"]
-        case .mixpanelProfiles, .mixpanelGroups: []
+        case .mixpanelProfiles, .mixpanelGroups, .pendo: []
         }
     }
 
@@ -57,14 +60,14 @@ public enum Preset: String, CaseIterable, Sendable {
         case .amplitude: []
         case .segment: []  // by message type: alias
         case .posthog: ["$create_alias", "$merge_dangerously"]
-        case .mixpanelProfiles, .mixpanelGroups, .ga4: []
+        case .mixpanelProfiles, .mixpanelGroups, .ga4, .pendo: []
         }
     }
 
     /// Vendor-internal events, skipped as `vendor_internal_event` unless `--keep-event` (rule 9).
     var internalEvents: [String] {
         switch self {
-        case .mixpanel, .segment, .mixpanelProfiles, .mixpanelGroups: []
+        case .mixpanel, .segment, .mixpanelProfiles, .mixpanelGroups, .pendo: []
         case .amplitude: ["session_start", "session_end"]
         case .ga4: ["session_start", "first_visit", "first_open", "user_engagement"]
         case .posthog:
@@ -88,6 +91,12 @@ public enum Preset: String, CaseIterable, Sendable {
         case .amplitude: ["[Amplitude] Session Replay ID"]
         case .segment: []
         case .mixpanelProfiles, .mixpanelGroups: ["$distinct_id", "$last_seen", "$mp_first_event_time"]
+        case .pendo:
+            [
+                "remoteIp", "remote_ip", "ipaddress", "appId", "app_id", "_fivetran_synced", "_fivetran_id", "idhash",
+                "id_hash", "nid", "n_id", "param_parameter", "visitorId", "visitor_id", "accountId", "account_id", "id",
+                "lastupdated", "last_updated_at", "visitor_last_updated_at", "accountids", "accountid",
+            ]
         case .ga4:
             [
                 "ga_session_id", "ga_session_number", "engagement_time_msec", "session_engaged",
@@ -127,7 +136,7 @@ public enum Preset: String, CaseIterable, Sendable {
                 ("$geoip_country_code", "country_code"), ("$screen_width", "screen_width"),
                 ("$screen_height", "screen_height"), ("$browser_language", "browser_language"),
             ]
-        case .amplitude, .segment, .mixpanelProfiles, .mixpanelGroups, .ga4: []
+        case .amplitude, .segment, .mixpanelProfiles, .mixpanelGroups, .ga4, .pendo: []
         }
     }
 
@@ -197,6 +206,23 @@ public enum Preset: String, CaseIterable, Sendable {
                              device.language (geo.country is a name, not a code: not country_code)
 
                 """
+        case .pendo:
+            text += """
+                events       one track per aggregate bucket (never expanded into fake events), at the bucket's
+                             start (day or hour, epoch ms, or Fivetran's timestamp): "Page: <page id>" or
+                             "Feature: <feature id>", metadata numEvents, numMinutes, page_id/feature_id, server;
+                             the all-events rollup (no object, or page id allevents) skipped (activity_rollup)
+                user_id      visitorId / visitor_id (_PENDO_T_… visitors are anonymous)
+                company_id   accountId / account_id
+                visitors     identify_user at auto.lastupdated, else lastvisit (last_updated_at in Fivetran);
+                             company from auto.accountid; agent and integration keys as metadata
+                             (integrations as group.field), first/last visit as pendo.firstvisit/lastvisit
+                accounts     identify_company at lastupdated, else lastvisit
+                links        Fivetran visitor_account_history: identify_user with its company_id
+                definitions  page and feature definitions ({id, name}, page_history) skipped (definition)
+                Pendo's history is hourly or daily: for event-level data use Pendo Data Sync.
+
+                """
         case .mixpanelProfiles, .mixpanelGroups:
             let row = self == .mixpanelGroups ? "identify_company, company_id" : "identify_user, user_id"
             text += """
@@ -262,7 +288,7 @@ public struct PresetSettings: Sendable {
 
 /// Why a vendor record was read but not written (SPEC §8 "Counting").
 public enum SkipReason: Int, CaseIterable, Sendable {
-    case anonymousUser, junkUserID, identityMerge, vendorInternalEvent, noTime
+    case anonymousUser, junkUserID, identityMerge, vendorInternalEvent, noTime, activityRollup, definition
 
     public var code: String {
         switch self {
@@ -271,6 +297,8 @@ public enum SkipReason: Int, CaseIterable, Sendable {
         case .identityMerge: "identity_merge"
         case .vendorInternalEvent: "vendor_internal_event"
         case .noTime: "no_time"
+        case .activityRollup: "activity_rollup"
+        case .definition: "definition"
         }
     }
 }

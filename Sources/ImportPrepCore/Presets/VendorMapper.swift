@@ -25,12 +25,15 @@ final class VendorMapper {
     private let keyPath = LineBuffer(capacity: 1024)
     private let nested = LineBuffer(capacity: 1024)
     private var elements: [VendorValue] = []
+    /// Pendo's visit times, written as ISO text rather than as the epoch numbers they are.
+    private let pendoVisitTimes = ByteSet(["firstvisit", "lastvisit"])
     /// Columns of Mixpanel's warehouse copy that are not event properties.
     private let mixpanelColumns = ByteSet([
         "event", "name", "time", "distinct_id", "properties", "insert_id", "event_id", "mp_processing_time_ms",
         "device_id", "distinct_id_before_identity", "lib_version", "_file", "_line", "_fivetran_id", "_fivetran_synced",
     ])
     private var parameters: [(key: UnsafeRawBufferPointer, value: VendorValue)] = []
+    private var pairs: [(key: UnsafeRawBufferPointer, value: VendorValue)] = []
     private var userParameters: [(key: UnsafeRawBufferPointer, value: VendorValue)] = []
 
     private let pageEvents: ByteSet
@@ -80,6 +83,7 @@ final class VendorMapper {
         case .segment: return segment(top)
         case .posthog: return posthog(top)
         case .ga4: return ga4(top)
+        case .pendo: return pendo(top)
         }
     }
 
@@ -424,6 +428,125 @@ final class VendorMapper {
         return UnsafeRawBufferPointer(start: UnsafeRawPointer(name.utf8Start), count: name.utf8CodeUnitCount)
     }
 
+    /// Pendo (rules 4 and 10): aggregate buckets as one `track` each, visitors and accounts as
+    /// identify rows, Fivetran's visitor–account links; API (camelCase) and Fivetran (snake_case) alike.
+    private func pendo(_ top: VendorObject) -> Outcome {
+        let visitor = top["visitorId"] ?? top["visitor_id"]
+        let account = top["accountId"] ?? top["account_id"]
+        if let anonymous = objects.text(visitor), anonymous.starts(with: "_PENDO_T_".utf8), !settings.keepAnonymous {
+            return .skip(.anonymousUser)
+        }
+        if top.member("numEvents") != nil || top.member("num_events") != nil {
+            let object =
+                (top["pageId"] ?? top["page_id"]).map { ("Page: ", $0, ByteString("page_id")) }
+                ?? (top["featureId"] ?? top["feature_id"]).map { ("Feature: ", $0, ByteString("feature_id")) }
+            guard let object, let id = objects.text(object.1), !id.elementsEqual("allevents".utf8) else {
+                return .skip(.activityRollup)
+            }
+            guard let visitor, visitor.isScalarText else { return .skip(.anonymousUser) }
+            if let junk = junk(visitor) { return .skip(junk) }
+            guard let time = time(top["day"] ?? top["hour"] ?? top["timestamp"]) else { return .skip(.noTime) }
+            beginRow(.track, user: visitor, company: account, time: time)
+            rows.append(UInt8(ascii: ","))
+            JSONEncoding.appendKey("event_name", to: rows)
+            nested.removeAll()
+            JSONEncoding.appendLiteral(object.0 == "Page: " ? "Page: " : "Feature: ", to: nested)
+            nested.append(contentsOf: id)
+            JSONEncoding.appendString(nested.bytes, to: rows)
+            if let agent = top["userAgent"] ?? top["user_agent"] { writeField("user_agent", agent) }
+            pairs.removeAll(keepingCapacity: true)
+            let counts: [(StaticString, [String])] = [
+                ("numEvents", ["numEvents", "num_events"]), ("numMinutes", ["numMinutes", "num_minutes"]),
+            ]
+            for (name, keys) in counts {
+                if let value = keys.lazy.compactMap({ top[ByteString($0)] }).first {
+                    pairs.append((Self.constant(name), Self.number(value, objects: objects)))
+                }
+            }
+            pairs.append((object.0 == "Page: " ? Self.constant("page_id") : Self.constant("feature_id"), object.1))
+            if let server = top["server"] ?? top["server_name"] { pairs.append((Self.constant("server"), server)) }
+            writeMetadata([], consumed: [], pairs: pairs)
+            return .rows(rowEnds.count)
+        }
+        if top.member("visitor_last_updated_at") != nil {
+            // Fivetran's visitor_account_history: the link alone.
+            guard let visitor, visitor.isScalarText else { return .skip(.anonymousUser) }
+            guard let time = time(top["visitor_last_updated_at"]) else { return .skip(.noTime) }
+            beginRow(.identifyUser, user: visitor, company: account, time: time)
+            writeMetadata([], consumed: [])
+            return .rows(rowEnds.count)
+        }
+        let metadata = objects.open(top["metadata"], slot: 1)
+        let auto = objects.open(metadata["auto"], slot: 2)
+        let isDefinition =
+            top.member("root_version_id") != nil || top.member("stable_version_id") != nil
+            || (visitor == nil && account == nil && metadata.count == 0 && top["id"] != nil && top["name"] != nil
+                && top.member("lastupdated") == nil && top.member("last_updated_at") == nil)
+        if isDefinition { return .skip(.definition) }
+        let isVisitor =
+            visitor != nil || auto["accountid"] != nil || top.member("last_browser_name") != nil
+            || top.member("last_user_agent") != nil || (top.member("account_id") != nil && top.member("id") != nil)
+        let id = visitor ?? (isVisitor ? top["id"] : nil) ?? account ?? top["id"]
+        guard let id, id.isScalarText else { return .skip(.anonymousUser) }
+        if isVisitor, let junk = junk(id) { return .skip(junk) }
+        let stamp =
+            auto["lastupdated"] ?? top["lastupdated"] ?? top["last_updated_at"] ?? auto["lastvisit"] ?? top["lastvisit"]
+            ?? top["last_visit"]
+        guard let time = time(stamp) ?? settings.profileTime else { return .skip(.noTime) }
+        pairs.removeAll(keepingCapacity: true)
+        let visits: [(StaticString, VendorValue?)] = [
+            ("pendo.firstvisit", auto["firstvisit"]), ("pendo.lastvisit", auto["lastvisit"]),
+        ]
+        for (name, value) in visits {
+            if let value, let iso = isoText(value) { pairs.append((Self.constant(name), iso)) }
+        }
+        if metadata.count == 0 {
+            let flat: [(StaticString, VendorValue?)] = [
+                ("firstvisit", top["firstvisit"]), ("lastvisit", top["lastvisit"]),
+            ]
+            for (name, value) in flat {
+                if let value, let iso = isoText(value) { pairs.append((Self.constant(name), iso)) }
+            }
+        }
+        if isVisitor {
+            beginRow(.identifyUser, user: id, company: auto["accountid"] ?? account, time: time)
+        } else {
+            beginCompanyRow(id, time: time)
+        }
+        if metadata.count > 0 {
+            // API shape: agent keys verbatim, `auto` left out (its visit times are above), every
+            // integration's keys as group.field.
+            let agent = objects.open(metadata["agent"], slot: 3)
+            writeMetadata([agent], consumed: [], pairs: pairs, groups: metadata)
+        } else {
+            writeMetadata([top], consumed: [], pairs: pairs, skipInLast: pendoVisitTimes)
+        }
+        return .rows(rowEnds.count)
+    }
+
+    /// A string key that lives as long as the program (the constant text of `name`).
+    private static func constant(_ name: StaticString) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: UnsafeRawPointer(name.utf8Start), count: name.utf8CodeUnitCount)
+    }
+
+    /// A number given as a number or as digits in a string (Fivetran's CSV), as a number.
+    private static func number(_ value: VendorValue, objects: VendorObjects) -> VendorValue {
+        guard value.kind == .string, JSONEncoding.isInteger(value.bytes), value.bytes.count <= 15 else { return value }
+        return VendorValue(kind: .number, bytes: value.bytes)
+    }
+
+    /// An epoch-ms date (Pendo's visit times) as ISO text, in the record's arena; nil when 0 or not one.
+    private func isoText(_ value: VendorValue) -> VendorValue? {
+        guard let text = objects.text(value), !text.elementsEqual("0".utf8), let time = Timestamp.vendorTime(text)
+        else {
+            return nil
+        }
+        nested.removeAll()
+        time.appendNormalized(to: nested)
+        guard let copy = scratch.copy(nested.bytes) else { return nil }
+        return VendorValue(kind: .string, bytes: copy)
+    }
+
     /// GA4's `[{key, value: {string_value | int_value | float_value | double_value}}]`: the first
     /// value that is not null; an integer of up to 15 digits as a number, a longer one as text.
     private func keyValues(_ array: VendorValue?, into pairs: inout [(key: UnsafeRawBufferPointer, value: VendorValue)])
@@ -709,7 +832,8 @@ final class VendorMapper {
     /// earlier ones (`$set_once` then `$set`); a key both name is written once, the later value.
     private func writeMetadata(
         _ sources: [VendorObject], consumed: [ByteString], extra: [(ByteString, VendorValue)] = [],
-        pairs: [(key: UnsafeRawBufferPointer, value: VendorValue)] = [], skipInLast: ByteSet? = nil
+        pairs: [(key: UnsafeRawBufferPointer, value: VendorValue)] = [], skipInLast: ByteSet? = nil,
+        groups: VendorObject? = nil
     ) {
         JSONEncoding.appendLiteral(",\"metadata\":{", to: rows)
         var first = true
@@ -753,6 +877,15 @@ final class VendorMapper {
             keyPath.removeAll()
             keyPath.append(contentsOf: key)
             writeMember(value, first: &first, depth: 0)
+        }
+        if let groups {
+            for i in 0..<groups.count {
+                let name = groups.key(i)
+                if name.elementsEqual("agent".utf8) || name.starts(with: "auto".utf8) { continue }
+                keyPath.removeAll()
+                keyPath.append(contentsOf: name)
+                writeMember(groups.value(i), first: &first, depth: 0)
+            }
         }
         JSONEncoding.appendLiteral("}}\n", to: rows)
         rowEnds.append(rows.count)

@@ -87,6 +87,7 @@ public enum ReportRenderer {
         if s.blankLines > 0 { out += "; \(s.blankLines) blank line\(s.blankLines == 1 ? "" : "s") skipped" }
         out += "\n"
         if s.stoppedEarly { out += "  stopped at the first invalid record (--fail-fast)\n" }
+        if s.presetCounts?.preset == .pendo && s.count(.track) > 0 { out += "  " + Self.pendoNote + "\n" }
         let types = EventType.allCases.filter { s.count($0) > 0 }.map { "\($0.name) \(s.count($0))" }
         if !types.isEmpty { out += "  event types: " + types.joined(separator: ", ") + "\n" }
         let errors = ProblemCode.errors.filter { s.count($0) > 0 }.map { "\($0.rawValue) \(s.count($0))" }
@@ -136,6 +137,10 @@ public enum ReportRenderer {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Said wherever Pendo's aggregates were read (SPEC §8 rule 10).
+    static let pendoNote =
+        "Pendo's history is hourly or daily: each track row is one bucket (numEvents, numMinutes in metadata); for event-level data use Pendo Data Sync."
+
     public static func byteCount(_ bytes: Int) -> String {
         if bytes < 1000 { return "\(bytes) B" }
         let units = ["KB", "MB", "GB", "TB"]
@@ -163,6 +168,9 @@ extension ReportRenderer {
         out += "\n"
         if let preset = s.presetCounts {
             out += "  from \(preset.preset.title): " + preset.text + "\n"
+            if preset.preset == .pendo && s.byEventType[EventType.track.rawValue] > 0 {
+                out += "  " + Self.pendoNote + "\n"
+            }
         }
         for input in s.inputs {
             out += "  \(input.file)" + (input.format.map { " (\($0.rawValue), \(byteCount(input.bytes)))" } ?? "")
