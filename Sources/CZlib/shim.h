@@ -8,4 +8,9 @@ static inline int import_prep_inflate_init(z_stream *stream) {
     return inflateInit2(stream, 15 + 32);
 }
 
+/* windowBits -15: raw deflate data (a zip entry), no header. */
+static inline int import_prep_inflate_init_raw(z_stream *stream) {
+    return inflateInit2(stream, -15);
+}
+
 #endif

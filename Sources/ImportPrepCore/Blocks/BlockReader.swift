@@ -155,7 +155,7 @@ final class BlockReader {
 
 extension BlockReader {
     /// A reader of `path` in blocks, or nil when it is read on one core: `parallel` off, one core,
-    /// not a regular file of at least `threshold` bytes, gzip, UTF-16, a format that cannot be
+    /// not a regular file of at least `threshold` bytes, gzip, zip, UTF-16, a format that cannot be
     /// told, or a CSV header that is not clean. The one eligibility check of validate, convert
     /// and split.
     static func open(
@@ -165,7 +165,7 @@ extension BlockReader {
         guard parallel, ProcessInfo.processInfo.activeProcessorCount >= 2,
             let probe = try? ByteSource(path: path), let size = probe.regularFileSize,
             size >= threshold, let head = try? probe.peek(64),
-            !head.starts(with: [0x1F, 0x8B]), !RecordInput.isUTF16(head),
+            !head.starts(with: [0x1F, 0x8B]), !head.starts(with: [0x50, 0x4B, 0x03, 0x04]), !RecordInput.isUTF16(head),
             let format = format
                 ?? (try? RecordInput.detectFormat(
                     path: path, lines: LineReader(source: probe, maxLineBytes: maxRecordBytes)))

@@ -51,6 +51,8 @@ public final class ByteSource {
     private var sliceEnd: Int?
     /// Whether the first byte served is the first byte of the input (where a BOM may stand).
     public private(set) var startsAtBeginning = true
+    /// For a zip archive: its files' contents, one after another.
+    private var zip: ZipEntries?
 
     /// Opens `path`; `-` is standard input.
     public init(path: String) throws(IOFailure) {
@@ -125,6 +127,10 @@ public final class ByteSource {
     /// This source, or one that inflates it when it starts with gzip's magic bytes (several
     /// times for a file compressed twice, up to four layers).
     public func decompressed() throws(IOFailure) -> ByteSource {
+        if zip == nil, sliceEnd == nil, let size = regularFileSize, try peek(4) == [0x50, 0x4B, 0x03, 0x04] {
+            zip = try ZipEntries(fd: fd, size: size, path: path)
+            pending.removeAll()
+        }
         var source = self
         while try source.peek(2) == [0x1F, 0x8B] {
             guard source.gzipLayers < 4 else {
@@ -169,6 +175,7 @@ public final class ByteSource {
             return n
         }
         if let compressed { return try inflate(from: compressed, into: buffer) }
+        if let zip { return try zip.read(into: buffer) }
         if let sliceEnd {
             let wanted = min(buffer.count, sliceEnd - sliceOffset)
             guard wanted > 0 else { return 0 }

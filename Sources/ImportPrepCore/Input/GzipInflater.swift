@@ -1,15 +1,16 @@
 import CZlib
 
-/// The one door to zlib: inflates a gzip stream (several members in a row too), block by block.
+/// The one door to zlib: inflates a gzip stream (several members in a row too), block by block;
+/// with `raw`, the headerless deflate data of a zip entry.
 final class GzipInflater {
     private let stream: UnsafeMutablePointer<z_stream>
     private var finishedMember = false
 
-    init() {
+    init(raw: Bool = false) {
         // zlib keeps a pointer back to the stream: it must not move, so it lives on the heap.
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        _ = import_prep_inflate_init(stream)
+        _ = raw ? import_prep_inflate_init_raw(stream) : import_prep_inflate_init(stream)
     }
 
     deinit {
