@@ -128,6 +128,8 @@ struct Convert: ParsableCommand {
             throw ValidationError("Give either --out DIR or -o FILE, not both.")
         }
         try Validate.checkInputs(files: files, delimiter: delimiter, maxRecordBytes: outputOptions.maxRecordBytes)
+        _ = try presetOptions.mapping(
+            files: files, format: format, delimiter: Validate.delimiterByte(delimiter) ?? 0x2C)
         try Validate.checkOutputs(
             (output.map { [NamedOutput(option: "-o", path: $0)] } ?? []) + outputOptions.namedOutputs, inputs: files)
     }
@@ -136,7 +138,8 @@ struct Convert: ParsableCommand {
         var options = ConvertOptions()
         options.mode = .convert
         options.format = format
-        options.preset = presetOptions.settings
+        options.preset = try presetOptions.settings(
+            files: files, format: format, delimiter: Validate.delimiterByte(delimiter) ?? UInt8(ascii: ","))
         options.inferNumbers = !noInfer
         options.epoch = epoch
         options.delimiter = Validate.delimiterByte(delimiter)!

@@ -1,7 +1,14 @@
 import ArgumentParser
 import ImportPrepCore
 
-extension Preset: ExpressibleByArgument {}
+extension Preset: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let preset = Preset(rawValue: argument), preset != .mapped else { return nil }
+        self = preset
+    }
+
+    public static var allValueStrings: [String] { vendors.map(\.rawValue) }
+}
 
 /// `--from VENDOR` and the choices of SPEC §8 that go with it, shared by `validate` and `convert`.
 struct PresetOptions: ParsableArguments {
@@ -10,6 +17,13 @@ struct PresetOptions: ParsableArguments {
             "Read a vendor's export and map it onto the four event types; `import-prep presets show NAME` says how.",
             valueName: "vendor"))
     var from: Preset?
+
+    @Option(
+        name: .customLong("map"),
+        help: ArgumentHelp(
+            "Map any other CSV or NDJSON export with this mapping file (YAML or JSON; see the README).",
+            valueName: "file"))
+    var mapFile: String?
 
     @Option(
         name: .customLong("page-event"),
@@ -47,10 +61,11 @@ struct PresetOptions: ParsableArguments {
     var noDerivedIdentify = false
 
     func validate() throws {
+        if from != nil && mapFile != nil { throw ValidationError("Give either --from VENDOR or --map FILE, not both.") }
         if let profileTime, Timestamp.vendorTime(profileTime) == nil {
             throw ValidationError("--profile-time takes a date and time such as 2024-01-01T00:00:00Z.")
         }
-        guard from == nil else { return }
+        guard from == nil && mapFile == nil else { return }
         let given = [
             (!pageEvents.isEmpty, "--page-event"), (userProp != nil, "--user-prop"),
             (keepAnonymous, "--keep-anonymous"),
@@ -59,6 +74,33 @@ struct PresetOptions: ParsableArguments {
             (noDerivedIdentify, "--no-derived-identify"), (profileTime != nil, "--profile-time"),
         ].filter(\.0).map(\.1)
         if let first = given.first { throw ValidationError("\(first) goes with --from VENDOR.") }
+    }
+
+    /// The mapping file, read and checked against the first records of `files` (usage errors name
+    /// its line).
+    func mapping(files: [String], format: InputFormat?, delimiter: UInt8) throws -> MappingFile? {
+        guard let mapFile else { return nil }
+        do {
+            let mapping = try MappingFile.load(path: mapFile)
+            try mapping.checkFields(
+                against: files,
+                csv: { path in format == .csv || (format == nil && path.lowercased().hasSuffix(".csv")) },
+                delimiter: delimiter)
+            return mapping
+        } catch {
+            throw ValidationError("the mapping file \(error.description)")
+        }
+    }
+
+    /// The settings of the preset or the mapping file, when `--from` or `--map` is given.
+    func settings(files: [String], format: InputFormat?, delimiter: UInt8) throws -> PresetSettings? {
+        if let mapping = try mapping(files: files, format: format, delimiter: delimiter) {
+            var settings = PresetSettings(preset: .mapped)
+            settings.mapping = mapping
+            settings.shiftSeconds = shiftSeconds
+            return settings
+        }
+        return self.settings
     }
 
     /// The settings of the preset, when `--from` is given.
@@ -91,7 +133,7 @@ struct Presets: ParsableCommand {
 
         func run() {
             var text = ""
-            for preset in Preset.allCases {
+            for preset in Preset.vendors {
                 text += preset.rawValue.padding(toLength: 19, withPad: " ", startingAt: 0) + preset.reads + "\n"
             }
             text += "\nimport-prep presets show NAME prints a preset's rules.\n"

@@ -43,6 +43,7 @@ struct Validate: ParsableCommand {
     func validate() throws {
         guard maxErrors >= 0 else { throw ValidationError("--max-errors must be 0 or more.") }
         try Self.checkInputs(files: files, delimiter: delimiter, maxRecordBytes: maxRecordBytes)
+        _ = try presetOptions.mapping(files: files, format: format, delimiter: Self.delimiterByte(delimiter) ?? 0x2C)
         try Self.checkOutputs(errorsFile.map { [NamedOutput(option: "--errors", path: $0)] } ?? [], inputs: files)
     }
 
@@ -71,7 +72,8 @@ struct Validate: ParsableCommand {
     func run() throws {
         var options = ValidationOptions()
         options.format = format
-        options.preset = presetOptions.settings
+        options.preset = try presetOptions.settings(
+            files: files, format: format, delimiter: Validate.delimiterByte(delimiter) ?? UInt8(ascii: ","))
         options.maxErrors = maxErrors
         options.failFast = failFast
         options.maxRecordBytes = ByteSize.parse(maxRecordBytes)!

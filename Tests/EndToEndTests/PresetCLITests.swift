@@ -79,6 +79,28 @@ import Testing
         #expect(unknown.status == 2)
     }
 
+    @Test func aMappingFileMapsATableAndItsMistakesAreUsageErrorsWithTheirLine() throws {
+        let run = try ImportPrepBinary.run([
+            "convert", "--to", "ndjson", "--map", "samples/vendor/warehouse-map.yaml",
+            "samples/vendor/warehouse-table.csv",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.split(separator: "\n").count == 3)
+        #expect(run.stderr.contains("5 records read = 3 written + 0 rejected + 2 skipped"), "\(run.stderr)")
+        let folder = try ScratchFolder()
+        try Data("event_type: { value: track }\nuser_id: persn\ninserted_at: ts\n".utf8).write(
+            to: URL(fileURLWithPath: folder.path("map.yaml")))
+        let bad = try ImportPrepBinary.run([
+            "validate", "--map", folder.path("map.yaml"), "samples/vendor/warehouse-table.csv",
+        ])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("map.yaml:2: the field `persn`"), "\(bad.stderr)")
+        let both = try ImportPrepBinary.run([
+            "validate", "--map", folder.path("map.yaml"), "--from", "mixpanel", "samples/clean.ndjson",
+        ])
+        #expect(both.status == 2)
+    }
+
     @Test func presetChoicesNeedFrom() throws {
         let run = try ImportPrepBinary.run(["validate", "--page-event", "Seen", "samples/clean.ndjson"])
         #expect(run.status == 2 && run.stderr.contains("--page-event goes with --from VENDOR"), "\(run.stderr)")

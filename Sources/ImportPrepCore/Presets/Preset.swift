@@ -6,6 +6,11 @@ public enum Preset: String, CaseIterable, Sendable {
     case mixpanelProfiles = "mixpanel-profiles"
     case mixpanelGroups = "mixpanel-groups"
     case amplitude, segment, posthog, ga4, pendo
+    /// Not a vendor: a mapping file (`--map FILE`).
+    case mapped = "map"
+
+    /// The vendors `--from` takes.
+    public static var vendors: [Preset] { allCases.filter { $0 != .mapped } }
 
     /// Exports read as streamed JSON documents (pretty-printed objects, pages of `results`) rather
     /// than lines: the profile exports, and GA4's BigQuery rows.
@@ -21,6 +26,7 @@ public enum Preset: String, CaseIterable, Sendable {
         case .posthog: "PostHog"
         case .ga4: "GA4"
         case .pendo: "Pendo"
+        case .mapped: "mapped"
         }
     }
 
@@ -38,6 +44,7 @@ public enum Preset: String, CaseIterable, Sendable {
             "BigQuery export rows (NDJSON or JSON: event_name, event_timestamp µs, event_params, user_properties)"
         case .pendo:
             "Aggregation API results (visitors, accounts, page/feature events per day or hour) or Fivetran tables (CSV)"
+        case .mapped: "any CSV or NDJSON export, through a mapping file (--map FILE)"
         }
     }
 
@@ -49,7 +56,7 @@ public enum Preset: String, CaseIterable, Sendable {
         case .segment: []  // by message type: page
         case .posthog: ["$pageview"]
         case .ga4: ["page_view"]
-        case .mixpanelProfiles, .mixpanelGroups, .pendo: []
+        case .mixpanelProfiles, .mixpanelGroups, .pendo, .mapped: []
         }
     }
 
@@ -60,14 +67,14 @@ public enum Preset: String, CaseIterable, Sendable {
         case .amplitude: []
         case .segment: []  // by message type: alias
         case .posthog: ["$create_alias", "$merge_dangerously"]
-        case .mixpanelProfiles, .mixpanelGroups, .ga4, .pendo: []
+        case .mixpanelProfiles, .mixpanelGroups, .ga4, .pendo, .mapped: []
         }
     }
 
     /// Vendor-internal events, skipped as `vendor_internal_event` unless `--keep-event` (rule 9).
     var internalEvents: [String] {
         switch self {
-        case .mixpanel, .segment, .mixpanelProfiles, .mixpanelGroups, .pendo: []
+        case .mixpanel, .segment, .mixpanelProfiles, .mixpanelGroups, .pendo, .mapped: []
         case .amplitude: ["session_start", "session_end"]
         case .ga4: ["session_start", "first_visit", "first_open", "user_engagement"]
         case .posthog:
@@ -89,7 +96,7 @@ public enum Preset: String, CaseIterable, Sendable {
                 "$distinct_id_before_identity", "distinct_id", "$user_id", "time", "$ip", "ip",
             ]
         case .amplitude: ["[Amplitude] Session Replay ID"]
-        case .segment: []
+        case .segment, .mapped: []
         case .mixpanelProfiles, .mixpanelGroups: ["$distinct_id", "$last_seen", "$mp_first_event_time"]
         case .pendo:
             [
@@ -136,7 +143,7 @@ public enum Preset: String, CaseIterable, Sendable {
                 ("$geoip_country_code", "country_code"), ("$screen_width", "screen_width"),
                 ("$screen_height", "screen_height"), ("$browser_language", "browser_language"),
             ]
-        case .amplitude, .segment, .mixpanelProfiles, .mixpanelGroups, .ga4, .pendo: []
+        case .amplitude, .segment, .mixpanelProfiles, .mixpanelGroups, .ga4, .pendo, .mapped: []
         }
     }
 
@@ -223,6 +230,8 @@ public enum Preset: String, CaseIterable, Sendable {
                 Pendo's history is hourly or daily: for event-level data use Pendo Data Sync.
 
                 """
+        case .mapped:
+            text += "the targets and fields the mapping file names (SPEC §8 \"Mapping files\")\n\n"
         case .mixpanelProfiles, .mixpanelGroups:
             let row = self == .mixpanelGroups ? "identify_company, company_id" : "identify_user, user_id"
             text += """
@@ -282,13 +291,15 @@ public struct PresetSettings: Sendable {
     public var derivedIdentify = true
     /// Rule 4: the time of a profile that has neither a last-seen nor a creation time.
     public var profileTime: Timestamp?
+    /// `--map FILE`: the mapping (with `preset` `.mapped`).
+    public var mapping: MappingFile?
 
     public init(preset: Preset) { self.preset = preset }
 }
 
 /// Why a vendor record was read but not written (SPEC §8 "Counting").
 public enum SkipReason: Int, CaseIterable, Sendable {
-    case anonymousUser, junkUserID, identityMerge, vendorInternalEvent, noTime, activityRollup, definition
+    case anonymousUser, junkUserID, identityMerge, vendorInternalEvent, noTime, activityRollup, definition, skipWhen
 
     public var code: String {
         switch self {
@@ -299,6 +310,7 @@ public enum SkipReason: Int, CaseIterable, Sendable {
         case .noTime: "no_time"
         case .activityRollup: "activity_rollup"
         case .definition: "definition"
+        case .skipWhen: "skip_when"
         }
     }
 }

@@ -84,6 +84,7 @@ final class VendorMapper {
         case .posthog: return posthog(top)
         case .ga4: return ga4(top)
         case .pendo: return pendo(top)
+        case .mapped: return mapped(top)
         }
     }
 
@@ -427,6 +428,129 @@ final class VendorMapper {
         let name: StaticString = "name"
         return UnsafeRawBufferPointer(start: UnsafeRawPointer(name.utf8Start), count: name.utf8CodeUnitCount)
     }
+
+    /// A mapping file (`--map`): each target from its field, constant, value table or default;
+    /// the time by its format, epoch unit and zone; metadata filtered and renamed; `skip_when`.
+    private func mapped(_ top: VendorObject) -> Outcome {
+        guard let mapping = settings.mapping else { return .skip(.skipWhen) }
+        for skip in mapping.skips {
+            let text = fieldText(skip.field, in: top) ?? ""
+            if skip.values.contains(text) { return .skip(.skipWhen) }
+        }
+        func target(_ name: String) -> String? {
+            guard let source = mapping.fields[name] else { return nil }
+            if let constant = source.constant { return constant }
+            guard let field = source.field, let text = fieldText(field, in: top) else { return source.defaultValue }
+            if source.values.isEmpty { return text }
+            return source.values[text] ?? source.defaultValue
+        }
+        guard let time = mapping.time,
+            let timeText = time.source.constant ?? time.source.field.flatMap({ fieldText($0, in: top) }),
+            let stamp = time.read(timeText)?.shifted(by: settings.shiftSeconds)
+        else { return .skip(.noTime) }
+        let type = target("event_type") ?? ""
+        JSONEncoding.appendLiteral("{\"event_type\":", to: rows)
+        Self.appendText(type, to: rows)
+        for name in ["user_id", "company_id", "event_name"] {
+            guard let value = target(name) else { continue }
+            rows.append(UInt8(ascii: ","))
+            Self.appendText(name, to: rows)
+            rows.append(UInt8(ascii: ":"))
+            Self.appendText(value, to: rows)
+        }
+        writeCommon(stamp)
+        for name in ["url", "hostname", "pathname", "user_agent"] {
+            guard let value = target(name) else { continue }
+            rows.append(UInt8(ascii: ","))
+            Self.appendText(name, to: rows)
+            rows.append(UInt8(ascii: ":"))
+            Self.appendText(value, to: rows)
+        }
+        let rule = mapping.metadata
+        let source: VendorObject
+        if let from = rule?.from {
+            source = objects.open(fieldValue(from, in: top), slot: 15)
+        } else if rule != nil {
+            source = top
+        } else {
+            source = objects.open(nil, slot: 15)
+        }
+        metadataFilter = rule.map { MetadataFilter($0) }
+        defer { metadataFilter = nil }
+        writeMetadata([source], consumed: [])
+        return .rows(rowEnds.count)
+    }
+
+    /// A field of the record: a column or top-level key of that exact name, else a dotted path.
+    private func fieldValue(_ field: String, in top: VendorObject) -> VendorValue? {
+        let name = ByteString(field)
+        if let value = top[name] { return value }
+        var parts = field.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count > 1 else { return nil }
+        var object = top
+        var slot = 24
+        while parts.count > 1 {
+            let part = parts.removeFirst()
+            guard let next = object[ByteString(part)], next.kind == .object,
+                let opened = objects.open(next.bytes, slot: slot)
+            else { return nil }
+            object = opened
+            slot += 1
+        }
+        return object[ByteString(parts[0])]
+    }
+
+    /// A field's value as text: a string decoded, a number or boolean as written; nil when absent.
+    private func fieldText(_ field: String, in top: VendorObject) -> String? {
+        guard let value = fieldValue(field, in: top) else { return nil }
+        switch value.kind {
+        case .string: return objects.text(value).map { String(decoding: $0, as: UTF8.self) }
+        case .number, .bool: return String(decoding: value.bytes, as: UTF8.self)
+        default: return String(decoding: value.bytes, as: UTF8.self)
+        }
+    }
+
+    private static func appendText(_ text: String, to out: LineBuffer) {
+        var copy = text
+        copy.withUTF8 { JSONEncoding.appendString(UnsafeRawBufferPointer($0), to: out) }
+    }
+
+    /// A mapping file's `include`, `exclude` and `rename` for flattened metadata keys.
+    final class MetadataFilter {
+        let include: [String]
+        let exclude: [String]
+        let rename: [String: String]
+
+        init(_ rule: MappingFile.Metadata) {
+            include = rule.include
+            exclude = rule.exclude
+            rename = rule.rename
+        }
+
+        /// The key to write for `key`, or nil when it is left out.
+        func name(for key: UnsafeRawBufferPointer) -> String? {
+            let text = String(decoding: key, as: UTF8.self)
+            if !include.isEmpty && !include.contains(where: { Self.matches(text, $0) }) { return nil }
+            if exclude.contains(where: { Self.matches(text, $0) }) { return nil }
+            return rename[text] ?? text
+        }
+
+        /// `*` matches any run of characters; everything else itself.
+        static func matches(_ text: String, _ pattern: String) -> Bool {
+            let parts = pattern.split(separator: "*", omittingEmptySubsequences: false)
+            guard parts.count > 1 else { return text == pattern }
+            var rest = Substring(text)
+            guard rest.hasPrefix(parts[0]) else { return false }
+            rest = rest.dropFirst(parts[0].count)
+            for part in parts.dropFirst().dropLast() {
+                guard let range = rest.range(of: part) else { return false }
+                rest = rest[range.upperBound...]
+            }
+            return rest.hasSuffix(parts.last!)
+        }
+    }
+
+    private var metadataFilter: MetadataFilter?
 
     /// Pendo (rules 4 and 10): aggregate buckets as one `track` each, visitors and accounts as
     /// identify rows, Fivetran's visitor–account links; API (camelCase) and Fivetran (snake_case) alike.
@@ -909,9 +1033,16 @@ final class VendorMapper {
             return
         default: break
         }
-        if !first { rows.append(UInt8(ascii: ",")) }
-        first = false
-        JSONEncoding.appendString(keyPath.bytes, to: rows)
+        if let metadataFilter {
+            guard let name = metadataFilter.name(for: keyPath.bytes) else { return }
+            if !first { rows.append(UInt8(ascii: ",")) }
+            first = false
+            Self.appendText(name, to: rows)
+        } else {
+            if !first { rows.append(UInt8(ascii: ",")) }
+            first = false
+            JSONEncoding.appendString(keyPath.bytes, to: rows)
+        }
         rows.append(UInt8(ascii: ":"))
         switch value.kind {
         case .string:

@@ -167,7 +167,8 @@ extension ReportRenderer {
         if s.blankLines > 0 { out += "; \(s.blankLines) blank line\(s.blankLines == 1 ? "" : "s") skipped" }
         out += "\n"
         if let preset = s.presetCounts {
-            out += "  from \(preset.preset.title): " + preset.text + "\n"
+            let origin = preset.preset == .mapped ? "through the mapping file" : "from \(preset.preset.title)"
+            out += "  \(origin): " + preset.text + "\n"
             if preset.preset == .pendo && s.byEventType[EventType.track.rawValue] > 0 {
                 out += "  " + Self.pendoNote + "\n"
             }
