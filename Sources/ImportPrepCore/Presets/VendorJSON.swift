@@ -62,27 +62,39 @@ struct ByteString: Sendable {
     }
 }
 
-/// A set of names (event names, keys) looked up by bytes without making a `String`.
+/// A set of names (event names, keys) looked up by bytes without making a `String`: an
+/// open-addressing table of indexes, hashed with FNV-1a (no `Hasher`, no allocation per lookup).
 struct ByteSet: Sendable {
     private let names: [ByteString]
-    private let buckets: [Int: [Int]]
+    private let slots: [Int32]
+    private let mask: Int
 
     init(_ texts: [String]) {
         names = texts.map { ByteString($0) }
-        var buckets: [Int: [Int]] = [:]
+        var size = 16
+        while size < 2 * names.count { size <<= 1 }
+        var slots = [Int32](repeating: 0, count: size)
         for (i, name) in names.enumerated() {
-            buckets[name.bytes.withUnsafeBytes { Self.hash($0) }, default: []].append(i)
+            var h = name.bytes.withUnsafeBytes { Self.hash($0) } & (size - 1)
+            while slots[h] != 0 { h = (h + 1) & (size - 1) }
+            slots[h] = Int32(i + 1)
         }
-        self.buckets = buckets
+        self.slots = slots
+        mask = size - 1
     }
 
     var isEmpty: Bool { names.isEmpty }
 
     /// Which name `bytes` is (its index in the list given), or nil.
     func index(of bytes: UnsafeRawBufferPointer) -> Int? {
-        guard let bucket = buckets[Self.hash(bytes)] else { return nil }
-        for i in bucket where names[i].matches(bytes) { return i }
-        return nil
+        guard !names.isEmpty else { return nil }
+        var h = Self.hash(bytes) & mask
+        while true {
+            let slot = Int(slots[h])
+            if slot == 0 { return nil }
+            if names[slot - 1].matches(bytes) { return slot - 1 }
+            h = (h + 1) & mask
+        }
     }
 
     func contains(_ bytes: UnsafeRawBufferPointer) -> Bool { index(of: bytes) != nil }
@@ -95,10 +107,11 @@ struct ByteSet: Sendable {
         }
     }
 
+    @inline(__always)
     private static func hash(_ bytes: UnsafeRawBufferPointer) -> Int {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return Int(truncatingIfNeeded: h)
+        return Int(truncatingIfNeeded: h ^ (h >> 32))
     }
 }
 
