@@ -16,6 +16,11 @@ public final class VendorCSVReader: RecordReader {
     private let raw: LineBuffer
     private let scanner = JSONScanner()
     private var header: [[UInt8]]? = nil
+    /// segment-import's layout: `traits.email` columns are one level of nesting (`traits: {email}`),
+    /// `null` cells are absent and numbers are numbers (what its tool does with them).
+    private let segmentImport: Bool
+    /// Per column: the group it belongs to (text before its first dot) and its key in it.
+    private var groups: [(group: [UInt8], key: [UInt8])?] = []
     private var recordLine = 0
     private var recordOffset = 0
     private var recordNumber = 0
@@ -29,6 +34,7 @@ public final class VendorCSVReader: RecordReader {
         cells = .allocate(capacity: 1)
         cells.initialize(to: CSVCells(maxRecordBytes: lines.maxLineBytes))
         rows = VendorRowChecker(settings: settings, maxRecordBytes: 2 * lines.maxLineBytes + 64)
+        segmentImport = settings.preset == .segment
         object = LineBuffer(capacity: 4096)
         raw = LineBuffer(capacity: 4096)
     }
@@ -95,12 +101,39 @@ public final class VendorCSVReader: RecordReader {
         return bytes
     }
 
+    /// segment-import leaves `null` cells out.
+    private func keep(_ cell: UnsafeRawBufferPointer) -> Bool { !(segmentImport && cell.elementsEqual("null".utf8)) }
+
+    /// A cell as a JSON value: an object or array cell as itself, with segment-import a portable
+    /// number as a number, anything else as a string.
+    private func appendValue(_ cell: UnsafeRawBufferPointer) {
+        if let c = cell.first, c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+            switch scanner.scan(cell) {
+            case .object, .notAnObject(.array):
+                object.append(contentsOf: cell)
+                return
+            default: break
+            }
+        }
+        if segmentImport && JSONEncoding.isPortableNumber(cell) {
+            object.append(contentsOf: cell)
+            return
+        }
+        JSONEncoding.appendString(cell, to: object)
+    }
+
     private func rowEnded() {
         defer { cells.pointee.reset() }
         guard let sink else { return }
         let values = cells.pointee.cells
         guard let header else {
-            header = values.map { Array(WhiteSpace.trimmed($0)) }
+            let names = values.map { Array(WhiteSpace.trimmed($0)) }
+            header = names
+            groups = names.map { name in
+                guard segmentImport, let dot = name.firstIndex(of: UInt8(ascii: ".")), dot > 0, dot < name.count - 1
+                else { return nil }
+                return (Array(name[..<dot]), Array(name[(dot + 1)...]))
+            }
             return
         }
         recordNumber += 1
@@ -119,20 +152,36 @@ public final class VendorCSVReader: RecordReader {
         object.removeAll()
         object.append(UInt8(ascii: "{"))
         var first = true
-        for (name, cell) in zip(header, values) where !cell.isEmpty && !name.isEmpty {
+        for (column, (name, cell)) in zip(header, values).enumerated()
+        where !cell.isEmpty && !name.isEmpty && groups[column] == nil {
+            guard keep(cell) else { continue }
             if !first { object.append(UInt8(ascii: ",")) }
             first = false
             name.withUnsafeBytes { JSONEncoding.appendString($0, to: object) }
             object.append(UInt8(ascii: ":"))
-            if let c = cell.first, c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
-                switch scanner.scan(cell) {
-                case .object, .notAnObject(.array):
-                    object.append(contentsOf: cell)
-                    continue
-                default: break
-                }
+            appendValue(cell)
+        }
+        // Grouped columns, one object per group, in the order the groups first appear.
+        var written: [[UInt8]] = []
+        for case (_, let entry?) in groups.enumerated() where !written.contains(entry.group) {
+            written.append(entry.group)
+            if !first { object.append(UInt8(ascii: ",")) }
+            first = false
+            entry.group.withUnsafeBytes { JSONEncoding.appendString($0, to: object) }
+            object.append(UInt8(ascii: ":"))
+            object.append(UInt8(ascii: "{"))
+            var firstMember = true
+            for (column, member) in groups.enumerated() {
+                guard let member, member.group == entry.group else { continue }
+                let cell = values[column]
+                guard !cell.isEmpty, keep(cell) else { continue }
+                if !firstMember { object.append(UInt8(ascii: ",")) }
+                firstMember = false
+                member.key.withUnsafeBytes { JSONEncoding.appendString($0, to: object) }
+                object.append(UInt8(ascii: ":"))
+                appendValue(cell)
             }
-            JSONEncoding.appendString(cell, to: object)
+            object.append(UInt8(ascii: "}"))
         }
         object.append(UInt8(ascii: "}"))
         rows.check(object.bytes, at: location, raw: text(), into: sink)

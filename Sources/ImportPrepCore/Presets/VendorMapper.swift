@@ -233,7 +233,8 @@ final class VendorMapper {
     }
 
     private func segment(_ top: VendorObject) -> Outcome {
-        guard let type = objects.text(top["type"]) else {
+        // segment-import's CSV names the type `type`, its older layout `action`.
+        guard let type = objects.text(top["type"] ?? top["action"]) else {
             // Not a Segment message: written as a track row without a name, rejected by the schema.
             beginRow(.track, user: nil, company: nil, time: nil)
             writeMetadata([], consumed: [])

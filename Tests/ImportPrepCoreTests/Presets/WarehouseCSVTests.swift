@@ -45,6 +45,22 @@ import Testing
         #expect(ph.rows[0]["url"] as? String == "https://e.com/a")
     }
 
+    @Test func segmentImportsCSVNestsTraitsOneLevel() throws {
+        let csv = [
+            "action,userId,timestamp,traits.company,traits.email,traits.seats,traits.note,first.second.third",
+            "identify,a3810,2014-10-02T00:46:34.576Z,segment,andy@segment.io,5,null,2",
+            "identify,b1238,2014-09-21T00:26:25.576Z,01,steve@example.com,0.1,x,5",
+            "identify,b9999,,acme,c@example.com,1,,",
+        ].joined(separator: "\n")
+        let run = try PresetRun.run(.segment, [csv], name: "import.csv")
+        #expect(run.shapes == ["identify_user a3810", "identify_user b1238"])
+        let traits = run.rows[0]["metadata"] as! [String: Any]
+        #expect(traits["email"] as? String == "andy@segment.io" && traits["seats"] as? Int == 5)
+        #expect(traits["note"] == nil, "null cells are absent")
+        #expect((run.rows[1]["metadata"] as! [String: Any])["company"] as? String == "01", "01 is not a number")
+        #expect(run.skipped(.noTime) == 1)
+    }
+
     @Test func brokenCSVRecordsAreRejectedWithTheirTextAndReadingGoesOn() throws {
         let csv = [
             "name,time,distinct_id",
