@@ -3,15 +3,17 @@
 /// What the fuzz target runs on each input, here so that its regression tests run the same code.
 /// The first byte picks the path: 0 the JSON scanner on one record, 1 validate as NDJSON,
 /// 2 validate as CSV, 3 both of those drip-fed 7 bytes at a time, 4 convert NDJSON, 5 convert
-/// CSV (both drip-fed too). Every run must end in a verdict whose counts add up, and what convert
-/// writes must pass validate with the same options; a broken invariant stops the process.
+/// CSV (both drip-fed too), 6 convert through a vendor preset (the next byte picks it; its reader
+/// follows the content: lines, JSON documents or CSV), whole and drip-fed. Every run must end in a
+/// verdict whose counts add up, what convert writes must pass validate with the same options, and
+/// drip-feeding must not change a count; a broken invariant stops the process.
 public enum FuzzHarness {
     static let maxRecordBytes = 512
 
     public static func run(_ input: UnsafeBufferPointer<UInt8>) {
         guard let selector = input.first else { return }
         let bytes = Array(input.dropFirst())
-        switch selector % 6 {
+        switch selector % 7 {
         case 0:
             let scanner = JSONScanner()
             if bytes.withUnsafeBytes({ scanner.scan($0) }) == .object {
@@ -28,9 +30,17 @@ public enum FuzzHarness {
         case 4:
             convert(bytes, as: .ndjson, chunk: .max)
             convert(bytes, as: .ndjson, chunk: 7)
-        default:
+        case 5:
             convert(bytes, as: .csv, chunk: .max)
             convert(bytes, as: .csv, chunk: 7)
+        default:
+            guard let pick = bytes.first else { return }
+            var settings = PresetSettings(preset: Preset.vendors[Int(pick) % Preset.vendors.count])
+            settings.keepAnonymous = pick & 0x80 != 0
+            let rest = Array(bytes.dropFirst())
+            let whole = convert(rest, as: nil, chunk: .max, preset: settings)
+            let dripped = convert(rest, as: nil, chunk: 7, preset: settings)
+            precondition(whole == dripped, "drip-feeding changes nothing: \(whole) vs \(dripped)")
         }
     }
 
@@ -48,24 +58,29 @@ public enum FuzzHarness {
     }
 
     /// Converts in memory; every record is written or rejected, and what is written validates.
-    private static func convert(_ bytes: [UInt8], as format: InputFormat, chunk: Int) {
+    /// Returns the counts (records, written, rejected, skipped, derived), or nil after a read error.
+    @discardableResult
+    private static func convert(_ bytes: [UInt8], as format: InputFormat?, chunk: Int, preset: PresetSettings? = nil)
+        -> [Int]?
+    {
         var options = ConvertOptions()
         options.format = format
         options.maxRecordBytes = maxRecordBytes
         let check = ConversionCheck(WriteOrReject(options: options, maxLineBytes: .max))
         do {
             try RecordInput.read(
-                ByteSource(bytes: bytes, name: "fuzz", maxReadSize: chunk), format: format,
+                ByteSource(bytes: bytes, name: "fuzz", maxReadSize: chunk), format: format, preset: preset,
                 maxRecordBytes: maxRecordBytes, delimiter: options.delimiter, into: check, detected: { _ in },
                 finished: { _, _ in })
         } catch {
-            return
+            return nil
         }
         precondition(check.records == check.written + check.rejected, "every record is written or rejected")
         let output = Array(check.output.bytes)
         let verdict = validate(output, as: .ndjson, chunk: .max)
         precondition(verdict.invalid == 0, "what convert writes passes validate")
         precondition(verdict.records == check.written, "every written record is one line")
+        return [check.records, check.written, check.rejected, check.skipped, check.derived]
     }
 }
 
@@ -76,6 +91,8 @@ final class ConversionCheck: RecordSink {
     var records = 0
     var written = 0
     var rejected = 0
+    var skipped = 0
+    var derived = 0
 
     init(_ decide: WriteOrReject) { self.decide = decide }
 
@@ -83,6 +100,8 @@ final class ConversionCheck: RecordSink {
     var shouldStop: Bool { false }
     func blankLine() {}
     func fileProblem(_ problem: Problem, at location: RecordLocation) {}
+    func skipped(_ reason: SkipReason, at location: RecordLocation) { skipped += 1 }
+    func derivedRowFollows() { derived += 1 }
 
     func accept(
         _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],
