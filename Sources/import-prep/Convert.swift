@@ -128,6 +128,7 @@ struct Convert: ParsableCommand {
             throw ValidationError("Give either --out DIR or -o FILE, not both.")
         }
         try Validate.checkInputs(files: files, delimiter: delimiter, maxRecordBytes: outputOptions.maxRecordBytes)
+        try presetOptions.check(files: files)
         _ = try presetOptions.mapping(
             files: files, format: format, delimiter: Validate.delimiterByte(delimiter) ?? 0x2C)
         try Validate.checkOutputs(

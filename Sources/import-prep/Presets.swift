@@ -57,6 +57,15 @@ struct PresetOptions: ParsableArguments {
             valueName: "timestamp"))
     var profileTime: String?
 
+    @Flag(help: "Drop every record whose vendor event key ($insert_id, uuid, messageId, …) an earlier one had.")
+    var dedupe = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Folder for the duplicate check's temporary files (24 bytes per record; removed when done).",
+            valueName: "dir"))
+    var tmp: String?
+
     @Flag(help: "Do not write identify rows derived from properties carried on events.")
     var noDerivedIdentify = false
 
@@ -72,8 +81,16 @@ struct PresetOptions: ParsableArguments {
             (!keepEvents.isEmpty, "--keep-event"), (shiftSeconds != 0, "--shift-seconds"),
             (companyProp != nil, "--company-prop"), (groupType != nil, "--group-type"),
             (noDerivedIdentify, "--no-derived-identify"), (profileTime != nil, "--profile-time"),
+            (dedupe, "--dedupe"), (tmp != nil, "--tmp"),
         ].filter(\.0).map(\.1)
         if let first = given.first { throw ValidationError("\(first) goes with --from VENDOR.") }
+    }
+
+    /// `--dedupe` reads each input twice.
+    func check(files: [String]) throws {
+        if dedupe && files.contains("-") {
+            throw ValidationError("--dedupe reads each input twice, and standard input can be read once: give a file.")
+        }
     }
 
     /// The mapping file, read and checked against the first records of `files` (usage errors name
@@ -116,6 +133,8 @@ struct PresetOptions: ParsableArguments {
         settings.groupType = groupType
         settings.derivedIdentify = !noDerivedIdentify
         settings.profileTime = profileTime.flatMap(Timestamp.vendorTime)
+        settings.dedupe = dedupe
+        if let tmp { settings.temporaryFolder = tmp }
         return settings
     }
 }

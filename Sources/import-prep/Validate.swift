@@ -43,6 +43,7 @@ struct Validate: ParsableCommand {
     func validate() throws {
         guard maxErrors >= 0 else { throw ValidationError("--max-errors must be 0 or more.") }
         try Self.checkInputs(files: files, delimiter: delimiter, maxRecordBytes: maxRecordBytes)
+        try presetOptions.check(files: files)
         _ = try presetOptions.mapping(files: files, format: format, delimiter: Self.delimiterByte(delimiter) ?? 0x2C)
         try Self.checkOutputs(errorsFile.map { [NamedOutput(option: "--errors", path: $0)] } ?? [], inputs: files)
     }

@@ -184,6 +184,10 @@ public final class Converter: RecordSink {
 
     public func derivedRowFollows() { summary.presetCounts?.derivedRows += 1 }
 
+    public func duplicateEvent() { summary.presetCounts?.duplicateEvents += 1 }
+
+    public func duplicatesNotChecked(_ why: String) { summary.presetCounts?.duplicatesNotChecked = why }
+
     public func accept(
         _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],
         raw: UnsafeRawBufferPointer

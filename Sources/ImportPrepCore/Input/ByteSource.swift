@@ -87,6 +87,14 @@ public final class ByteSource {
         pending = prefix
     }
 
+    /// The same input from its start again, for a second pass: a regular file opened anew, bytes in
+    /// memory served again; nil for what cannot be read twice (standard input, pipes, slices).
+    public func reopened() -> ByteSource? {
+        if let memory { return ByteSource(bytes: memory, name: path, maxReadSize: maxReadSize) }
+        guard sliceEnd == nil, compressed == nil, regularFileSize != nil else { return nil }
+        return try? ByteSource(path: path)
+    }
+
     /// The size of a regular file, or nil (standard input, pipes, devices).
     public var regularFileSize: Int? {
         guard ownsDescriptor else { return nil }

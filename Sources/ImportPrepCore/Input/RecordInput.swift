@@ -13,25 +13,16 @@
             throw IOFailure(
                 path: source.path, reason: "is UTF-16 text; re-export it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)")
         }
-        if let preset, preset.preset.readsDocuments, format != .csv, !isCSVName(source.path) {
-            detected(.ndjson)
-            let reader = VendorDocumentReader(source: text, maxRecordBytes: maxRecordBytes, settings: preset)
-            defer { finished(reader.bytesRead, reader.linesRead) }
-            try reader.run(into: sink)
+        if let preset {
+            try readVendor(
+                source, text: text, format: format, preset: preset, maxRecordBytes: maxRecordBytes,
+                delimiter: delimiter, into: sink, detected: detected, finished: finished)
             return
         }
         let lines = LineReader(source: text, maxLineBytes: maxRecordBytes)
         defer { finished(lines.bytesRead, lines.linesRead) }
         var chosen = format
         if chosen == nil { chosen = try detectFormat(path: source.path, lines: lines) }
-        if let preset {
-            detected(chosen!)
-            switch chosen! {
-            case .csv: try VendorCSVReader(lines: lines, delimiter: delimiter, settings: preset).run(into: sink)
-            case .ndjson: try VendorRecordReader(lines: lines, settings: preset).run(into: sink)
-            }
-            return
-        }
         detected(chosen!)
         try chosen!.makeReader(lines: lines, delimiter: delimiter).run(into: sink)
     }
@@ -44,6 +35,67 @@
         let evenNULs = stride(from: 0, to: pairs * 2, by: 2).filter { head[$0] == 0 && head[$0 + 1] != 0 }.count
         let oddNULs = stride(from: 0, to: pairs * 2, by: 2).filter { head[$0 + 1] == 0 && head[$0] != 0 }.count
         return max(evenNULs, oddNULs) * 4 >= pairs * 3
+    }
+
+    /// A vendor's export through its preset: lines, JSON documents or CSV. When the vendor's
+    /// records carry event keys and the input can be read twice, a first pass finds the records
+    /// that repeat a key (rule 13), then the second reads as usual.
+    private static func readVendor(
+        _ source: ByteSource, text: ByteSource, format: InputFormat?, preset: PresetSettings, maxRecordBytes: Int,
+        delimiter: UInt8, into sink: RecordSink, detected: (InputFormat) -> Void,
+        finished: (_ bytesRead: Int, _ linesRead: Int) -> Void
+    ) throws(IOFailure) {
+        func reader(_ text: ByteSource) throws(IOFailure) -> (
+            RecordReader, VendorRowChecker, InputFormat, () -> (Int, Int)
+        ) {
+            if preset.preset.readsDocuments, format != .csv, !isCSVName(source.path) {
+                let reader = VendorDocumentReader(source: text, maxRecordBytes: maxRecordBytes, settings: preset)
+                return (reader, reader.checker, .ndjson, { (reader.bytesRead, reader.linesRead) })
+            }
+            let lines = LineReader(source: text, maxLineBytes: maxRecordBytes)
+            var chosen = format
+            if chosen == nil { chosen = try detectFormat(path: source.path, lines: lines) }
+            switch chosen! {
+            case .csv:
+                let reader = VendorCSVReader(lines: lines, delimiter: delimiter, settings: preset)
+                return (reader, reader.checker, .csv, { (lines.bytesRead, lines.linesRead) })
+            case .ndjson:
+                let reader = VendorRecordReader(lines: lines, settings: preset)
+                return (reader, reader.checker, .ndjson, { (lines.bytesRead, lines.linesRead) })
+            }
+        }
+        var keys: DuplicateEvents?
+        if VendorMapper(settings: preset, maxRecordBytes: 64).hasEventKeys {
+            if let again = source.reopened() {
+                do {
+                    let size = source.regularFileSize ?? 0
+                    let found = try DuplicateEvents(
+                        temporaryFolder: preset.temporaryFolder, expectedRecords: max(size / 200, 1_000))
+                    let (first, checker, _, _) = try reader(try again.decompressed())
+                    checker.keys = found
+                    checker.collecting = true
+                    try first.run(into: DiscardingSink())
+                    if checker.keys != nil {
+                        try found.finish()
+                        keys = found
+                    } else {
+                        sink.duplicatesNotChecked("the temporary files could not be written")
+                    }
+                } catch {
+                    sink.duplicatesNotChecked(error.description)
+                }
+            } else {
+                sink.duplicatesNotChecked("standard input is read once")
+            }
+        }
+        let (main, checker, kind, counted) = try reader(text)
+        defer {
+            let (bytes, lines) = counted()
+            finished(bytes, lines)
+        }
+        checker.keys = keys
+        detected(kind)
+        try main.run(into: sink)
     }
 
     static func isCSVName(_ path: String) -> Bool {

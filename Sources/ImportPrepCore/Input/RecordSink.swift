@@ -23,10 +23,27 @@ public protocol RecordSink: AnyObject {
     func skipped(_ reason: SkipReason, at location: RecordLocation)
     /// The next record handed over is a second row of the vendor record before it (a derived row).
     func derivedRowFollows()
+    /// A vendor record whose event key an earlier record had (rule 13), or why that was not checked.
+    func duplicateEvent()
+    func duplicatesNotChecked(_ why: String)
 }
 
 extension RecordSink {
     public func linesNotRead(_ count: Int) {}
     public func skipped(_ reason: SkipReason, at location: RecordLocation) {}
     public func derivedRowFollows() {}
+    public func duplicateEvent() {}
+    public func duplicatesNotChecked(_ why: String) {}
+}
+
+/// A sink that keeps nothing: the first pass of the duplicate check reads records only for their keys.
+final class DiscardingSink: RecordSink {
+    var needsValues: Bool { false }
+    var shouldStop: Bool { false }
+    func blankLine() {}
+    func accept(
+        _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],
+        raw: UnsafeRawBufferPointer
+    ) {}
+    func fileProblem(_ problem: Problem, at location: RecordLocation) {}
 }

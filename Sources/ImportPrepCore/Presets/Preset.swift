@@ -1,3 +1,5 @@
+import Foundation
+
 /// A vendor's export that `--from` reads and maps onto the four event types (SPEC §8). Each
 /// preset is a table of exact names (page events, identity merges, internal events, bookkeeping
 /// keys, client columns); the rules that use them are the same for every vendor (`VendorMapper`).
@@ -293,6 +295,11 @@ public struct PresetSettings: Sendable {
     public var profileTime: Timestamp?
     /// `--map FILE`: the mapping (with `preset` `.mapped`).
     public var mapping: MappingFile?
+    /// Rule 13: drop every record whose vendor event key an earlier record had (`--dedupe`);
+    /// without it they are counted and written.
+    public var dedupe = false
+    /// Where the duplicate finder keeps its partitions (`--tmp`).
+    public var temporaryFolder = NSTemporaryDirectory()
 
     public init(preset: Preset) { self.preset = preset }
 }
@@ -300,6 +307,7 @@ public struct PresetSettings: Sendable {
 /// Why a vendor record was read but not written (SPEC §8 "Counting").
 public enum SkipReason: Int, CaseIterable, Sendable {
     case anonymousUser, junkUserID, identityMerge, vendorInternalEvent, noTime, activityRollup, definition, skipWhen
+    case duplicateEvent
 
     public var code: String {
         switch self {
@@ -311,6 +319,7 @@ public enum SkipReason: Int, CaseIterable, Sendable {
         case .activityRollup: "activity_rollup"
         case .definition: "definition"
         case .skipWhen: "skip_when"
+        case .duplicateEvent: "duplicate_event"
         }
     }
 }
@@ -323,6 +332,10 @@ public struct PresetCounts: Equatable, Sendable {
     /// Indexed by `SkipReason.rawValue`.
     public var skipped = [Int](repeating: 0, count: SkipReason.allCases.count)
     public var derivedRows = 0
+    /// Records whose vendor event key an earlier record had (dropped only with `--dedupe`).
+    public var duplicateEvents = 0
+    /// The duplicate check could not run (standard input), or failed (its temporary files).
+    public var duplicatesNotChecked: String?
 
     public init(preset: Preset) { self.preset = preset }
 
@@ -334,6 +347,8 @@ public struct PresetCounts: Equatable, Sendable {
     mutating func add(_ other: PresetCounts) {
         for k in skipped.indices { skipped[k] += other.skipped[k] }
         derivedRows += other.derivedRows
+        duplicateEvents += other.duplicateEvents
+        duplicatesNotChecked = duplicatesNotChecked ?? other.duplicatesNotChecked
     }
 
     /// `"skipped":N,"skipped_by_reason":{…},"derived_rows":N` and the preset's name, for JSON reports.
@@ -341,7 +356,7 @@ public struct PresetCounts: Equatable, Sendable {
         "\"from\":\(JSONText.quoted(preset.rawValue)),\"vendor_records\":\(vendorRecords(rows: rows)),"
             + "\"skipped\":\(skippedTotal),\"skipped_by_reason\":{"
             + SkipReason.allCases.map { "\(JSONText.quoted($0.code)):\(skipped[$0.rawValue])" }.joined(separator: ",")
-            + "},\"derived_rows\":\(derivedRows)"
+            + "},\"derived_rows\":\(derivedRows),\"duplicate_events\":\(duplicateEvents)"
     }
 
     /// `, S skipped (reason N, …)` and the derived rows, for text reports.
@@ -352,6 +367,11 @@ public struct PresetCounts: Equatable, Sendable {
         }
         if !reasons.isEmpty { out += " (" + reasons.joined(separator: ", ") + ")" }
         if derivedRows > 0 { out += "; \(derivedRows) derived row\(derivedRows == 1 ? "" : "s") checked too" }
+        if duplicateEvents > 0 && skipped[SkipReason.duplicateEvent.rawValue] == 0 {
+            out +=
+                "; \(duplicateEvents) duplicate vendor event key\(duplicateEvents == 1 ? "" : "s") (--dedupe drops them)"
+        }
+        if let duplicatesNotChecked { out += "; duplicates not checked (\(duplicatesNotChecked))" }
         return out
     }
 }

@@ -44,6 +44,9 @@ public final class VendorCSVReader: RecordReader {
         cells.deallocate()
     }
 
+    /// The row checker, for the duplicate check's two passes.
+    var checker: VendorRowChecker { rows }
+
     @discardableResult
     public func run(into sink: RecordSink) throws(IOFailure) -> Bool {
         self.sink = sink

@@ -19,6 +19,9 @@ public final class VendorDocumentReader: RecordReader {
         rows = VendorRowChecker(settings: settings, maxRecordBytes: maxRecordBytes)
     }
 
+    /// The row checker, for the duplicate check's two passes.
+    var checker: VendorRowChecker { rows }
+
     @discardableResult
     public func run(into sink: RecordSink) throws(IOFailure) -> Bool {
         let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 128 << 10, alignment: 64)
@@ -147,6 +150,10 @@ public final class VendorDocumentReader: RecordReader {
 /// `VendorRecordReader` and `VendorDocumentReader` share.
 final class VendorRowChecker {
     let mapper: VendorMapper
+    /// Rule 13. First pass (`collecting`): every record's key goes to `keys`, nothing to the sink.
+    /// Second pass: a record `keys` found to repeat an earlier key is counted, and dropped with `--dedupe`.
+    var keys: DuplicateEvents?
+    var collecting = false
     private let vendorScanner = JSONScanner()
     private let rowScanner = JSONScanner()
     private var metadataKeys: [UnsafeRawBufferPointer] = []
@@ -196,6 +203,21 @@ final class VendorRowChecker {
             sink.accept(location, eventType: nil, fields: fields, problems: problems, raw: raw)
             return
         case .object: break
+        }
+        if let keys {
+            if collecting {
+                if let key = mapper.eventKey(record) {
+                    do { try keys.add(key: key, record: location.record) } catch { self.keys = nil }
+                }
+                return
+            }
+            if keys.isDuplicate(location.record) {
+                sink.duplicateEvent()
+                if mapper.settings.dedupe {
+                    sink.skipped(.duplicateEvent, at: location)
+                    return
+                }
+            }
         }
         switch mapper.map(record) {
         case .skip(let reason):

@@ -88,6 +88,41 @@ final class VendorMapper {
         }
     }
 
+    /// Whether this vendor's records carry an event key (rule 13).
+    var hasEventKeys: Bool {
+        switch settings.preset {
+        case .mixpanel, .amplitude, .segment, .posthog, .ga4: true
+        default: false
+        }
+    }
+
+    /// The vendor's event key of a record (already checked as a JSON object): Mixpanel's
+    /// `$insert_id`, Amplitude's `$insert_id` (else `uuid`), Segment's `messageId`, PostHog's
+    /// `uuid`, GA4's event name, pseudo id and bundle sequence id; nil when it has none.
+    func eventKey(_ record: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        objects.reset()
+        guard let top = objects.open(record, slot: 0) else { return nil }
+        switch settings.preset {
+        case .mixpanel:
+            let properties = objects.open(top["properties"], slot: 1)
+            return objects.text(properties["$insert_id"] ?? top["insert_id"])
+        case .amplitude: return objects.text(top["$insert_id"] ?? top["uuid"])
+        case .segment: return objects.text(top["messageId"])
+        case .posthog: return objects.text(top["uuid"])
+        case .ga4:
+            guard let name = objects.text(top["event_name"]), let id = objects.text(top["user_pseudo_id"]),
+                let sequence = objects.text(top["event_bundle_sequence_id"])
+            else { return nil }
+            nested.removeAll()
+            for part in [name, id, sequence] {
+                nested.append(contentsOf: part)
+                nested.append(0)
+            }
+            return scratch.copy(nested.bytes)
+        default: return nil
+        }
+    }
+
     // MARK: Vendors
 
     private func mixpanel(_ top: VendorObject) -> Outcome {

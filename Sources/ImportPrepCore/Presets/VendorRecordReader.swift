@@ -11,6 +11,9 @@ public final class VendorRecordReader: RecordReader {
         rows = VendorRowChecker(settings: settings, maxRecordBytes: lines.maxLineBytes)
     }
 
+    /// The row checker, for the duplicate check's two passes.
+    var checker: VendorRowChecker { rows }
+
     @discardableResult
     public func run(into sink: RecordSink) throws(IOFailure) -> Bool {
         var recordNumber = 0

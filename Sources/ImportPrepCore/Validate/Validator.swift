@@ -228,6 +228,10 @@ public final class Validator: RecordSink {
 
     public func derivedRowFollows() { current.presetCounts?.derivedRows += 1 }
 
+    public func duplicateEvent() { current.presetCounts?.duplicateEvents += 1 }
+
+    public func duplicatesNotChecked(_ why: String) { current.presetCounts?.duplicatesNotChecked = why }
+
     public func fileProblem(_ problem: Problem, at location: RecordLocation) {
         current.byCode[problem.code.index] += 1
         report(problem, at: location)

@@ -1,4 +1,5 @@
 import Foundation
+import ImportPrepTestSupport
 import Testing
 
 @testable import ImportPrepCore
@@ -149,5 +150,39 @@ import Testing
         #expect(run.converted.summary.written == 1 && run.converted.summary.rejected == 2)
         #expect(run.converted.rejects.map { $0["line"] as? Int } == [2, 3])
         #expect(run.converted.rejects[0]["raw"] as? String == line)
+    }
+}
+
+/// Rule 13: duplicates of the vendor's event key, found in a first pass over the file.
+@Suite struct DuplicateEventTests {
+    static let lines = [
+        #"{"event":"A","properties":{"time":1,"distinct_id":"u","$insert_id":"k1"}}"#,
+        #"{"event":"A","properties":{"time":1,"distinct_id":"u","$insert_id":"k2"}}"#,
+        #"{"event":"A","properties":{"time":1,"distinct_id":"u","$insert_id":"k1"}}"#,
+        #"{"event":"B","properties":{"time":1,"distinct_id":"u"}}"#,
+        #"{"event":"A","properties":{"time":1,"distinct_id":"u","$insert_id":"k1"}}"#,
+    ]
+
+    @Test func duplicatesAreCountedAndWrittenUnlessDeduped() throws {
+        let counted = try PresetRun.run(.mixpanel, Self.lines)
+        #expect(counted.counts.duplicateEvents == 2 && counted.converted.summary.written == 5)
+        #expect(counted.validated.presetCounts?.duplicateEvents == 2)
+        let deduped = try PresetRun.run(.mixpanel, Self.lines) { $0.dedupe = true }
+        #expect(deduped.converted.summary.written == 3 && deduped.skipped(.duplicateEvent) == 2)
+        let rows = deduped.converted.rejects.count + deduped.converted.summary.written + deduped.counts.skippedTotal
+        #expect(rows == Self.lines.count)
+    }
+
+    @Test func manyRecordsAcrossPartitionsAndTheTemporaryFilesAreGone() throws {
+        let lines = (0..<5_000).map { i in
+            #"{"event":"E","properties":{"time":\#(1_700_000_000 + i),"distinct_id":"u","$insert_id":"k\#(i % 4_000)"}}"#
+        }
+        let folder = try ScratchFolder()
+        let run = try PresetRun.run(.mixpanel, lines) {
+            $0.dedupe = true
+            $0.temporaryFolder = folder.url.path
+        }
+        #expect(run.converted.summary.written == 4_000 && run.skipped(.duplicateEvent) == 1_000)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path).isEmpty)
     }
 }

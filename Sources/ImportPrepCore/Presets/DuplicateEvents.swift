@@ -1,0 +1,121 @@
+import Foundation
+
+/// Finds the records whose vendor event key (`$insert_id`, `uuid`, `messageId`, …) an earlier
+/// record of the same file already had (SPEC §8 rule 13), in memory that does not grow with the
+/// file: a first pass writes a 128-bit hash of each key and its record number to partition files
+/// in a temporary folder; each partition is then sorted on its own, and what is left in memory is
+/// the sorted list of duplicate record numbers (8 bytes per duplicate), walked in step with the
+/// second pass. Temporary bytes: 24 per record with a key, removed when done.
+final class DuplicateEvents {
+    struct Entry: Comparable {
+        var high: UInt64
+        var low: UInt64
+        var record: Int
+
+        static func < (a: Entry, b: Entry) -> Bool {
+            (a.high, a.low, a.record) < (b.high, b.low, b.record)
+        }
+    }
+
+    private let folder: URL
+    private let partitions: Int
+    private var buffers: [[Entry]]
+    private var handles: [FileHandle] = []
+    /// Record numbers of the duplicates, ascending; `cursor` walks it as records are read again.
+    private(set) var duplicates: [Int] = []
+    private var cursor = 0
+
+    /// `expectedRecords` sizes the partitions (each about 32 MB or less).
+    init(temporaryFolder: String, expectedRecords: Int) throws(IOFailure) {
+        partitions = max(16, min(4096, expectedRecords * 24 / (32 << 20) + 1))
+        folder = URL(fileURLWithPath: temporaryFolder).appendingPathComponent(
+            ".import-prep-keys-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))")
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
+            for k in 0..<partitions {
+                let url = folder.appendingPathComponent("\(k)")
+                guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+                    throw IOFailure(path: url.path, reason: "cannot be created")
+                }
+                handles.append(try FileHandle(forWritingTo: url))
+            }
+        } catch let error as IOFailure {
+            try? FileManager.default.removeItem(at: folder)
+            throw error
+        } catch {
+            try? FileManager.default.removeItem(at: folder)
+            throw IOFailure(path: folder.path, reason: "\(error)")
+        }
+        buffers = Array(repeating: [], count: partitions)
+    }
+
+    deinit { removeFiles() }
+
+    private func removeFiles() {
+        for handle in handles { try? handle.close() }
+        handles = []
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// Notes the key of record `record` (first pass).
+    func add(key: UnsafeRawBufferPointer, record: Int) throws(IOFailure) {
+        let (high, low) = Self.hash(key)
+        let k = Int(high % UInt64(partitions))
+        buffers[k].append(Entry(high: high, low: low, record: record))
+        if buffers[k].count >= 4096 { try flush(k) }
+    }
+
+    private func flush(_ k: Int) throws(IOFailure) {
+        guard !buffers[k].isEmpty else { return }
+        let data = buffers[k].withUnsafeBytes { Data($0) }
+        do { try handles[k].write(contentsOf: data) } catch {
+            throw IOFailure(path: folder.appendingPathComponent("\(k)").path, reason: "\(error)")
+        }
+        buffers[k].removeAll(keepingCapacity: true)
+    }
+
+    /// Sorts each partition and keeps every record number after the first of its key.
+    func finish() throws(IOFailure) {
+        for k in 0..<partitions { try flush(k) }
+        for handle in handles { try? handle.close() }
+        handles = []
+        for k in 0..<partitions {
+            let url = folder.appendingPathComponent("\(k)")
+            guard let data = FileManager.default.contents(atPath: url.path) else { continue }
+            var entries = [Entry](
+                repeating: Entry(high: 0, low: 0, record: 0), count: data.count / MemoryLayout<Entry>.stride)
+            entries.withUnsafeMutableBytes { target in
+                data.withUnsafeBytes { target.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<target.count])) }
+            }
+            try? FileManager.default.removeItem(at: url)
+            entries.sort()
+            for i in entries.indices.dropFirst()
+            where entries[i].high == entries[i - 1].high && entries[i].low == entries[i - 1].low {
+                duplicates.append(entries[i].record)
+            }
+        }
+        duplicates.sort()
+        removeFiles()
+    }
+
+    /// Whether `record` is a duplicate (asked in ascending record order, second pass).
+    func isDuplicate(_ record: Int) -> Bool {
+        while cursor < duplicates.count && duplicates[cursor] < record { cursor += 1 }
+        return cursor < duplicates.count && duplicates[cursor] == record
+    }
+
+    /// 128 bits from two independent 64-bit mixes of the key's bytes.
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
+        var a: UInt64 = 0xcbf2_9ce4_8422_2325
+        var b: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+        for byte in bytes {
+            a = (a ^ UInt64(byte)) &* 0x100_0000_01b3
+            b = (b ^ UInt64(byte)) &* 0xff51_afd7_ed55_8ccd
+            b ^= b >> 29
+        }
+        a ^= a >> 33
+        a = a &* 0xc4ce_b9fe_1a85_ec53
+        a ^= a >> 33
+        return (a, b)
+    }
+}
