@@ -57,6 +57,10 @@ struct PresetOptions: ParsableArguments {
             valueName: "timestamp"))
     var profileTime: String?
 
+    @Option(
+        help: ArgumentHelp("Heap: the event name of an event table without an event_name column.", valueName: "name"))
+    var eventName: String?
+
     @Flag(help: "Drop every record whose vendor event key ($insert_id, uuid, messageId, …) an earlier one had.")
     var dedupe = false
 
@@ -81,7 +85,7 @@ struct PresetOptions: ParsableArguments {
             (!keepEvents.isEmpty, "--keep-event"), (shiftSeconds != 0, "--shift-seconds"),
             (companyProp != nil, "--company-prop"), (groupType != nil, "--group-type"),
             (noDerivedIdentify, "--no-derived-identify"), (profileTime != nil, "--profile-time"),
-            (dedupe, "--dedupe"), (tmp != nil, "--tmp"),
+            (dedupe, "--dedupe"), (tmp != nil, "--tmp"), (eventName != nil, "--event-name"),
         ].filter(\.0).map(\.1)
         if let first = given.first { throw ValidationError("\(first) goes with --from VENDOR.") }
     }
@@ -117,7 +121,13 @@ struct PresetOptions: ParsableArguments {
             settings.shiftSeconds = shiftSeconds
             return settings
         }
-        return self.settings
+        guard var settings = self.settings else { return nil }
+        if settings.preset == .heap {
+            settings.heapIdentities = HeapIdentities.load(
+                paths: files, csv: { path in format == .csv || (format == nil && path.lowercased().contains(".csv")) },
+                delimiter: delimiter)
+        }
+        return settings
     }
 
     /// The settings of the preset, when `--from` is given.
@@ -134,6 +144,7 @@ struct PresetOptions: ParsableArguments {
         settings.derivedIdentify = !noDerivedIdentify
         settings.profileTime = profileTime.flatMap(Timestamp.vendorTime)
         settings.dedupe = dedupe
+        settings.eventName = eventName
         if let tmp { settings.temporaryFolder = tmp }
         return settings
     }

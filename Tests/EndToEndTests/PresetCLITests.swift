@@ -101,6 +101,16 @@ import Testing
         #expect(both.status == 2)
     }
 
+    @Test func heapEventsAreResolvedThroughTheUsersAndMigrationsAmongTheInputs() throws {
+        let run = try ImportPrepBinary.run([
+            "convert", "--to", "ndjson", "--from", "heap", "samples/vendor/heap-pageviews.csv",
+            "samples/vendor/heap-users.csv", "samples/vendor/heap-user_migrations.csv",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = run.stdout.split(separator: "\n")
+        #expect(rows.count == 3 && rows.filter { $0.contains("\"user_id\":\"ann@example.com\"") }.count == 3)
+    }
+
     @Test func presetChoicesNeedFrom() throws {
         let run = try ImportPrepBinary.run(["validate", "--page-event", "Seen", "samples/clean.ndjson"])
         #expect(run.status == 2 && run.stderr.contains("--page-event goes with --from VENDOR"), "\(run.stderr)")

@@ -7,7 +7,7 @@ public enum Preset: String, CaseIterable, Sendable {
     case mixpanel
     case mixpanelProfiles = "mixpanel-profiles"
     case mixpanelGroups = "mixpanel-groups"
-    case amplitude, segment, posthog, ga4, pendo
+    case amplitude, segment, posthog, ga4, pendo, heap
     /// Not a vendor: a mapping file (`--map FILE`).
     case mapped = "map"
 
@@ -28,6 +28,7 @@ public enum Preset: String, CaseIterable, Sendable {
         case .posthog: "PostHog"
         case .ga4: "GA4"
         case .pendo: "Pendo"
+        case .heap: "Heap"
         case .mapped: "mapped"
         }
     }
@@ -47,6 +48,7 @@ public enum Preset: String, CaseIterable, Sendable {
         case .pendo:
             "Aggregation API results (visitors, accounts, page/feature events per day or hour) or Fivetran tables (CSV)"
         case .mapped: "any CSV or NDJSON export, through a mapping file (--map FILE)"
+        case .heap: "Heap Connect tables as NDJSON or CSV: users, pageviews, event tables, user_migrations"
         }
     }
 
@@ -58,7 +60,7 @@ public enum Preset: String, CaseIterable, Sendable {
         case .segment: []  // by message type: page
         case .posthog: ["$pageview"]
         case .ga4: ["page_view"]
-        case .mixpanelProfiles, .mixpanelGroups, .pendo, .mapped: []
+        case .mixpanelProfiles, .mixpanelGroups, .pendo, .mapped, .heap: []
         }
     }
 
@@ -69,14 +71,14 @@ public enum Preset: String, CaseIterable, Sendable {
         case .amplitude: []
         case .segment: []  // by message type: alias
         case .posthog: ["$create_alias", "$merge_dangerously"]
-        case .mixpanelProfiles, .mixpanelGroups, .ga4, .pendo, .mapped: []
+        case .mixpanelProfiles, .mixpanelGroups, .ga4, .pendo, .mapped, .heap: []
         }
     }
 
     /// Vendor-internal events, skipped as `vendor_internal_event` unless `--keep-event` (rule 9).
     var internalEvents: [String] {
         switch self {
-        case .mixpanel, .segment, .mixpanelProfiles, .mixpanelGroups, .pendo, .mapped: []
+        case .mixpanel, .segment, .mixpanelProfiles, .mixpanelGroups, .pendo, .mapped, .heap: []
         case .amplitude: ["session_start", "session_end"]
         case .ga4: ["session_start", "first_visit", "first_open", "user_engagement"]
         case .posthog:
@@ -99,6 +101,12 @@ public enum Preset: String, CaseIterable, Sendable {
             ]
         case .amplitude: ["[Amplitude] Session Replay ID"]
         case .segment, .mapped: []
+        case .heap:
+            [
+                "user_id", "identity", "event_id", "session_id", "pageview_id", "time", "last_modified", "library",
+                "platform", "domain", "path", "query", "hash", "event_name", "event_table_name", "type",
+                "_fivetran_synced", "_fivetran_deleted",
+            ]
         case .mixpanelProfiles, .mixpanelGroups: ["$distinct_id", "$last_seen", "$mp_first_event_time"]
         case .pendo:
             [
@@ -146,6 +154,7 @@ public enum Preset: String, CaseIterable, Sendable {
                 ("$screen_height", "screen_height"), ("$browser_language", "browser_language"),
             ]
         case .amplitude, .segment, .mixpanelProfiles, .mixpanelGroups, .ga4, .pendo, .mapped: []
+        case .heap: [("browser", "browser"), ("device_type", "device_type")]
         }
     }
 
@@ -154,6 +163,7 @@ public enum Preset: String, CaseIterable, Sendable {
         ("$email", "email"), ("$name", "name"), ("$first_name", "first_name"), ("$last_name", "last_name"),
         ("$phone", "phone"), ("$avatar", "avatar"), ("$created", "created_at"), ("createdAt", "created_at"),
         ("firstName", "first_name"), ("lastName", "last_name"), ("joindate", "created_at"),
+        ("join_date", "created_at"),
     ]
 
     /// Placeholder user ids, skipped as `junk_user_id` (compared without ASCII case).
@@ -232,6 +242,17 @@ public enum Preset: String, CaseIterable, Sendable {
                 Pendo's history is hourly or daily: for event-level data use Pendo Data Sync.
 
                 """
+        case .heap:
+            text += """
+                user_id      users.identity: an event's user_id (Heap's own) is followed through
+                             user_migrations to the user whose identity it is; none: skipped (anonymous_user)
+                users        identify_user at last_modified, else join_date (joindate → created_at)
+                pageviews    page_view, url = https:// + domain + path + query + hash
+                events       track, event_name from event_name (or event_table_name), else --event-name
+                migrations   used to resolve ids only; skipped (identity_merge)
+                The users and user_migrations tables must be among the inputs.
+
+                """
         case .mapped:
             text += "the targets and fields the mapping file names (SPEC §8 \"Mapping files\")\n\n"
         case .mixpanelProfiles, .mixpanelGroups:
@@ -298,6 +319,11 @@ public struct PresetSettings: Sendable {
     /// Rule 13: drop every record whose vendor event key an earlier record had (`--dedupe`);
     /// without it they are counted and written.
     public var dedupe = false
+    /// Heap: the event name of a table without an event_name column (`--event-name`).
+    public var eventName: String?
+    /// Heap: who each of Heap's own user ids is, read from the users and user_migrations tables
+    /// among the inputs before any event (`HeapIdentities.load`).
+    public var heapIdentities: HeapIdentities?
     /// Where the duplicate finder keeps its partitions (`--tmp`).
     public var temporaryFolder = NSTemporaryDirectory()
 

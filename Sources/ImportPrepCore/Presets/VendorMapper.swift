@@ -85,6 +85,7 @@ final class VendorMapper {
         case .ga4: return ga4(top)
         case .pendo: return pendo(top)
         case .mapped: return mapped(top)
+        case .heap: return heap(top)
         }
     }
 
@@ -463,6 +464,66 @@ final class VendorMapper {
     private static var nameKey: UnsafeRawBufferPointer {
         let name: StaticString = "name"
         return UnsafeRawBufferPointer(start: UnsafeRawPointer(name.utf8Start), count: name.utf8CodeUnitCount)
+    }
+
+    /// Heap Connect's tables, told apart by their columns: users (identity), user_migrations,
+    /// pageviews (domain and path), and event tables.
+    private func heap(_ top: VendorObject) -> Outcome {
+        if top.member("from_user_id") != nil { return .skip(.identityMerge) }
+        if top.member("identity") != nil {
+            guard let identity = top["identity"], identity.isScalarText, objects.text(identity)?.isEmpty == false else {
+                return .skip(.anonymousUser)
+            }
+            if let junk = junk(identity) { return .skip(junk) }
+            guard
+                let time = time(top["last_modified"]) ?? time(top["join_date"] ?? top["joindate"])
+                    ?? settings.profileTime
+            else { return .skip(.noTime) }
+            beginRow(.identifyUser, user: identity, company: companyProperty.flatMap { top[$0] }, time: time)
+            writeMetadata([top], consumed: companyProperty.map { [$0] } ?? [])
+            return .rows(rowEnds.count)
+        }
+        // An event: its user is Heap's own id, resolved to an identity through the users table.
+        guard let heapID = objects.text(top["user_id"]),
+            let identity = settings.heapIdentities?.identity(of: String(decoding: heapID, as: UTF8.self))
+        else { return .skip(.anonymousUser) }
+        guard let copy = Array(identity.utf8).withUnsafeBytes({ scratch.copy($0) }) else {
+            return .skip(.anonymousUser)
+        }
+        let user = VendorValue(kind: .string, bytes: copy)
+        if let junk = junk(user) { return .skip(junk) }
+        guard let time = time(top["time"]) else { return .skip(.noTime) }
+        let company = companyProperty.flatMap { top[$0] }
+        if let domain = objects.text(top["domain"]), let path = objects.text(top["path"]), !domain.isEmpty {
+            nested.removeAll()
+            JSONEncoding.appendLiteral("https://", to: nested)
+            nested.append(contentsOf: domain)
+            nested.append(contentsOf: path)
+            if let query = objects.text(top["query"]), !query.isEmpty {
+                if query.first != UInt8(ascii: "?") { nested.append(UInt8(ascii: "?")) }
+                nested.append(contentsOf: query)
+            }
+            if let hash = objects.text(top["hash"]), !hash.isEmpty {
+                if hash.first != UInt8(ascii: "#") { nested.append(UInt8(ascii: "#")) }
+                nested.append(contentsOf: hash)
+            }
+            let url = scratch.copy(nested.bytes).map { VendorValue(kind: .string, bytes: $0) }
+            let location = pageLocation(url: url, host: top["domain"], path: top["path"])
+            beginRow(location == nil ? .track : .pageView, user: user, company: company, time: time)
+            if let location { writeLocation(location) } else { writeField("event_name", literal: "Page Viewed") }
+        } else {
+            beginRow(.track, user: user, company: company, time: time)
+            if let name = top["event_name"] ?? top["event_table_name"] {
+                writeField("event_name", name)
+            } else if let name = settings.eventName {
+                rows.append(UInt8(ascii: ","))
+                JSONEncoding.appendKey("event_name", to: rows)
+                Self.appendText(name, to: rows)
+            }
+        }
+        writeClientColumns(top)
+        writeMetadata([top], consumed: companyProperty.map { [$0] } ?? [])
+        return .rows(rowEnds.count)
     }
 
     /// A mapping file (`--map`): each target from its field, constant, value table or default;
