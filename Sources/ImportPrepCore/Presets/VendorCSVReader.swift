@@ -16,7 +16,7 @@ public final class VendorCSVReader: RecordReader {
     private let raw: LineBuffer
     private let scanner = JSONScanner()
     private var header: [[UInt8]]? = nil
-    /// segment-import's layout: `traits.email` columns are one level of nesting (`traits: {email}`),
+    /// Segment's CSV (segment-import, warehouse tables): `traits.email` columns are one level of nesting,
     /// `null` cells are absent and numbers are numbers (what its tool does with them).
     private let segmentImport: Bool
     /// Per column: the group it belongs to (text before its first dot) and its key in it.

@@ -25,6 +25,12 @@ final class VendorMapper {
     private let keyPath = LineBuffer(capacity: 1024)
     private let nested = LineBuffer(capacity: 1024)
     private var elements: [VendorValue] = []
+    /// Columns of Segment's warehouse tables that are not properties or traits.
+    private let segmentColumns = ByteSet([
+        "id", "anonymous_id", "user_id", "group_id", "event", "event_text", "timestamp", "original_timestamp",
+        "received_at", "sent_at", "uuid_ts", "loaded_at", "url",
+    ])
+    private let segmentPrefixes = ByteSet(["context_"])
     /// Pendo's visit times, written as ISO text rather than as the epoch numbers they are.
     private let pendoVisitTimes = ByteSet(["firstvisit", "lastvisit"])
     /// Columns of Mixpanel's warehouse copy that are not event properties.
@@ -108,7 +114,7 @@ final class VendorMapper {
             let properties = objects.open(top["properties"], slot: 1)
             return objects.text(properties["$insert_id"] ?? top["insert_id"])
         case .amplitude: return objects.text(top["$insert_id"] ?? top["uuid"])
-        case .segment: return objects.text(top["messageId"])
+        case .segment: return objects.text(top["messageId"] ?? top["message_id"] ?? top["id"])
         case .posthog: return objects.text(top["uuid"])
         case .ga4:
             guard let name = objects.text(top["event_name"]), let id = objects.text(top["user_pseudo_id"]),
@@ -270,12 +276,7 @@ final class VendorMapper {
 
     private func segment(_ top: VendorObject) -> Outcome {
         // segment-import's CSV names the type `type`, its older layout `action`.
-        guard let type = objects.text(top["type"] ?? top["action"]) else {
-            // Not a Segment message: written as a track row without a name, rejected by the schema.
-            beginRow(.track, user: nil, company: nil, time: nil)
-            writeMetadata([], consumed: [])
-            return .rows(rowEnds.count)
-        }
+        guard let type = objects.text(top["type"] ?? top["action"]) else { return segmentWarehouse(top) }
         if type.elementsEqual("alias".utf8) { return .skip(.identityMerge) }
         let properties = objects.open(top["properties"], slot: 1)
         let traits = objects.open(top["traits"], slot: 2)
@@ -335,6 +336,45 @@ final class VendorMapper {
             if let event = top["event"] { writeField("event_name", event) }
             writeMetadata([properties], consumed: [])
         }
+        return .rows(rowEnds.count)
+    }
+
+    /// Segment's warehouse tables (`tracks` and per-event tables, `pages`, `identifies`, `groups`):
+    /// snake_case columns, `context_*` columns, properties and traits as columns; the table is
+    /// told by its columns (`group_id`; `event`/`event_text`; `url`/`path`; else identifies).
+    private func segmentWarehouse(_ top: VendorObject) -> Outcome {
+        var user = userProperty.flatMap { top[$0] } ?? top["user_id"]
+        if user == nil && settings.keepAnonymous { user = top["anonymous_id"] }
+        let group = top["group_id"]
+        if let found = user, found.isScalarText, let junk = junk(found) { return .skip(junk) }
+        if group == nil && (user == nil || !user!.isScalarText) { return .skip(.anonymousUser) }
+        guard let time = time(top["timestamp"] ?? top["original_timestamp"] ?? top["received_at"]) else {
+            return .skip(.noTime)
+        }
+        let company = top["context_group_id"]
+        if let group {
+            beginCompanyRow(group, time: time)
+            writeMetadata([top], consumed: [], skipInLast: segmentColumns, skipPrefixesInLast: segmentPrefixes)
+            guard let user, user.isScalarText else { return .rows(rowEnds.count) }
+            beginRow(.identifyUser, user: user, company: group, time: time)
+            writeMetadata([], consumed: [])
+            return .rows(rowEnds.count)
+        }
+        if let event = top["event_text"] ?? top["event"] {
+            beginRow(.track, user: user!, company: company, time: time)
+            writeField("event_name", event)
+        } else if top.member("url") != nil || top.member("path") != nil {
+            let location = pageLocation(url: top["url"] ?? top["context_page_url"], host: nil, path: nil)
+            beginRow(location == nil ? .track : .pageView, user: user!, company: company, time: time)
+            if let location { writeLocation(location) } else { fallBackToTrack(name: top["name"] ?? top["title"]) }
+        } else {
+            beginRow(.identifyUser, user: user!, company: company, time: time)
+            if let location = pageLocation(url: top["context_page_url"], host: nil, path: nil) {
+                writeLocation(location)
+            }
+        }
+        if let agent = top["context_user_agent"] { writeField("user_agent", agent) }
+        writeMetadata([top], consumed: [], skipInLast: segmentColumns, skipPrefixesInLast: segmentPrefixes)
         return .rows(rowEnds.count)
     }
 
@@ -1054,7 +1094,7 @@ final class VendorMapper {
     private func writeMetadata(
         _ sources: [VendorObject], consumed: [ByteString], extra: [(ByteString, VendorValue)] = [],
         pairs: [(key: UnsafeRawBufferPointer, value: VendorValue)] = [], skipInLast: ByteSet? = nil,
-        groups: VendorObject? = nil
+        skipPrefixesInLast: ByteSet? = nil, groups: VendorObject? = nil
     ) {
         JSONEncoding.appendLiteral(",\"metadata\":{", to: rows)
         var first = true
@@ -1069,6 +1109,9 @@ final class VendorMapper {
                     continue
                 }
                 if index == sources.count - 1, let skipInLast, skipInLast.contains(key) { continue }
+                if index == sources.count - 1, let skipPrefixesInLast, skipPrefixesInLast.hasPrefix(of: key) {
+                    continue
+                }
                 if consumed.contains(where: { $0.matches(key) }) || droppedKeys.contains(key)
                     || droppedPrefixes.hasPrefix(of: key) || clientVendorKeys.contains(key)
                 {

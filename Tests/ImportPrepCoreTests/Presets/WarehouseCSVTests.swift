@@ -61,6 +61,31 @@ import Testing
         #expect(run.skipped(.noTime) == 1)
     }
 
+    @Test func segmentsWarehouseTablesAreToldByTheirColumns() throws {
+        let pages = [
+            "id,anonymous_id,user_id,received_at,timestamp,url,path,title,context_ip,context_user_agent,context_group_id",
+            "ajs-1,a1,u1,2015-02-23 22:28:55,2015-02-23 22:28:55,https://www.example.com/p,/p,Product,8.8.8.8,Mozilla/5.0,acme",
+            "ajs-2,a2,,2015-02-23 22:28:56,2015-02-23 22:28:56,https://www.example.com/q,/q,Q,8.8.8.8,Mozilla/5.0,",
+        ].joined(separator: "\n")
+        let run = try PresetRun.run(.segment, [pages], name: "pages.csv")
+        #expect(run.shapes == ["page_view u1"] && run.skipped(.anonymousUser) == 1)
+        #expect(run.rows[0]["company_id"] as? String == "acme" && run.rows[0]["user_agent"] as? String == "Mozilla/5.0")
+        #expect(
+            (run.rows[0]["metadata"] as! [String: Any]).keys.sorted() == ["path", "title"], "context_* columns dropped")
+
+        let tracks =
+            "id,user_id,timestamp,event,event_text,total\nm1,u1,2024-03-01 10:00:00,order_completed,Order Completed,9.5\n"
+        let track = try PresetRun.run(.segment, [tracks], name: "tracks.csv")
+        #expect(track.shapes == ["track u1 Order Completed"])
+        #expect((track.rows[0]["metadata"] as! [String: Any])["total"] as? Double == 9.5, "numbers as numbers")
+
+        let identifies = "id,user_id,timestamp,email,created_at\ni1,u1,2024-03-01 10:00:00,a@example.com,2020-01-01\n"
+        #expect(try PresetRun.run(.segment, [identifies], name: "identifies.csv").shapes == ["identify_user u1"])
+        let groups = "id,user_id,group_id,timestamp,name\ng1,u1,acme,2024-03-01 10:00:00,Acme\n"
+        let grouped = try PresetRun.run(.segment, [groups], name: "groups.csv")
+        #expect(grouped.shapes == ["identify_company acme", "identify_user u1"])
+    }
+
     @Test func brokenCSVRecordsAreRejectedWithTheirTextAndReadingGoesOn() throws {
         let csv = [
             "name,time,distinct_id",
