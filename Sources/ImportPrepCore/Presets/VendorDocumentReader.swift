@@ -33,8 +33,7 @@ public final class VendorDocumentReader: RecordReader {
         var recordLocation = RecordLocation(line: 1, record: 0, byteOffset: 0)
         var recordNumber = 0
         var depth = 0
-        var inString = false
-        var escaped = false
+        var strings = JSONStringTracker()
         var topIsObject = false
         var inResults = false  // inside the `results` array of the top-level object
         var keyBytes: [UInt8] = []  // the last string read at depth 1 (up to 8 bytes)
@@ -78,13 +77,11 @@ public final class VendorDocumentReader: RecordReader {
                 if recording {
                     if record.count < maxRecordBytes { record.append(c) } else { oversized = true }
                 }
-                if inString {
-                    if escaped {
-                        escaped = false
-                    } else if c == UInt8(ascii: "\\") {
-                        escaped = true
-                    } else if c == UInt8(ascii: "\"") {
-                        inString = false
+                let wasInString = strings.inString
+                if strings.feed(c) {
+                    if !wasInString {
+                        if depth == 1 { keyBytes.removeAll(keepingCapacity: true) }
+                    } else if !strings.inString {
                         if depth == 1 { lastKeyIsResults = keyBytes.elementsEqual("results".utf8) }
                     } else if depth == 1 && keyBytes.count < 8 {
                         keyBytes.append(c)
@@ -92,9 +89,6 @@ public final class VendorDocumentReader: RecordReader {
                     continue
                 }
                 switch c {
-                case UInt8(ascii: "\""):
-                    inString = true
-                    if depth == 1 { keyBytes.removeAll(keepingCapacity: true) }
                 case UInt8(ascii: "{"), UInt8(ascii: "["):
                     if depth == 0 {
                         topIsObject = c == UInt8(ascii: "{")
@@ -137,7 +131,7 @@ public final class VendorDocumentReader: RecordReader {
         }
         bytesRead = offset
         linesRead = line - 1 + (offset > 0 && lastByte != 0x0A ? 1 : 0)
-        if depth > 0 || inString {
+        if depth > 0 || strings.inString {
             sink.fileProblem(
                 Problem(.truncatedExport, .none, .text("the JSON document is cut off before its end")),
                 at: RecordLocation(line: line, record: recordNumber + 1, byteOffset: offset))

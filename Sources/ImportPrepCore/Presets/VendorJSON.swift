@@ -153,8 +153,6 @@ final class VendorObjects {
         guard let value, value.kind == .array else { return }
         let bytes = value.bytes
         var depth = 0
-        var inString = false
-        var escaped = false
         var start = -1
         func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
         func finish(_ end: Int) {
@@ -181,21 +179,11 @@ final class VendorObjects {
                 }
             list.append(VendorValue(kind: kind, bytes: UnsafeRawBufferPointer(rebasing: bytes[a..<b])))
         }
+        var strings = JSONStringTracker()
         for i in 0..<bytes.count {
             let c = bytes[i]
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if c == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if c == UInt8(ascii: "\"") {
-                    inString = false
-                }
-                continue
-            }
+            if strings.feed(c) { continue }
             switch c {
-            case UInt8(ascii: "\""):
-                inString = true
             case UInt8(ascii: "["), UInt8(ascii: "{"):
                 depth += 1
                 if depth == 1 { start = i + 1 }
@@ -230,41 +218,7 @@ extension Timestamp {
     }
 
     static func vendorTime(_ text: UnsafeRawBufferPointer) -> Timestamp? {
-        var value = 0
-        var digits = 0
-        var i = 0
-        while i < text.count, text[i] &- UInt8(ascii: "0") < 10 {
-            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, o2) = times10.addingReportingOverflow(Int(text[i] &- UInt8(ascii: "0")))
-            guard !o1 && !o2 else { return nil }
-            value = sum
-            digits += 1
-            i += 1
-        }
-        if digits > 0 && (i == text.count || text[i] == UInt8(ascii: ".")) {
-            var fraction = 0  // of one unit, in nanoseconds of it (9 digits)
-            if i < text.count {
-                i += 1
-                var count = 0
-                while i < text.count, text[i] &- UInt8(ascii: "0") < 10 {
-                    if count < 9 { fraction = fraction * 10 + Int(text[i] &- UInt8(ascii: "0")) }
-                    count += 1
-                    i += 1
-                }
-                guard i == text.count, count > 0 else { return nil }
-                for _ in min(count, 9)..<9 { fraction *= 10 }
-            }
-            let perSecond =
-                value < 100_000_000_000
-                ? 1
-                : value < 100_000_000_000_000
-                    ? 1_000
-                    : value < 100_000_000_000_000_000
-                        ? 1_000_000 : 1_000_000_000
-            let nanos = (value % perSecond) * (1_000_000_000 / perSecond) + fraction / perSecond
-            let time = Timestamp(epochSeconds: value / perSecond, nanoseconds: nanos)
-            return time.year >= 1 && time.year <= 9999 ? time : nil
-        }
+        if let time = fromEpoch(text, unit: .auto, nanosecondsPastMicroseconds: true) { return time }
         guard case .success(let time) = Timestamp.parse(text) else { return nil }
         let utc = time.inUTC
         return utc.year >= 1 && utc.year <= 9999 ? utc : nil
@@ -276,5 +230,32 @@ extension Timestamp {
         let base = Self.daysFromCivil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second
         let time = Timestamp(epochSeconds: base + seconds, nanoseconds: nanoseconds)
         return time.year >= 1 && time.year <= 9999 ? time : nil
+    }
+}
+
+/// Whether the bytes of checked JSON text lie inside a string (quotes and backslash escapes),
+/// fed one byte at a time: what the streaming splitters share.
+struct JSONStringTracker {
+    private(set) var inString = false
+    private var escaped = false
+
+    /// Feeds one byte; true when it belongs to a string, its quotes included.
+    @inline(__always)
+    mutating func feed(_ c: UInt8) -> Bool {
+        if inString {
+            if escaped {
+                escaped = false
+            } else if c == UInt8(ascii: "\\") {
+                escaped = true
+            } else if c == UInt8(ascii: "\"") {
+                inString = false
+            }
+            return true
+        }
+        if c == UInt8(ascii: "\"") {
+            inString = true
+            return true
+        }
+        return false
     }
 }

@@ -138,12 +138,22 @@ extension Timestamp {
     /// Reads an epoch number (`1722157200`, `1722157200123`, `1722157200.5`) in `unit`.
     /// Nil when it is not a plain non-negative decimal number or falls outside years 1–9999.
     public static func fromEpoch(_ text: UnsafeRawBufferPointer, unit: EpochUnit) -> Timestamp? {
+        fromEpoch(text, unit: unit, nanosecondsPastMicroseconds: false)
+    }
+
+    /// With `nanosecondsPastMicroseconds`, `auto` reads 18 and 19 digits as nanoseconds (the
+    /// vendor presets' rule: below 10^11 seconds, 10^14 milliseconds, 10^17 microseconds).
+    static func fromEpoch(_ text: UnsafeRawBufferPointer, unit: EpochUnit, nanosecondsPastMicroseconds: Bool)
+        -> Timestamp?
+    {
         var integerDigits = 0
         var value = 0
         var i = 0
         while i < text.count, text[i] &- UInt8(ascii: "0") < 10 {
-            guard integerDigits < 18 else { return nil }
-            value = value * 10 + Int(text[i] &- UInt8(ascii: "0"))
+            guard integerDigits < (nanosecondsPastMicroseconds ? 19 : 18) else { return nil }
+            let (times10, overflow) = value.multipliedReportingOverflow(by: 10)
+            guard !overflow else { return nil }
+            value = times10 + Int(text[i] &- UInt8(ascii: "0"))
             integerDigits += 1
             i += 1
         }
@@ -171,6 +181,7 @@ extension Timestamp {
             case ...11: perSecond = 1
             case 12...14: perSecond = 1_000
             case 15...17: perSecond = 1_000_000
+            case 18...19 where nanosecondsPastMicroseconds: perSecond = 1_000_000_000
             default: return nil
             }
         }

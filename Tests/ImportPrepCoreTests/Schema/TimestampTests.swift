@@ -1,6 +1,6 @@
 import Testing
 
-@testable import ImportPrepCore
+@_spi(Testing) @testable import ImportPrepCore
 
 @Suite struct TimestampTests {
     func parse(_ text: String) -> Result<Timestamp, Timestamp.Failure> {
@@ -64,5 +64,24 @@ import Testing
     ])
     func rejects(text: String) {
         #expect(parse(text) == nil, "\(text)")
+    }
+
+    /// The presets' epoch rule: the unit by magnitude, nanoseconds included, in integer arithmetic.
+    @Test(arguments: [
+        ("1602611311", "2020-10-13T17:48:31.000000"), ("99999999999", "5138-11-16T09:46:39.000000"),
+        ("1602611311123", "2020-10-13T17:48:31.123000"), ("1602611311123456", "2020-10-13T17:48:31.123456"),
+        ("1602611311123456789", "2020-10-13T17:48:31.123456"),
+        ("2024-05-01 12:00:00+02:00", "2024-05-01T10:00:00.000000"),
+    ])
+    func vendorTimesByMagnitude(text: String, expected: String) throws {
+        let time = try #require(Timestamp.vendorTime(text))
+        let out = LineBuffer()
+        time.appendNormalized(to: out)
+        #expect(String(decoding: out.bytes, as: UTF8.self) == expected)
+    }
+
+    @Test func aVendorTimeThatOverflowsIsNone() {
+        #expect(Timestamp.vendorTime("99999999999999999999") == nil)
+        #expect(Timestamp.vendorTime("yesterday") == nil)
     }
 }
