@@ -49,10 +49,13 @@ public final class Validator: RecordSink {
     private(set) var oneCoreRests = 0
     /// This validator read a block and stopped: it had more errors than it could keep.
     private(set) var overflowed = false
+    /// Without `--from`: say which preset a file's first record looks like (read once, not per record).
+    private let detectsVendors: Bool
 
     public init(options: ValidationOptions, errorStream: OutputFile? = nil) {
         self.options = options
         self.errorStream = errorStream
+        detectsVendors = options.preset == nil
     }
 
     /// Validates one file (`-` is standard input). I/O failures are recorded in its summary.
@@ -193,7 +196,7 @@ public final class Validator: RecordSink {
         _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],
         raw: UnsafeRawBufferPointer
     ) {
-        if current.records == 0 && options.preset == nil {
+        if current.records == 0 && detectsVendors {
             current.looksLike = VendorDetection.preset(
                 keys: fields.otherKeys, hasEventType: fields[.eventType].kind != nil)
         }
