@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Finds the records whose vendor event key (`$insert_id`, `uuid`, `messageId`, …) an earlier
 /// record of the same file already had (SPEC §8 rule 13), in memory that does not grow with the
 /// file: a first pass writes a 128-bit hash of each key and its record number to partition files
@@ -81,12 +85,7 @@ final class DuplicateEvents {
         handles = []
         for k in 0..<partitions {
             let url = folder.appendingPathComponent("\(k)")
-            guard let data = FileManager.default.contents(atPath: url.path) else { continue }
-            var entries = [Entry](
-                repeating: Entry(high: 0, low: 0, record: 0), count: data.count / MemoryLayout<Entry>.stride)
-            entries.withUnsafeMutableBytes { target in
-                data.withUnsafeBytes { target.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<target.count])) }
-            }
+            var entries = try Self.readEntries(url.path)
             try? FileManager.default.removeItem(at: url)
             entries.sort()
             for i in entries.indices.dropFirst()
@@ -96,6 +95,30 @@ final class DuplicateEvents {
         }
         duplicates.sort()
         removeFiles()
+    }
+
+    /// A partition's entries, read with read(2) straight into place (an empty partition costs nothing).
+    private static func readEntries(_ path: String) throws(IOFailure) -> [Entry] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw IOFailure(path: path, errno: errno) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw IOFailure(path: path, errno: errno) }
+        let count = Int(info.st_size) / MemoryLayout<Entry>.stride
+        guard count > 0 else { return [] }
+        var entries = [Entry](repeating: Entry(high: 0, low: 0, record: 0), count: count)
+        let wanted = count * MemoryLayout<Entry>.stride
+        var done = 0
+        while done < wanted {
+            let n = entries.withUnsafeMutableBytes { buffer in
+                retryingOnInterrupt { read(fd, buffer.baseAddress! + done, wanted - done) }
+            }
+            guard n > 0 else {
+                throw IOFailure(path: path, reason: n < 0 ? String(cString: strerror(errno)) : "ended early")
+            }
+            done += n
+        }
+        return entries
     }
 
     /// Whether `record` is a duplicate (asked in ascending record order, second pass).
