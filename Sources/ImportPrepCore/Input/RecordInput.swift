@@ -45,10 +45,15 @@
         delimiter: UInt8, into sink: RecordSink, detected: (InputFormat) -> Void,
         finished: (_ bytesRead: Int, _ linesRead: Int) -> Void
     ) throws(IOFailure) {
+        // Any preset reads JSON documents (a pretty-printed object, an array of records) when the
+        // first line is not a whole record.
+        let head = try text.peek(4096)
+        let documents =
+            format != .csv && !isCSVName(source.path) && (preset.preset.readsDocuments || startsWithDocument(head))
         func reader(_ text: ByteSource) throws(IOFailure) -> (
             RecordReader, VendorRowChecker, InputFormat, () -> (Int, Int)
         ) {
-            if preset.preset.readsDocuments, format != .csv, !isCSVName(source.path) {
+            if documents {
                 let reader = VendorDocumentReader(source: text, maxRecordBytes: maxRecordBytes, settings: preset)
                 return (reader, reader.checker, .ndjson, { (reader.bytesRead, reader.linesRead) })
             }
@@ -67,11 +72,13 @@
         var keys: DuplicateEvents?
         if VendorMapper(settings: preset, maxRecordBytes: 64).hasEventKeys {
             if let again = source.reopened() {
+                var firstChecker: VendorRowChecker?
                 do {
                     let size = source.regularFileSize ?? 0
                     let found = try DuplicateEvents(
                         temporaryFolder: preset.temporaryFolder, expectedRecords: max(size / 200, 1_000))
                     let (first, checker, _, _) = try reader(try again.decompressed())
+                    firstChecker = checker
                     checker.keys = found
                     checker.collecting = true
                     try first.run(into: DiscardingSink())
@@ -82,7 +89,8 @@
                         sink.duplicatesNotChecked("the temporary files could not be written")
                     }
                 } catch {
-                    sink.duplicatesNotChecked(error.description)
+                    // Another vendor's file is said once, by the reading pass below.
+                    if firstChecker?.wrongVendor == nil { sink.duplicatesNotChecked(error.description) }
                 }
             } else {
                 sink.duplicatesNotChecked("standard input is read once")
@@ -96,6 +104,23 @@
         checker.keys = keys
         detected(kind)
         try main.run(into: sink)
+    }
+
+    /// Whether `head` starts with a JSON document rather than a record per line: a `[`, or a `{`
+    /// whose first line is not a whole JSON value.
+    static func startsWithDocument(_ head: [UInt8]) -> Bool {
+        var i = 0
+        if head.starts(with: [0xEF, 0xBB, 0xBF]) { i = 3 }
+        while i < head.count, head[i] == 0x20 || head[i] == 0x09 || head[i] == 0x0A || head[i] == 0x0D { i += 1 }
+        guard i < head.count else { return false }
+        if head[i] == UInt8(ascii: "[") { return true }
+        guard head[i] == UInt8(ascii: "{") else { return false }
+        guard let end = head[i...].firstIndex(of: 0x0A) else { return false }
+        let scanner = JSONScanner()
+        return head[i..<end].withUnsafeBytes { line -> Bool in
+            if case .invalid = scanner.scan(line) { return true }
+            return false
+        }
     }
 
     static func isCSVName(_ path: String) -> Bool {

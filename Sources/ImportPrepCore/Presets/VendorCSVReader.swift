@@ -25,6 +25,8 @@ public final class VendorCSVReader: RecordReader {
     private var recordOffset = 0
     private var recordNumber = 0
     private unowned(unsafe) var sink: RecordSink? = nil
+    /// The file is another vendor's (set from the row callback, thrown by `run`).
+    private var wrongVendor: IOFailure?
 
     public init(lines: LineReader, delimiter: UInt8, settings: PresetSettings) {
         self.lines = lines
@@ -72,6 +74,7 @@ public final class VendorCSVReader: RecordReader {
             if !parser.parse(line.bytes, into: cells) {
                 broken(Problem(.malformedCSV, .none, .text("libcsv cannot read the record (a stray quote?)")))
             }
+            if let wrongVendor { throw wrongVendor }
         }
         if !sink.shouldStop && !parser.finish(into: cells) {
             broken(Problem(.malformedCSV, .none, .text("the input ends inside a quoted cell")))
@@ -188,5 +191,6 @@ public final class VendorCSVReader: RecordReader {
         }
         object.append(UInt8(ascii: "}"))
         rows.check(object.bytes, at: location, raw: text(), into: sink)
+        if let reason = rows.wrongVendor { wrongVendor = IOFailure(path: lines.source.path, reason: reason) }
     }
 }

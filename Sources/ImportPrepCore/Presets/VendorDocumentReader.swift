@@ -1,7 +1,8 @@
 /// Reads an export made of JSON documents rather than lines (SPEC §8: Mixpanel's Engage pages,
 /// `{"page", "results": [{…}, …], …}`, pretty-printed or on one line, one page after another),
-/// and NDJSON or a plain sequence of objects as well: each element of a top-level object's
-/// `results` array is a record, and so is each top-level object without one. Streams the bytes
+/// and NDJSON, a plain sequence of objects or a top-level array of them as well: each element of
+/// a top-level object's `results` array is a record, so is each object of a top-level array, and
+/// so is each top-level object without `results`. Streams the bytes
 /// (constant memory: one record at a time); a document cut off keeps every complete record and
 /// gets a file-level `truncated_export`. Records go through `VendorMapper` as lines do in
 /// `VendorRecordReader`, with the coordinates of the record's first byte.
@@ -35,6 +36,7 @@ public final class VendorDocumentReader: RecordReader {
         var depth = 0
         var strings = JSONStringTracker()
         var topIsObject = false
+        var inArray = false  // inside a top-level array of records
         var inResults = false  // inside the `results` array of the top-level object
         var keyBytes: [UInt8] = []  // the last string read at depth 1 (up to 8 bytes)
         var lastKeyIsResults = false
@@ -54,6 +56,9 @@ public final class VendorDocumentReader: RecordReader {
             record.removeAll(keepingCapacity: true)
             recording = false
             oversized = false
+        }
+        func stopIfWrongVendor() throws(IOFailure) {
+            if let reason = rows.wrongVendor { throw IOFailure(path: source.path, reason: reason) }
         }
 
         while !sink.shouldStop {
@@ -90,10 +95,22 @@ public final class VendorDocumentReader: RecordReader {
                 }
                 switch c {
                 case UInt8(ascii: "{"), UInt8(ascii: "["):
-                    if depth == 0 {
-                        topIsObject = c == UInt8(ascii: "{")
+                    if depth == 0 && c == UInt8(ascii: "[") {
+                        // A top-level array: each object in it is a record.
+                        topIsObject = false
+                        inArray = true
+                        recording = false
+                    } else if depth == 0 {
+                        topIsObject = true
+                        inArray = false
                         inResults = false
                         lastKeyIsResults = false
+                        record.removeAll(keepingCapacity: true)
+                        record.append(c)
+                        recording = true
+                        oversized = false
+                        recordLocation = RecordLocation(line: line, record: 0, byteOffset: offset)
+                    } else if depth == 1 && inArray && c == UInt8(ascii: "{") {
                         record.removeAll(keepingCapacity: true)
                         record.append(c)
                         recording = true
@@ -112,12 +129,21 @@ public final class VendorDocumentReader: RecordReader {
                     depth += 1
                 case UInt8(ascii: "}"), UInt8(ascii: "]"):
                     depth -= 1
-                    if depth == 2 && inResults && recording {
+                    if depth == 1 && inArray && recording {
                         emit()
+                        try stopIfWrongVendor()
+                    } else if depth == 0 && inArray {
+                        inArray = false
+                    } else if depth == 2 && inResults && recording {
+                        emit()
+                        try stopIfWrongVendor()
                     } else if depth == 1 && inResults && c == UInt8(ascii: "]") {
                         inResults = false
                     } else if depth == 0 {
-                        if recording { emit() }
+                        if recording {
+                            emit()
+                            try stopIfWrongVendor()
+                        }
                         topIsObject = false
                     } else if depth < 0 {
                         depth = 0
@@ -148,6 +174,10 @@ final class VendorRowChecker {
     /// Second pass: a record `keys` found to repeat an earlier key is counted, and dropped with `--dedupe`.
     var keys: DuplicateEvents?
     var collecting = false
+    /// Set when the first record has another known vendor's shape: the reader stops the file with
+    /// this reason instead of reporting every record as broken.
+    private(set) var wrongVendor: String?
+    private var shapeChecked = false
     private let vendorScanner = JSONScanner()
     private let rowScanner = JSONScanner()
     private var metadataKeys: [UnsafeRawBufferPointer] = []
@@ -160,6 +190,25 @@ final class VendorRowChecker {
         mapper = VendorMapper(settings: settings, maxRecordBytes: maxRecordBytes)
         // A mapped row is at most a few times its vendor record (flattened keys, escapes).
         arena = ByteArena(capacity: 8 * maxRecordBytes + 64)
+    }
+
+    /// Why the record (the file's first) is not the chosen vendor's: it has another known vendor's
+    /// shape. Nil when it fits, or when its shape is not one detection knows.
+    static func wrongVendor(_ record: UnsafeRawBufferPointer, scanner: JSONScanner, chosen: Preset, line: Int)
+        -> String?
+    {
+        guard chosen != .mapped else { return nil }
+        let keys = scanner.members.map { UnsafeRawBufferPointer(rebasing: record[$0.keyStart..<$0.keyEnd]) }
+        let hasEventType = keys.contains { $0.elementsEqual("event_type".utf8) }
+        guard let found = VendorDetection.preset(keys: keys, hasEventType: hasEventType) else { return nil }
+        let family: (Preset) -> Preset = { $0 == .mixpanelGroups ? .mixpanelProfiles : $0 }
+        guard family(found) != family(chosen) else { return nil }
+        // Mixpanel's warehouse copy can have both `event` and `distinct_id` columns, as PostHog's rows do.
+        if chosen == .mixpanel && found == .posthog { return nil }
+        let names = keys.prefix(6).map { String(decoding: $0, as: UTF8.self) }.joined(separator: ", ")
+        let article = "AEIOU".contains(chosen.title.first ?? "x") ? "an" : "a"
+        return
+            "is not \(article) \(chosen.title) export: its first record (line \(line)) has the keys \(names)\(keys.count > 6 ? ", …" : "") — it looks like a \(found.title) export: use --from \(found.rawValue)"
     }
 
     /// A record longer than `--max-record-bytes`.
@@ -197,6 +246,15 @@ final class VendorRowChecker {
             sink.accept(location, eventType: nil, fields: fields, problems: problems, raw: raw)
             return
         case .object: break
+        }
+        if !shapeChecked {
+            shapeChecked = true
+            if let reason = Self.wrongVendor(
+                record, scanner: vendorScanner, chosen: mapper.settings.preset, line: location.line)
+            {
+                wrongVendor = reason
+                return
+            }
         }
         if let keys {
             if collecting {

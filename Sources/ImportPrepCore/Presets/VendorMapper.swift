@@ -48,6 +48,12 @@ final class VendorMapper {
     private let droppedKeys: ByteSet
     private let droppedPrefixes: ByteSet
     private let clientVendorKeys: ByteSet
+    /// One id per distinct client column (`$os` and `os` both fill `operating_system`).
+    private let clientColumnIDs: [Int]
+    /// The client columns the row being written has, and the vendor keys that filled them (left
+    /// out of its metadata; a second key for a column written already stays in metadata).
+    private var writtenColumns: UInt64 = 0
+    private var clientKeysWritten: [UnsafeRawBufferPointer] = []
     private let clientColumns: [ByteString]
     private let renameFrom = ByteSet(Preset.traitRenames.map(\.from))
     private let renameTo = Preset.traitRenames.map { ByteString($0.to) }
@@ -67,6 +73,12 @@ final class VendorMapper {
         droppedKeys = ByteSet(preset.droppedKeys)
         droppedPrefixes = ByteSet(preset.droppedPrefixes)
         clientVendorKeys = ByteSet(preset.clientColumns.map(\.vendor))
+        var ids: [String: Int] = [:]
+        clientColumnIDs = preset.clientColumns.map { column in
+            if let id = ids[column.column] { return id }
+            ids[column.column] = ids.count
+            return ids.count - 1
+        }
         clientColumns = preset.clientColumns.map { ByteString($0.column) }
         userProperty = settings.userProperty.map { ByteString($0) }
         companyProperty = settings.companyProperty.map { ByteString($0) }
@@ -1018,6 +1030,8 @@ final class VendorMapper {
     }
 
     private func writeCommon(_ time: Timestamp?) {
+        writtenColumns = 0
+        clientKeysWritten.removeAll(keepingCapacity: true)
         JSONEncoding.appendLiteral(",\"source\":\"backend-http-import\"", to: rows)
         if let time {
             JSONEncoding.appendLiteral(",\"inserted_at\":\"", to: rows)
@@ -1069,15 +1083,19 @@ final class VendorMapper {
     private func writeClientColumns(_ properties: VendorObject) {
         guard !clientVendorKeys.isEmpty else { return }
         for i in 0..<properties.count {
-            guard let column = clientVendorKeys.index(of: properties.key(i)) else { continue }
+            let key = properties.key(i)
+            guard let column = clientVendorKeys.index(of: key) else { continue }
             let value = properties.value(i)
-            guard value.isScalarText else { continue }
+            let bit: UInt64 = 1 << UInt64(clientColumnIDs[column])
+            guard value.isScalarText, writtenColumns & bit == 0 else { continue }
             let name = clientColumns[column]
             if name.bytes.elementsEqual("country_code".utf8) {
                 guard value.kind == .string, value.bytes.count == 2,
                     value.bytes.allSatisfy({ $0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A })
                 else { continue }
             }
+            writtenColumns |= bit
+            clientKeysWritten.append(key)
             rows.append(UInt8(ascii: ","))
             name.bytes.withUnsafeBytes { JSONEncoding.appendString($0, to: rows) }
             rows.append(UInt8(ascii: ":"))
@@ -1113,7 +1131,8 @@ final class VendorMapper {
                     continue
                 }
                 if consumed.contains(where: { $0.matches(key) }) || droppedKeys.contains(key)
-                    || droppedPrefixes.hasPrefix(of: key) || clientVendorKeys.contains(key)
+                    || droppedPrefixes.hasPrefix(of: key)
+                    || clientKeysWritten.contains(where: { DuplicateKeyFinder.same($0, key) })
                 {
                     continue
                 }

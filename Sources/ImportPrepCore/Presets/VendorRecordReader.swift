@@ -37,6 +37,7 @@ public final class VendorRecordReader: RecordReader {
                 rows.oversized(at: location, limit: lines.maxLineBytes, into: sink)
             } else {
                 rows.check(line.content, at: location, into: sink)
+                if let reason = rows.wrongVendor { throw IOFailure(path: lines.source.path, reason: reason) }
             }
         }
         return true
@@ -51,8 +52,8 @@ public enum VendorDetection {
         if hasEventType && has("amplitude_id") { return .amplitude }
         if has("event_params") && has("event_timestamp") { return .ga4 }
         if has("$distinct_id") && has("$properties") || has("results") && has("session_id") { return .mixpanelProfiles }
-        if has("event") && has("properties") && !has("distinct_id") { return .mixpanel }
         if has("type") && has("messageId") { return .segment }
+        if has("event") && has("properties") && !has("distinct_id") && !has("type") { return .mixpanel }
         if has("event") && has("distinct_id") { return .posthog }
         return nil
     }

@@ -45,6 +45,22 @@ import Testing
         #expect(ph.rows[0]["url"] as? String == "https://e.com/a")
     }
 
+    @Test func csvAndNDJSONCopiesOfTheSameRecordsConvertToTheSameBytes() throws {
+        let ndjson = [
+            #"{"event_type":"watch","user_id":"u1","event_time":"2025-03-01 19:42:58.123","event_properties":{"show":"x","n":3},"user_properties":{"cohort":"A"},"groups":{"company":["acme"]},"$insert_id":"i1"}"#,
+            #"{"event_type":"[Amplitude] Page Viewed","user_id":"u2","event_time":"2025-03-01 19:43:00","event_properties":{"[Amplitude] Page Location":"https://e.com/a b"},"$insert_id":"i2"}"#,
+        ].joined(separator: "\n")
+        let csv = [
+            "event_type,user_id,event_time,event_properties,user_properties,groups,$insert_id",
+            #"watch,u1,2025-03-01 19:42:58.123,"{""show"":""x"",""n"":3}","{""cohort"":""A""}","{""company"":[""acme""]}",i1"#,
+            #"[Amplitude] Page Viewed,u2,2025-03-01 19:43:00,"{""[Amplitude] Page Location"":""https://e.com/a b""}",,,i2"#,
+        ].joined(separator: "\n")
+        let fromNDJSON = try PresetRun.run(.amplitude, [ndjson], name: "export.ndjson")
+        let fromCSV = try PresetRun.run(.amplitude, [csv], name: "export.csv")
+        #expect(fromNDJSON.converted.output == fromCSV.converted.output)
+        #expect(fromNDJSON.rows.count == 3)
+    }
+
     @Test func segmentImportsCSVNestsTraitsOneLevel() throws {
         let csv = [
             "action,userId,timestamp,traits.company,traits.email,traits.seats,traits.note,first.second.third",
