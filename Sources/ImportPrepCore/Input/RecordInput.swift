@@ -70,7 +70,7 @@
             }
         }
         var keys: DuplicateEvents?
-        if VendorMapper(settings: preset, maxRecordBytes: 64).hasEventKeys {
+        if preset.preset.hasEventKeys {
             if let again = source.reopened() {
                 var firstChecker: VendorRowChecker?
                 do {

@@ -52,6 +52,14 @@ public enum Preset: String, CaseIterable, Sendable {
         }
     }
 
+    /// Whether this vendor's records carry an event key (rule 13; `VendorMapper.eventKey`).
+    var hasEventKeys: Bool {
+        switch self {
+        case .mixpanel, .amplitude, .segment, .posthog, .ga4: true
+        default: false
+        }
+    }
+
     /// Vendor event names that become `page_view` (besides `--page-event`).
     var pageEvents: [String] {
         switch self {

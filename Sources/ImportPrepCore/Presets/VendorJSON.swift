@@ -42,6 +42,12 @@ struct VendorObject {
         return nil
     }
 
+    /// The first member whose key is these bytes (a key read from the record itself), null values included.
+    func member(named name: UnsafeRawBufferPointer) -> VendorValue? {
+        for i in 0..<members.count where DuplicateKeyFinder.same(key(i), name) { return value(i) }
+        return nil
+    }
+
     /// The first member named `name` whose value is not null.
     subscript(_ name: ByteString) -> VendorValue? {
         guard let value = member(name), value.kind != .null else { return nil }
@@ -51,14 +57,47 @@ struct VendorObject {
 
 /// A name known in advance (a vendor field or event name), compared with record bytes without
 /// making a `String`.
-struct ByteString: Sendable {
-    let bytes: [UInt8]
-    init(_ text: String) { bytes = Array(text.utf8) }
+/// A literal (`top["event"]`) points at the program's constant text: looking a field up by name
+/// allocates nothing per record.
+struct ByteString: Sendable, ExpressibleByStringLiteral {
+    private let literal: StaticString?
+    private let owned: [UInt8]
+
+    init(_ text: String) {
+        literal = nil
+        owned = Array(text.utf8)
+    }
+
+    init(stringLiteral value: StaticString) {
+        literal = value
+        owned = []
+    }
+
+    init(unicodeScalarLiteral value: StaticString) { self.init(stringLiteral: value) }
+    init(extendedGraphemeClusterLiteral value: StaticString) { self.init(stringLiteral: value) }
+
+    var count: Int {
+        literal.map { $0.hasPointerRepresentation ? $0.utf8CodeUnitCount : $0.description.utf8.count } ?? owned.count
+    }
+
+    /// The name's UTF-8 bytes, for the duration of `body`.
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        guard let literal else { return owned.withUnsafeBytes(body) }
+        guard literal.hasPointerRepresentation else {
+            var text = literal.description
+            return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        }
+        return body(UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    var bytes: [UInt8] { literal == nil ? owned : withBytes { Array($0) } }
 
     func matches(_ other: UnsafeRawBufferPointer) -> Bool {
-        guard other.count == bytes.count else { return false }
-        if bytes.isEmpty { return true }
-        return bytes.withUnsafeBytes { memcmp($0.baseAddress!, other.baseAddress!, bytes.count) == 0 }
+        withBytes { mine in
+            guard other.count == mine.count else { return false }
+            guard let a = mine.baseAddress, let b = other.baseAddress, mine.count > 0 else { return true }
+            return memcmp(a, b, mine.count) == 0
+        }
     }
 }
 
@@ -75,7 +114,7 @@ struct ByteSet: Sendable {
         while size < 2 * names.count { size <<= 1 }
         var slots = [Int32](repeating: 0, count: size)
         for (i, name) in names.enumerated() {
-            var h = name.bytes.withUnsafeBytes { Self.hash($0) } & (size - 1)
+            var h = name.withBytes { Self.hash($0) } & (size - 1)
             while slots[h] != 0 { h = (h + 1) & (size - 1) }
             slots[h] = Int32(i + 1)
         }
@@ -102,8 +141,7 @@ struct ByteSet: Sendable {
     /// Whether `bytes` starts with one of the names (for prefixes).
     func hasPrefix(of bytes: UnsafeRawBufferPointer) -> Bool {
         names.contains { name in
-            name.bytes.count <= bytes.count
-                && name.matches(UnsafeRawBufferPointer(rebasing: bytes[0..<name.bytes.count]))
+            name.count <= bytes.count && name.matches(UnsafeRawBufferPointer(rebasing: bytes[0..<name.count]))
         }
     }
 

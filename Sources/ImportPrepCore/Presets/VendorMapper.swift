@@ -107,14 +107,6 @@ final class VendorMapper {
         }
     }
 
-    /// Whether this vendor's records carry an event key (rule 13).
-    var hasEventKeys: Bool {
-        switch settings.preset {
-        case .mixpanel, .amplitude, .segment, .posthog, .ga4: true
-        default: false
-        }
-    }
-
     /// The vendor's event key of a record (already checked as a JSON object): Mixpanel's
     /// `$insert_id`, Amplitude's `$insert_id` (else `uuid`), Segment's `messageId`, PostHog's
     /// `uuid`, GA4's event name, pseudo id and bundle sequence id; nil when it has none.
@@ -170,10 +162,11 @@ final class VendorMapper {
                 url: properties["$current_url"] ?? properties["url"], host: properties["current_domain"],
                 path: properties["current_url_path"])
             if location != nil {
-                consumed += [
-                    "$current_url", "url", "current_domain", "current_url_path", "current_url_protocol",
-                    "current_url_search",
-                ].map { ByteString($0) }
+                consumed +=
+                    ([
+                        "$current_url", "url", "current_domain", "current_url_path", "current_url_protocol",
+                        "current_url_search",
+                    ] as [ByteString])
             }
             beginRow(location == nil ? .track : .pageView, user: user, company: company, time: time)
             if let location { writeLocation(location) } else { fallBackToTrack(name: event) }
@@ -234,10 +227,8 @@ final class VendorMapper {
                 return .rows(rowEnds.count)
             }
             let groupProperties = objects.open(top["group_properties"], slot: 5)
-            let ofType = groupName.map { groupProperties.member(ByteString(String(decoding: $0, as: UTF8.self))) }
-            let ofKey = objects.open(ofType ?? nil, slot: 6)
-            let companyText = objects.text(company).map { ByteString(String(decoding: $0, as: UTF8.self)) }
-            let properties = objects.open(companyText.flatMap { ofKey[$0] }, slot: 7)
+            let ofKey = objects.open(groupName.flatMap { groupProperties.member(named: $0) }, slot: 6)
+            let properties = objects.open(objects.text(company).flatMap { ofKey.member(named: $0) }, slot: 7)
             beginCompanyRow(company, time: time)
             writeMetadata([properties], consumed: [])
             return .rows(rowEnds.count)
@@ -252,12 +243,10 @@ final class VendorMapper {
         derive(.identifyUser, user!, company: company, time: time, from: [userProperties])
         if let company, let groupName {
             let groupProperties = objects.open(top["group_properties"], slot: 5)
-            let ofType = objects.open(
-                groupProperties.member(ByteString(String(decoding: groupName, as: UTF8.self))), slot: 6)
-            let key = objects.text(company).map { ByteString(String(decoding: $0, as: UTF8.self)) }
+            let ofType = objects.open(groupProperties.member(named: groupName), slot: 6)
             derive(
                 .identifyCompany, company, company: nil, time: time,
-                from: [objects.open(key.flatMap { ofType[$0] }, slot: 7)])
+                from: [objects.open(objects.text(company).flatMap { ofType.member(named: $0) }, slot: 7)])
         }
         var consumed: [ByteString] = []
         if let name, pageEvents.contains(name) {
@@ -268,10 +257,11 @@ final class VendorMapper {
             beginRow(location == nil ? .track : .pageView, user: user!, company: company, time: time)
             if let location {
                 writeLocation(location)
-                consumed += [
-                    "[Amplitude] Page Location", "[Amplitude] Page URL", "[Amplitude] Page Domain",
-                    "[Amplitude] Page Path", "[Amplitude] Page Title", "[Amplitude] Page Counter", "url",
-                ].map { ByteString($0) }
+                consumed +=
+                    ([
+                        "[Amplitude] Page Location", "[Amplitude] Page URL", "[Amplitude] Page Domain",
+                        "[Amplitude] Page Path", "[Amplitude] Page Title", "[Amplitude] Page Counter", "url",
+                    ] as [ByteString])
             } else {
                 fallBackToTrack(name: event)
             }
@@ -330,16 +320,16 @@ final class VendorMapper {
                 fallBackToTrack(name: top["name"] ?? properties["name"])
             }
             var extra: [(ByteString, VendorValue)] = []
-            if let name = top["name"], properties.member(ByteString("name")) == nil {
-                extra.append((ByteString("name"), name))
+            if let name = top["name"], properties.member("name") == nil {
+                extra.append(("name", name))
             }
-            writeMetadata([properties], consumed: location == nil ? [] : [ByteString("url")], extra: extra)
+            writeMetadata([properties], consumed: location == nil ? [] : ["url"], extra: extra)
         } else if type.elementsEqual("screen".utf8) {
             beginRow(.track, user: user!, company: company, time: time)
             writeField("event_name", literal: "Screen Viewed")
             var extra: [(ByteString, VendorValue)] = []
-            if let name = top["name"], properties.member(ByteString("name")) == nil {
-                extra.append((ByteString("name"), name))
+            if let name = top["name"], properties.member("name") == nil {
+                extra.append(("name", name))
             }
             writeMetadata([properties], consumed: [], extra: extra)
         } else {
@@ -433,18 +423,18 @@ final class VendorMapper {
             beginRow(location == nil ? .track : .pageView, user: user!, company: company, time: time)
             if let location {
                 writeLocation(location)
-                consumed += ["$current_url", "$host", "$pathname"].map { ByteString($0) }
+                consumed += (["$current_url", "$host", "$pathname"] as [ByteString])
             } else {
                 fallBackToTrack(name: event)
             }
         } else if let name, name.elementsEqual("$screen".utf8) {
             beginRow(.track, user: user!, company: company, time: time)
             writeField("event_name", literal: "Screen Viewed")
-            consumed.append(ByteString("$screen_name"))
+            consumed.append("$screen_name")
             if let screen = properties["$screen_name"] {
                 writeClientColumns(properties)
                 writeUserAgent(properties)
-                writeMetadata([properties], consumed: consumed, extra: [(ByteString("name"), screen)])
+                writeMetadata([properties], consumed: consumed, extra: [("name", screen)])
                 return .rows(rowEnds.count)
             }
         } else {
@@ -711,8 +701,8 @@ final class VendorMapper {
         }
         if top.member("numEvents") != nil || top.member("num_events") != nil {
             let object =
-                (top["pageId"] ?? top["page_id"]).map { ("Page: ", $0, ByteString("page_id")) }
-                ?? (top["featureId"] ?? top["feature_id"]).map { ("Feature: ", $0, ByteString("feature_id")) }
+                (top["pageId"] ?? top["page_id"]).map { ("Page: ", $0, "page_id" as ByteString) }
+                ?? (top["featureId"] ?? top["feature_id"]).map { ("Feature: ", $0, "feature_id" as ByteString) }
             guard let object, let id = objects.text(object.1), !id.elementsEqual("allevents".utf8) else {
                 return .skip(.activityRollup)
             }
@@ -728,11 +718,11 @@ final class VendorMapper {
             JSONEncoding.appendString(nested.bytes, to: rows)
             if let agent = top["userAgent"] ?? top["user_agent"] { writeField("user_agent", agent) }
             pairs.removeAll(keepingCapacity: true)
-            let counts: [(StaticString, [String])] = [
+            let counts: [(StaticString, [ByteString])] = [
                 ("numEvents", ["numEvents", "num_events"]), ("numMinutes", ["numMinutes", "num_minutes"]),
             ]
             for (name, keys) in counts {
-                if let value = keys.lazy.compactMap({ top[ByteString($0)] }).first {
+                if let value = keys.lazy.compactMap({ top[$0] }).first {
                     pairs.append((Self.constant(name), Self.number(value, objects: objects)))
                 }
             }
@@ -1097,7 +1087,7 @@ final class VendorMapper {
             writtenColumns |= bit
             clientKeysWritten.append(key)
             rows.append(UInt8(ascii: ","))
-            name.bytes.withUnsafeBytes { JSONEncoding.appendString($0, to: rows) }
+            name.withBytes { JSONEncoding.appendString($0, to: rows) }
             rows.append(UInt8(ascii: ":"))
             if value.kind == .string {
                 JSONEncoding.appendStringBody(value.bytes, hasEscapes: value.hasEscapes, scratch: scratch, to: rows)
@@ -1152,7 +1142,7 @@ final class VendorMapper {
         }
         for (key, value) in extra {
             keyPath.removeAll()
-            keyPath.append(contentsOf: key.bytes)
+            key.withBytes { keyPath.append(contentsOf: $0) }
             writeMember(value, first: &first, depth: 0)
         }
         for (key, value) in pairs {
@@ -1214,8 +1204,4 @@ final class VendorMapper {
             rows.append(contentsOf: value.bytes)
         }
     }
-}
-
-extension ByteString: ExpressibleByStringLiteral {
-    init(stringLiteral value: String) { self.init(value) }
 }

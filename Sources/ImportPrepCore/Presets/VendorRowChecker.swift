@@ -1,0 +1,135 @@
+/// Maps one vendor record and hands its rows, checked like NDJSON lines, to a sink: the part
+/// `VendorRecordReader` and `VendorDocumentReader` share.
+final class VendorRowChecker {
+    let mapper: VendorMapper
+    /// Rule 13. First pass (`collecting`): every record's key goes to `keys`, nothing to the sink.
+    /// Second pass: a record `keys` found to repeat an earlier key is counted, and dropped with `--dedupe`.
+    var keys: DuplicateEvents?
+    var collecting = false
+    /// Set when the first record has another known vendor's shape: the reader stops the file with
+    /// this reason instead of reporting every record as broken.
+    private(set) var wrongVendor: String?
+    private var shapeChecked = false
+    private let vendorScanner = JSONScanner()
+    private let rowScanner = JSONScanner()
+    private var metadataKeys: [UnsafeRawBufferPointer] = []
+    private var fields = RecordFields()
+    private var problems: [Problem] = []
+    private var duplicates = DuplicateKeyFinder()
+    private let arena: ByteArena
+
+    init(settings: PresetSettings, maxRecordBytes: Int) {
+        mapper = VendorMapper(settings: settings, maxRecordBytes: maxRecordBytes)
+        // A mapped row is at most a few times its vendor record (flattened keys, escapes).
+        arena = ByteArena(capacity: 8 * maxRecordBytes + 64)
+    }
+
+    /// Why the record (the file's first) is not the chosen vendor's: it has another known vendor's
+    /// shape. Nil when it fits, or when its shape is not one detection knows.
+    static func wrongVendor(_ record: UnsafeRawBufferPointer, scanner: JSONScanner, chosen: Preset, line: Int)
+        -> String?
+    {
+        guard chosen != .mapped else { return nil }
+        let keys = scanner.members.map { UnsafeRawBufferPointer(rebasing: record[$0.keyStart..<$0.keyEnd]) }
+        let hasEventType = keys.contains { $0.elementsEqual("event_type".utf8) }
+        guard let found = VendorDetection.preset(keys: keys, hasEventType: hasEventType) else { return nil }
+        let family: (Preset) -> Preset = { $0 == .mixpanelGroups ? .mixpanelProfiles : $0 }
+        guard family(found) != family(chosen) else { return nil }
+        // Mixpanel's warehouse copy can have both `event` and `distinct_id` columns, as PostHog's rows do.
+        if chosen == .mixpanel && found == .posthog { return nil }
+        let names = keys.prefix(6).map { String(decoding: $0, as: UTF8.self) }.joined(separator: ", ")
+        let article = "AEIOU".contains(chosen.title.first ?? "x") ? "an" : "a"
+        return
+            "is not \(article) \(chosen.title) export: its first record (line \(line)) has the keys \(names)\(keys.count > 6 ? ", …" : "") — it looks like a \(found.title) export: use --from \(found.rawValue)"
+    }
+
+    /// A record longer than `--max-record-bytes`.
+    func oversized(at location: RecordLocation, limit: Int, into sink: RecordSink) {
+        reject(
+            Problem(.recordTooLarge, .none, .limit(limit)), at: location,
+            raw: UnsafeRawBufferPointer(start: nil, count: 0),
+            into: sink)
+    }
+
+    /// A record that cannot be read at all (too large, a broken CSV record).
+    func reject(_ problem: Problem, at location: RecordLocation, raw: UnsafeRawBufferPointer, into sink: RecordSink) {
+        problems.clear()
+        fields.reset()
+        problems.append(problem)
+        sink.accept(location, eventType: nil, fields: fields, problems: problems, raw: raw)
+    }
+
+    /// Maps `record` (a vendor record as JSON) and hands its rows to `sink`; `raw` is what rejects
+    /// keep (the record itself unless told otherwise: a CSV record's text).
+    func check(
+        _ record: UnsafeRawBufferPointer, at location: RecordLocation, raw: UnsafeRawBufferPointer? = nil,
+        into sink: RecordSink
+    ) {
+        let raw = raw ?? record
+        problems.clear()
+        fields.reset()
+        switch vendorScanner.scan(record) {
+        case .invalid(let error):
+            problems.append(Problem(error.code, .none, .syntax(error.reason, offset: error.offset)))
+            sink.accept(location, eventType: nil, fields: fields, problems: problems, raw: raw)
+            return
+        case .notAnObject(let kind):
+            problems.append(Problem(.notAnObject, .none, .found(kind)))
+            sink.accept(location, eventType: nil, fields: fields, problems: problems, raw: raw)
+            return
+        case .object: break
+        }
+        if !shapeChecked {
+            shapeChecked = true
+            if let reason = Self.wrongVendor(
+                record, scanner: vendorScanner, chosen: mapper.settings.preset, line: location.line)
+            {
+                wrongVendor = reason
+                return
+            }
+        }
+        if let keys {
+            if collecting {
+                if let key = mapper.eventKey(record) {
+                    do { try keys.add(key: key, record: location.record) } catch { self.keys = nil }
+                }
+                return
+            }
+            if keys.isDuplicate(location.record) {
+                sink.duplicateEvent()
+                if mapper.settings.dedupe {
+                    sink.skipped(.duplicateEvent, at: location)
+                    return
+                }
+            }
+        }
+        switch mapper.map(record) {
+        case .skip(let reason):
+            sink.skipped(reason, at: location)
+        case .rows(let count):
+            var start = 0
+            for row in 0..<count {
+                let end = mapper.rowEnds[row]
+                let bytes = UnsafeRawBufferPointer(rebasing: mapper.rows.bytes[start..<(end - 1)])
+                start = end
+                problems.clear()
+                fields.reset()
+                var type: EventType? = nil
+                switch rowScanner.scan(bytes) {
+                case .object:
+                    NDJSONRecordReader.collectFields(
+                        of: bytes, scanner: rowScanner, into: &fields, arena: arena, duplicates: &duplicates,
+                        metadataKeys: &metadataKeys)
+                    type = SchemaChecker.check(&fields, into: &problems)
+                case .invalid(let error):
+                    problems.append(Problem(error.code, .none, .syntax(error.reason, offset: error.offset)))
+                case .notAnObject(let kind):
+                    problems.append(Problem(.notAnObject, .none, .found(kind)))
+                }
+                problems.append(contentsOf: mapper.warnings[row])
+                if row > 0 { sink.derivedRowFollows() }
+                sink.accept(location, eventType: type, fields: fields, problems: problems, raw: raw)
+            }
+        }
+    }
+}
