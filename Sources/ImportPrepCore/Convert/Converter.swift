@@ -184,7 +184,7 @@ public final class Converter: RecordSink {
 
     public func derivedRowFollows() { summary.presetCounts?.derivedRows += 1 }
 
-    public func duplicateEvent() { summary.presetCounts?.duplicateEvents += 1 }
+    public func duplicateEvents(_ count: Int) { summary.presetCounts?.duplicateEvents += count }
 
     public func duplicatesNotChecked(_ why: String) { summary.presetCounts?.duplicatesNotChecked = why }
 

@@ -38,8 +38,9 @@
     }
 
     /// A vendor's export through its preset: lines, JSON documents or CSV. When the vendor's
-    /// records carry event keys and the input can be read twice, a first pass finds the records
-    /// that repeat a key (rule 13), then the second reads as usual.
+    /// records carry event keys, the keys are noted while reading and the repeats counted at the
+    /// end (rule 13); with `--dedupe` a first pass notes them, so that the second can drop the
+    /// repeats (a file read twice: not standard input).
     private static func readVendor(
         _ source: ByteSource, text: ByteSource, format: InputFormat?, preset: PresetSettings, maxRecordBytes: Int,
         delimiter: UInt8, into sink: RecordSink, detected: (InputFormat) -> Void,
@@ -69,22 +70,38 @@
                 return (reader, reader.checker, .ndjson, { (lines.bytesRead, lines.linesRead) })
             }
         }
+        guard preset.preset.hasEventKeys else {
+            let (main, _, kind, counted) = try reader(text)
+            defer {
+                let (bytes, lines) = counted()
+                finished(bytes, lines)
+            }
+            detected(kind)
+            try main.run(into: sink)
+            return
+        }
+        func newKeys() throws(IOFailure) -> DuplicateEvents {
+            let size = source.regularFileSize ?? 0
+            return try DuplicateEvents(
+                temporaryFolder: preset.temporaryFolder, expectedRecords: max(size / 200, 1_000))
+        }
         var keys: DuplicateEvents?
-        if preset.preset.hasEventKeys {
+        var keyPass = VendorRowChecker.KeyPass.note
+        if preset.dedupe {
+            // Dropping needs to know before writing: a first pass notes the keys.
             if let again = source.reopened() {
                 var firstChecker: VendorRowChecker?
                 do {
-                    let size = source.regularFileSize ?? 0
-                    let found = try DuplicateEvents(
-                        temporaryFolder: preset.temporaryFolder, expectedRecords: max(size / 200, 1_000))
+                    let found = try newKeys()
                     let (first, checker, _, _) = try reader(try again.decompressed())
                     firstChecker = checker
                     checker.keys = found
-                    checker.collecting = true
+                    checker.keyPass = .noteOnly
                     try first.run(into: DiscardingSink())
                     if checker.keys != nil {
                         try found.finish()
                         keys = found
+                        keyPass = .drop
                     } else {
                         sink.duplicatesNotChecked("the temporary files could not be written")
                     }
@@ -93,8 +110,11 @@
                     if firstChecker?.wrongVendor == nil { sink.duplicatesNotChecked(error.description) }
                 }
             } else {
-                sink.duplicatesNotChecked("standard input is read once")
+                sink.duplicatesNotChecked("standard input is read once, and --dedupe needs two passes")
             }
+        } else {
+            // Counting only: the keys are noted while reading, and counted at the end.
+            do throws(IOFailure) { keys = try newKeys() } catch { sink.duplicatesNotChecked(error.description) }
         }
         let (main, checker, kind, counted) = try reader(text)
         defer {
@@ -102,8 +122,17 @@
             finished(bytes, lines)
         }
         checker.keys = keys
+        checker.keyPass = keyPass
         detected(kind)
         try main.run(into: sink)
+        guard keyPass == .note, let keys else { return }
+        do throws(IOFailure) {
+            guard checker.keys != nil else { throw IOFailure(path: preset.temporaryFolder, reason: "cannot be written") }
+            try keys.finish()
+            sink.duplicateEvents(keys.duplicates.count)
+        } catch {
+            sink.duplicatesNotChecked("the temporary files could not be written (\(error.description))")
+        }
     }
 
     /// Whether `head` starts with a JSON document rather than a record per line: a `[`, or a `{`

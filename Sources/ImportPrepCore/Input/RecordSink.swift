@@ -23,8 +23,8 @@ public protocol RecordSink: AnyObject {
     func skipped(_ reason: SkipReason, at location: RecordLocation)
     /// The next record handed over is a second row of the vendor record before it (a derived row).
     func derivedRowFollows()
-    /// A vendor record whose event key an earlier record had (rule 13), or why that was not checked.
-    func duplicateEvent()
+    /// Vendor records whose event key an earlier record had (rule 13), or why that was not checked.
+    func duplicateEvents(_ count: Int)
     func duplicatesNotChecked(_ why: String)
 }
 
@@ -32,7 +32,7 @@ extension RecordSink {
     public func linesNotRead(_ count: Int) {}
     public func skipped(_ reason: SkipReason, at location: RecordLocation) {}
     public func derivedRowFollows() {}
-    public func duplicateEvent() {}
+    public func duplicateEvents(_ count: Int) {}
     public func duplicatesNotChecked(_ why: String) {}
 }
 

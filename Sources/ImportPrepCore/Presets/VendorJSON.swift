@@ -126,8 +126,13 @@ struct ByteSet: Sendable {
 
     /// Which name `bytes` is (its index in the list given), or nil.
     func index(of bytes: UnsafeRawBufferPointer) -> Int? {
+        index(of: bytes, hash: Self.hash(bytes))
+    }
+
+    /// The same, with `hash` = `ByteSet.hash(bytes)` computed once for lookups in several sets.
+    func index(of bytes: UnsafeRawBufferPointer, hash: Int) -> Int? {
         guard !names.isEmpty else { return nil }
-        var h = Self.hash(bytes) & mask
+        var h = hash & mask
         while true {
             let slot = Int(slots[h])
             if slot == 0 { return nil }
@@ -138,6 +143,8 @@ struct ByteSet: Sendable {
 
     func contains(_ bytes: UnsafeRawBufferPointer) -> Bool { index(of: bytes) != nil }
 
+    func contains(_ bytes: UnsafeRawBufferPointer, hash: Int) -> Bool { index(of: bytes, hash: hash) != nil }
+
     /// Whether `bytes` starts with one of the names (for prefixes).
     func hasPrefix(of bytes: UnsafeRawBufferPointer) -> Bool {
         names.contains { name in
@@ -146,7 +153,7 @@ struct ByteSet: Sendable {
     }
 
     @inline(__always)
-    private static func hash(_ bytes: UnsafeRawBufferPointer) -> Int {
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> Int {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return Int(truncatingIfNeeded: h ^ (h >> 32))
@@ -156,7 +163,7 @@ struct ByteSet: Sendable {
 /// Scanners for the objects of one vendor record, one per slot, so that an object stays readable
 /// while another one is scanned (the record, its properties, its context, nested metadata…).
 final class VendorObjects {
-    private var scanners: [JSONScanner] = []
+    @exclusivity(unchecked) private var scanners: [JSONScanner] = []
     let arena: ByteArena
 
     private let empty: VendorObject
@@ -168,14 +175,41 @@ final class VendorObjects {
             arena: arena)
     }
 
-    /// Forgets the decoded keys and strings of the last record.
-    func reset() { arena.reset() }
+    /// What each slot scanned last in this record (start and length), so that opening the same
+    /// object twice (for the event key, then for the mapping) scans it once.
+    @exclusivity(unchecked) private var scanned: [(start: UnsafeRawPointer?, count: Int, isObject: Bool)] = []
 
-    /// The object in `bytes` (already checked as JSON), scanned in `slot`; nil when it is not an object.
+    /// Forgets the decoded keys and strings of the last record, and what the slots scanned.
+    func reset() {
+        arena.reset()
+        for k in scanned.indices { scanned[k].count = -1 }
+    }
+
+    /// Scans a record's top level in slot 0 (the record is not checked JSON yet): its outcome,
+    /// and `scanner(0)` holds its members.
+    func scanRecord(_ bytes: UnsafeRawBufferPointer) -> JSONScanner.Outcome {
+        let outcome = scanner(0).scan(bytes)
+        scanned[0] = (bytes.baseAddress, bytes.count, outcome == .object)
+        return outcome
+    }
+
+    /// The scanner of `slot`.
+    func scanner(_ slot: Int) -> JSONScanner {
+        while scanners.count <= slot {
+            scanners.append(JSONScanner())
+            scanned.append((nil, -1, false))
+        }
+        return scanners[slot]
+    }
+
+    /// The object in `bytes` (already checked as JSON), scanned in `slot` unless that slot scanned
+    /// these bytes already in this record; nil when it is not an object.
     func open(_ bytes: UnsafeRawBufferPointer, slot: Int) -> VendorObject? {
-        while scanners.count <= slot { scanners.append(JSONScanner()) }
-        let scanner = scanners[slot]
-        guard case .object = scanner.scan(bytes) else { return nil }
+        let scanner = scanner(slot)
+        if scanned[slot].count != bytes.count || scanned[slot].start != bytes.baseAddress {
+            scanned[slot] = (bytes.baseAddress, bytes.count, scanner.scan(bytes) == .object)
+        }
+        guard scanned[slot].isObject else { return nil }
         return VendorObject(bytes: bytes, members: scanner.members, arena: arena)
     }
 

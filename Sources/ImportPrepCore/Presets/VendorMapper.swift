@@ -13,18 +13,18 @@ final class VendorMapper {
     /// The rows of the last record, one per line.
     let rows = LineBuffer(capacity: 64 << 10)
     /// Where each row of the last record ends in `rows` (after its line feed).
-    private(set) var rowEnds: [Int] = []
+    @exclusivity(unchecked) private(set) var rowEnds: [Int] = []
     /// Warnings the mapping itself raised, per row (their bytes point into the vendor record).
-    private(set) var warnings: [[Problem]] = [[], [], [], []]
+    @exclusivity(unchecked) private(set) var warnings: [[Problem]] = [[], [], [], []]
     /// Rule 5: a fingerprint of the last properties written per user and per company (keyed by a
     /// hash of the id), so that an identify row is derived only when they change.
-    private var fingerprints: [UInt64: UInt64] = [:]
+    @exclusivity(unchecked) private var fingerprints: [UInt64: UInt64] = [:]
 
     private let objects: VendorObjects
     private let scratch: ByteArena
     private let keyPath = LineBuffer(capacity: 1024)
     private let nested = LineBuffer(capacity: 1024)
-    private var elements: [VendorValue] = []
+    @exclusivity(unchecked) private var elements: [VendorValue] = []
     /// Columns of Segment's warehouse tables that are not properties or traits.
     private let segmentColumns = ByteSet([
         "id", "anonymous_id", "user_id", "group_id", "event", "event_text", "timestamp", "original_timestamp",
@@ -38,9 +38,9 @@ final class VendorMapper {
         "event", "name", "time", "distinct_id", "properties", "insert_id", "event_id", "mp_processing_time_ms",
         "device_id", "distinct_id_before_identity", "lib_version", "_file", "_line", "_fivetran_id", "_fivetran_synced",
     ])
-    private var parameters: [(key: UnsafeRawBufferPointer, value: VendorValue)] = []
-    private var pairs: [(key: UnsafeRawBufferPointer, value: VendorValue)] = []
-    private var userParameters: [(key: UnsafeRawBufferPointer, value: VendorValue)] = []
+    @exclusivity(unchecked) private var parameters: [(key: UnsafeRawBufferPointer, value: VendorValue)] = []
+    @exclusivity(unchecked) private var pairs: [(key: UnsafeRawBufferPointer, value: VendorValue)] = []
+    @exclusivity(unchecked) private var userParameters: [(key: UnsafeRawBufferPointer, value: VendorValue)] = []
 
     private let pageEvents: ByteSet
     private let merges: ByteSet
@@ -52,9 +52,11 @@ final class VendorMapper {
     private let clientColumnIDs: [Int]
     /// The client columns the row being written has, and the vendor keys that filled them (left
     /// out of its metadata; a second key for a column written already stays in metadata).
-    private var writtenColumns: UInt64 = 0
-    private var clientKeysWritten: [UnsafeRawBufferPointer] = []
+    @exclusivity(unchecked) private var writtenColumns: UInt64 = 0
+    @exclusivity(unchecked) private var clientKeysWritten: [UnsafeRawBufferPointer] = []
     private let clientColumns: [ByteString]
+    /// The id of the client column that takes only 2-letter codes.
+    private let countryColumnID: Int?
     private let renameFrom = ByteSet(Preset.traitRenames.map(\.from))
     private let renameTo = Preset.traitRenames.map { ByteString($0.to) }
     private let junkIDs = ByteSet(Preset.junkIDs)
@@ -74,24 +76,38 @@ final class VendorMapper {
         droppedPrefixes = ByteSet(preset.droppedPrefixes)
         clientVendorKeys = ByteSet(preset.clientColumns.map(\.vendor))
         var ids: [String: Int] = [:]
-        clientColumnIDs = preset.clientColumns.map { column in
+        let columnIDs = preset.clientColumns.map { column in
             if let id = ids[column.column] { return id }
             ids[column.column] = ids.count
             return ids.count - 1
         }
+        clientColumnIDs = columnIDs
         clientColumns = preset.clientColumns.map { ByteString($0.column) }
+        countryColumnID = preset.clientColumns.firstIndex { $0.column == "country_code" }.map { columnIDs[$0] }
         userProperty = settings.userProperty.map { ByteString($0) }
         companyProperty = settings.companyProperty.map { ByteString($0) }
         groupType = settings.groupType.map { ByteString($0) }
     }
 
-    /// Maps one vendor record (already checked as a JSON object).
-    func map(_ record: UnsafeRawBufferPointer) -> Outcome {
+    /// Starts on a vendor record: scans its top level once for the checks, the event key and the
+    /// mapping. The record is read by `eventKey()` and `map()` only when this says `.object`.
+    func begin(_ record: UnsafeRawBufferPointer) -> JSONScanner.Outcome {
+        objects.reset()
+        scratch.reset()
+        self.record = record
+        return objects.scanRecord(record)
+    }
+
+    /// The scanner holding the top-level members of the record begun.
+    var recordScanner: JSONScanner { objects.scanner(0) }
+
+    @exclusivity(unchecked) private var record = UnsafeRawBufferPointer(start: nil, count: 0)
+
+    /// Maps the record begun (a JSON object).
+    func map() -> Outcome {
         rows.removeAll()
         rowEnds.removeAll(keepingCapacity: true)
         for k in warnings.indices { warnings[k].removeAll(keepingCapacity: true) }
-        objects.reset()
-        scratch.reset()
         guard let top = objects.open(record, slot: 0) else { return .rows(0) }
         switch settings.preset {
         case .mixpanel: return mixpanel(top)
@@ -107,11 +123,10 @@ final class VendorMapper {
         }
     }
 
-    /// The vendor's event key of a record (already checked as a JSON object): Mixpanel's
+    /// The vendor's event key of the record begun (a JSON object): Mixpanel's
     /// `$insert_id`, Amplitude's `$insert_id` (else `uuid`), Segment's `messageId`, PostHog's
     /// `uuid`, GA4's event name, pseudo id and bundle sequence id; nil when it has none.
-    func eventKey(_ record: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        objects.reset()
+    func eventKey() -> UnsafeRawBufferPointer? {
         guard let top = objects.open(record, slot: 0) else { return nil }
         switch settings.preset {
         case .mixpanel:
@@ -1079,7 +1094,7 @@ final class VendorMapper {
             let bit: UInt64 = 1 << UInt64(clientColumnIDs[column])
             guard value.isScalarText, writtenColumns & bit == 0 else { continue }
             let name = clientColumns[column]
-            if name.bytes.elementsEqual("country_code".utf8) {
+            if clientColumnIDs[column] == countryColumnID {
                 guard value.kind == .string, value.bytes.count == 2,
                     value.bytes.allSatisfy({ $0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A })
                 else { continue }
@@ -1116,18 +1131,19 @@ final class VendorMapper {
                 {
                     continue
                 }
-                if index == sources.count - 1, let skipInLast, skipInLast.contains(key) { continue }
+                let hash = ByteSet.hash(key)
+                if index == sources.count - 1, let skipInLast, skipInLast.contains(key, hash: hash) { continue }
                 if index == sources.count - 1, let skipPrefixesInLast, skipPrefixesInLast.hasPrefix(of: key) {
                     continue
                 }
-                if consumed.contains(where: { $0.matches(key) }) || droppedKeys.contains(key)
+                if consumed.contains(where: { $0.matches(key) }) || droppedKeys.contains(key, hash: hash)
                     || droppedPrefixes.hasPrefix(of: key)
                     || clientKeysWritten.contains(where: { DuplicateKeyFinder.same($0, key) })
                 {
                     continue
                 }
                 var name = key
-                if let rename = renameFrom.index(of: key) {
+                if let rename = renameFrom.index(of: key, hash: hash) {
                     let target = renameTo[rename]
                     if (0..<source.count).contains(where: { target.matches(source.key($0)) }) {
                         warnings[rowEnds.count].append(Problem(.metadataKeyCollision, .metadataKey(key)))

@@ -2,20 +2,28 @@
 /// `VendorRecordReader` and `VendorDocumentReader` share.
 final class VendorRowChecker {
     let mapper: VendorMapper
-    /// Rule 13. First pass (`collecting`): every record's key goes to `keys`, nothing to the sink.
-    /// Second pass: a record `keys` found to repeat an earlier key is counted, and dropped with `--dedupe`.
-    var keys: DuplicateEvents?
-    var collecting = false
+    /// Rule 13: what this pass does with the records' event keys (`keys` is nil when they are not
+    /// checked, or writing them failed).
+    enum KeyPass {
+        /// Counting only: each key is noted while the records are mapped; `keys` counts at the end.
+        case note
+        /// The first of two passes (`--dedupe`): each key is noted, nothing goes to the sink.
+        case noteOnly
+        /// The second pass: a record the first found to repeat a key is counted and dropped.
+        case drop
+    }
+
+    @exclusivity(unchecked) var keys: DuplicateEvents?
+    @exclusivity(unchecked) var keyPass = KeyPass.note
     /// Set when the first record has another known vendor's shape: the reader stops the file with
     /// this reason instead of reporting every record as broken.
-    private(set) var wrongVendor: String?
-    private var shapeChecked = false
-    private let vendorScanner = JSONScanner()
+    @exclusivity(unchecked) private(set) var wrongVendor: String?
+    @exclusivity(unchecked) private var shapeChecked = false
     private let rowScanner = JSONScanner()
-    private var metadataKeys: [UnsafeRawBufferPointer] = []
-    private var fields = RecordFields()
-    private var problems: [Problem] = []
-    private var duplicates = DuplicateKeyFinder()
+    @exclusivity(unchecked) private var metadataKeys: [UnsafeRawBufferPointer] = []
+    @exclusivity(unchecked) private var fields = RecordFields()
+    @exclusivity(unchecked) private var problems: [Problem] = []
+    @exclusivity(unchecked) private var duplicates = DuplicateKeyFinder()
     private let arena: ByteArena
 
     init(settings: PresetSettings, maxRecordBytes: Int) {
@@ -68,7 +76,7 @@ final class VendorRowChecker {
         let raw = raw ?? record
         problems.clear()
         fields.reset()
-        switch vendorScanner.scan(record) {
+        switch mapper.begin(record) {
         case .invalid(let error):
             problems.append(Problem(error.code, .none, .syntax(error.reason, offset: error.offset)))
             sink.accept(location, eventType: nil, fields: fields, problems: problems, raw: raw)
@@ -82,28 +90,28 @@ final class VendorRowChecker {
         if !shapeChecked {
             shapeChecked = true
             if let reason = Self.wrongVendor(
-                record, scanner: vendorScanner, chosen: mapper.settings.preset, line: location.line)
+                record, scanner: mapper.recordScanner, chosen: mapper.settings.preset, line: location.line)
             {
                 wrongVendor = reason
                 return
             }
         }
         if let keys {
-            if collecting {
-                if let key = mapper.eventKey(record) {
+            switch keyPass {
+            case .note, .noteOnly:
+                if let key = mapper.eventKey() {
                     do { try keys.add(key: key, record: location.record) } catch { self.keys = nil }
                 }
-                return
-            }
-            if keys.isDuplicate(location.record) {
-                sink.duplicateEvent()
-                if mapper.settings.dedupe {
+                if keyPass == .noteOnly { return }
+            case .drop:
+                if keys.isDuplicate(location.record) {
+                    sink.duplicateEvents(1)
                     sink.skipped(.duplicateEvent, at: location)
                     return
                 }
             }
         }
-        switch mapper.map(record) {
+        switch mapper.map() {
         case .skip(let reason):
             sink.skipped(reason, at: location)
         case .rows(let count):

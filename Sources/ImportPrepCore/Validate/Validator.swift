@@ -231,7 +231,7 @@ public final class Validator: RecordSink {
 
     public func derivedRowFollows() { current.presetCounts?.derivedRows += 1 }
 
-    public func duplicateEvent() { current.presetCounts?.duplicateEvents += 1 }
+    public func duplicateEvents(_ count: Int) { current.presetCounts?.duplicateEvents += count }
 
     public func duplicatesNotChecked(_ why: String) { current.presetCounts?.duplicatesNotChecked = why }
 
