@@ -89,14 +89,17 @@ final class BlockReader {
     /// gzip or UTF-16 check: those are for a file's start). `counted` gets the bytes and lines
     /// read, the prefix's included, also when it throws. Returns whether the range ended between
     /// records. Used by the workers and for a rest read on one core.
+    /// A vendor export's lines go through `vendor` (a preset's row checker) instead.
     @discardableResult
     static func read(
         path: String, range: Range<Int>, prefix: [UInt8], format: InputFormat, delimiter: UInt8,
-        maxRecordBytes: Int, into sink: RecordSink, counted: (_ bytes: Int, _ lines: Int) -> Void
+        maxRecordBytes: Int, vendor: VendorRowChecker? = nil, into sink: RecordSink,
+        counted: (_ bytes: Int, _ lines: Int) -> Void
     ) throws(IOFailure) -> Bool {
         let lines = LineReader(
             source: try ByteSource(path: path, range: range, prefix: prefix), maxLineBytes: maxRecordBytes)
         defer { counted(lines.bytesRead, lines.linesRead) }
+        if let vendor { return try VendorRecordReader(lines: lines, checker: vendor).run(into: sink) }
         return try format.makeReader(lines: lines, delimiter: delimiter).run(into: sink)
     }
 
@@ -175,18 +178,27 @@ extension BlockReader {
             blockSize: blockSize)
     }
 
+    /// Whether a vendor export read through `preset` can be read in blocks: lines of records
+    /// (not JSON documents, not CSV), without `--dedupe` (its first pass reads the whole file).
+    func serves(_ preset: PresetSettings) -> Bool {
+        guard format == .ndjson, !preset.dedupe, !preset.preset.readsDocuments,
+            !RecordInput.isCSVName(path), let head = try? ByteSource(path: path).peek(4096)
+        else { return false }
+        return !RecordInput.startsWithDocument(head)
+    }
+
     /// Reads the rest of the file, from `rest.start`, on this core into `sink` with coordinates
     /// moved by `rest.shift` (after an unconfirmed cut or an overflowing block). `counted` gets
     /// the bytes and lines read, the header copy left out.
     func readRest(
-        _ rest: (start: Int, shift: RecordLocation), delimiter: UInt8, maxRecordBytes: Int, into sink: RecordSink,
-        counted: (_ bytes: Int, _ lines: Int) -> Void
+        _ rest: (start: Int, shift: RecordLocation), delimiter: UInt8, maxRecordBytes: Int,
+        vendor: VendorRowChecker? = nil, into sink: RecordSink, counted: (_ bytes: Int, _ lines: Int) -> Void
     ) throws(IOFailure) {
         let prefix = prefix(forBlockAt: rest.start)
         let prefixLines = prefixLines(forBlockAt: rest.start)
         try Self.read(
             path: path, range: rest.start..<size, prefix: prefix, format: format, delimiter: delimiter,
-            maxRecordBytes: maxRecordBytes, into: ShiftedSink(sink, shift: rest.shift),
+            maxRecordBytes: maxRecordBytes, vendor: vendor, into: ShiftedSink(sink, shift: rest.shift),
             counted: { bytes, lines in counted(bytes - prefix.count, lines - prefixLines) })
     }
 
@@ -241,6 +253,14 @@ final class ShiftedSink: RecordSink {
     func fileProblem(_ problem: Problem, at location: RecordLocation) {
         target.fileProblem(problem, at: location.shifted(by: shift))
     }
+
+    func skipped(_ reason: SkipReason, at location: RecordLocation) {
+        target.skipped(reason, at: location.shifted(by: shift))
+    }
+
+    func derivedRowFollows() { target.derivedRowFollows() }
+    func duplicateEvents(_ count: Int) { target.duplicateEvents(count) }
+    func duplicatesNotChecked(_ why: String) { target.duplicatesNotChecked(why) }
 }
 
 extension RecordLocation {

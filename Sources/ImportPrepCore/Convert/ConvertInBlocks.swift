@@ -16,8 +16,12 @@ extension Converter {
             let reader = BlockReader.open(
                 path: path, format: options.mode == .split ? .ndjson : options.format, parallel: options.parallel,
                 threshold: options.parallelThreshold, delimiter: options.delimiter,
-                maxRecordBytes: options.maxRecordBytes, blockSize: options.blockSize)
+                maxRecordBytes: options.maxRecordBytes, blockSize: options.blockSize),
+            self.options.preset.map(reader.serves) ?? true
         else { return false }
+        let vendor = self.options.preset.map {
+            PresetBlockState(settings: $0, maxRecordBytes: self.options.maxRecordBytes, fileSize: reader.size)
+        }
         let format = reader.format
         let size = reader.size
         input = summary.inputs.count
@@ -31,7 +35,8 @@ extension Converter {
         let blocks = (0..<Self.slots).map { _ in
             ConvertedBlock(
                 decide: WriteOrReject(options: options, maxLineBytes: maxLineBytes), file: path,
-                keepsRejects: keepsRejects)
+                keepsRejects: keepsRejects,
+                vendor: PresetBlockState.workerChecker(options.preset, maxRecordBytes: options.maxRecordBytes))
         }
         let rest = reader.run(
             slots: blocks, shouldStop: { shouldStop },
@@ -39,40 +44,53 @@ extension Converter {
                 block.convert(path: path, range: range, prefix: prefix, format: blockFormat, options: options)
             },
             handOver: { block, range, shift in
-                write(block, shift: shift)
+                write(block, shift: shift, vendor: vendor)
                 summary.inputs[input].bytes += range.count
             })
         if let rest {
             csvFallbacks += 1
             do throws(IOFailure) {
                 try reader.readRest(
-                    rest, delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, into: self,
+                    rest, delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes,
+                    vendor: vendor?.checker, into: self,
                     counted: { _, _ in summary.inputs[input].bytes += size - rest.start })
             } catch {
                 summary.inputs[input].readFailure = error.description
             }
         }
+        vendor?.finish(into: self)
         filesReadInBlocks += 1
         return true
     }
 
+    /// A block's file-level problem (a `terminated early` line), moved to its place in the file.
+    private func fileProblem(_ problem: ReportedProblem, at location: RecordLocation, shift: RecordLocation) {
+        var moved = problem
+        moved.location = location.shifted(by: shift)
+        fileProblem(moved, at: moved.location)
+    }
+
     /// Writes one block's records, rejects and blank-line count, as `accept` would have.
-    private func write(_ block: ConvertedBlock, shift: RecordLocation) {
+    private func write(_ block: ConvertedBlock, shift: RecordLocation, vendor: PresetBlockState?) {
         if let failure = block.readFailure {
             summary.inputs[input].readFailure = failure.description
             shouldStop = true
             return
         }
         summary.blankLines += block.blankLines
+        if let counts = block.presetCounts { summary.presetCounts?.add(counts) }
         var lineStart = 0
         var nextReject = 0
         var nextFileProblem = 0
+        var nextCandidate = 0
+        defer { vendor?.join(block.vendor!, recordsBefore: shift.record) }
         for (index, entry) in block.entries.enumerated() {
             while nextFileProblem < block.fileProblems.count && block.fileProblems[nextFileProblem].before == index {
                 let (_, problem, location) = block.fileProblems[nextFileProblem]
-                fileProblem(problem, at: location.shifted(by: shift))
+                fileProblem(problem, at: location, shift: shift)
                 nextFileProblem += 1
             }
+            vendor?.replay(block.candidates, before: index, cursor: &nextCandidate, shift: shift, into: self)
             if interrupted() { return }
             let location = RecordLocation(line: entry.line, record: entry.record, byteOffset: entry.offset)
                 .shifted(by: shift)
@@ -100,8 +118,9 @@ extension Converter {
             if shouldStop { return }
         }
         for (_, problem, location) in block.fileProblems[nextFileProblem...] {
-            fileProblem(problem, at: location.shifted(by: shift))
+            fileProblem(problem, at: location, shift: shift)
         }
+        vendor?.replay(block.candidates, before: nil, cursor: &nextCandidate, shift: shift, into: self)
     }
 
 }
@@ -141,17 +160,25 @@ final class ConvertedBlock: RecordSink, BlockResult, @unchecked Sendable {
     private(set) var lines = 0
     private(set) var readFailure: IOFailure?
     var readFailed: Bool { readFailure != nil }
-    var records: Int { entries.count }
+    var records: Int { vendor == nil ? entries.count : vendorRecords }
+
+    /// A vendor export's block (a preset): its row checker, what it skipped and derived, the
+    /// derived rows left to the hand-over, and the vendor records read (rows are not records).
+    let vendor: VendorRowChecker?
+    private(set) var presetCounts: PresetCounts?
+    private(set) var candidates = PendingCandidates()
+    private var vendorRecords = 0
 
     private var decide: WriteOrReject
     private let file: String
 
     private let keepsRejects: Bool
 
-    init(decide: WriteOrReject, file: String, keepsRejects: Bool) {
+    init(decide: WriteOrReject, file: String, keepsRejects: Bool, vendor: VendorRowChecker? = nil) {
         self.decide = decide
         self.file = file
         self.keepsRejects = keepsRejects
+        self.vendor = vendor
     }
 
     /// Reads and converts one block (on a worker thread), `prefix` (a CSV header copy) first.
@@ -165,10 +192,17 @@ final class ConvertedBlock: RecordSink, BlockResult, @unchecked Sendable {
         blankLines = 0
         lines = 0
         readFailure = nil
+        if let vendor {
+            vendor.startBlock(first: range.lowerBound == 0)
+            presetCounts = options.preset.map { PresetCounts(preset: $0.preset) }
+            candidates.removeAll()
+            vendorRecords = 0
+        }
         do throws(IOFailure) {
             endedBetweenRecords = try BlockReader.read(
                 path: path, range: range, prefix: prefix, format: format, delimiter: options.delimiter,
-                maxRecordBytes: options.maxRecordBytes, into: self, counted: { _, lines in self.lines = lines })
+                maxRecordBytes: options.maxRecordBytes, vendor: vendor, into: self,
+                counted: { _, lines in self.lines = lines })
         } catch {
             readFailure = error
         }
@@ -181,6 +215,19 @@ final class ConvertedBlock: RecordSink, BlockResult, @unchecked Sendable {
 
     func blankLine() { blankLines += 1 }
 
+    func skipped(_ reason: SkipReason, at location: RecordLocation) {
+        vendorRecords = location.record
+        presetCounts?.skipped[reason.rawValue] += 1
+    }
+
+    func derivedRowFollows() { presetCounts?.derivedRows += 1 }
+
+    func derivedRowCandidate(
+        _ candidate: DerivedRowCandidate, at location: RecordLocation, record: UnsafeRawBufferPointer
+    ) {
+        candidates.append(before: entries.count, candidate, at: location, record: record)
+    }
+
     func fileProblem(_ problem: Problem, at location: RecordLocation) {
         fileProblems.append((entries.count, ReportedProblem(problem, file: file, location: location), location))
     }
@@ -189,6 +236,7 @@ final class ConvertedBlock: RecordSink, BlockResult, @unchecked Sendable {
         _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],
         raw: UnsafeRawBufferPointer
     ) {
+        vendorRecords = location.record
         var entry = Entry(
             line: location.line, record: location.record, offset: location.byteOffset, end: output.count, type: nil,
             codes: 0..<0, time: nil, repairs: [])

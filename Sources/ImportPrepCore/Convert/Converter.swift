@@ -105,7 +105,7 @@ public final class Converter: RecordSink {
     /// Converts one file (`-` is standard input); an unreadable one is noted in the summary.
     public func convert(path: String) {
         guard !shouldStop else { return }
-        if options.preset == nil, convertInBlocks(path: path) { return }
+        if convertInBlocks(path: path) { return }
         do {
             try convert(source: ByteSource(path: path))
         } catch {

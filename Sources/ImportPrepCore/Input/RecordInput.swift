@@ -127,7 +127,9 @@
         try main.run(into: sink)
         guard keyPass == .note, let keys else { return }
         do throws(IOFailure) {
-            guard checker.keys != nil else { throw IOFailure(path: preset.temporaryFolder, reason: "cannot be written") }
+            guard checker.keys != nil else {
+                throw IOFailure(path: preset.temporaryFolder, reason: "cannot be written")
+            }
             try keys.finish()
             sink.duplicateEvents(keys.duplicates.count)
         } catch {

@@ -26,6 +26,10 @@ public protocol RecordSink: AnyObject {
     /// Vendor records whose event key an earlier record had (rule 13), or why that was not checked.
     func duplicateEvents(_ count: Int)
     func duplicatesNotChecked(_ why: String)
+    /// Read in blocks: a derived row (rule 5) the block cannot decide, before the rows of
+    /// `record` that follow it; the hand-over replays it when its entity's snapshot changed.
+    func derivedRowCandidate(
+        _ candidate: DerivedRowCandidate, at location: RecordLocation, record: UnsafeRawBufferPointer)
 }
 
 extension RecordSink {
@@ -34,6 +38,9 @@ extension RecordSink {
     public func derivedRowFollows() {}
     public func duplicateEvents(_ count: Int) {}
     public func duplicatesNotChecked(_ why: String) {}
+    public func derivedRowCandidate(
+        _ candidate: DerivedRowCandidate, at location: RecordLocation, record: UnsafeRawBufferPointer
+    ) {}
 }
 
 /// A sink that keeps nothing: the first pass of the duplicate check reads records only for their keys.

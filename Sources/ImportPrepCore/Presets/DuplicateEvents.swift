@@ -64,6 +64,11 @@ final class DuplicateEvents {
     /// Notes the key of record `record` (first pass).
     func add(key: UnsafeRawBufferPointer, record: Int) throws(IOFailure) {
         let (high, low) = Self.hash(key)
+        try add(high: high, low: low, record: record)
+    }
+
+    /// Notes a key by its hash (a block's keys, at hand-over).
+    func add(high: UInt64, low: UInt64, record: Int) throws(IOFailure) {
         let k = Int(high % UInt64(partitions))
         buffers[k].append(Entry(high: high, low: low, record: record))
         if buffers[k].count >= 4096 { try flush(k) }

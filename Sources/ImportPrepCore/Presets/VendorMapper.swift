@@ -17,8 +17,26 @@ final class VendorMapper {
     /// Warnings the mapping itself raised, per row (their bytes point into the vendor record).
     @exclusivity(unchecked) private(set) var warnings: [[Problem]] = [[], [], [], []]
     /// Rule 5: a fingerprint of the last properties written per user and per company (keyed by a
-    /// hash of the id), so that an identify row is derived only when they change.
-    @exclusivity(unchecked) private var fingerprints: [UInt64: UInt64] = [:]
+    /// hash of the id), so that an identify row is derived only when they change. Read in blocks,
+    /// it holds what the block saw; its last snapshot per entity joins the file's at hand-over.
+    @exclusivity(unchecked) var fingerprints: [UInt64: UInt64] = [:]
+
+    /// How derived rows (rule 5) are decided.
+    enum DerivedRows {
+        /// By `fingerprints`, as the file is read in order on one core.
+        case decide
+        /// In a block read on a worker: an entity the block has not seen yet gets no row here; it
+        /// is a `candidate`, decided at hand-over against the entity's snapshot before the block.
+        case candidates
+        /// Replaying a candidate the hand-over kept: every derived row is written, no state kept.
+        case all
+    }
+
+    var derivedRows = DerivedRows.decide
+    /// The candidates of the last record (`DerivedRows.candidates`).
+    @exclusivity(unchecked) private(set) var candidates: [DerivedRowCandidate] = []
+    /// The type of each derived row of the last record (the event's row is not listed).
+    @exclusivity(unchecked) private(set) var derivedTypes: [EventType] = []
 
     private let objects: VendorObjects
     private let scratch: ByteArena
@@ -107,6 +125,8 @@ final class VendorMapper {
     func map() -> Outcome {
         rows.removeAll()
         rowEnds.removeAll(keepingCapacity: true)
+        candidates.removeAll(keepingCapacity: true)
+        derivedTypes.removeAll(keepingCapacity: true)
         for k in warnings.indices { warnings[k].removeAll(keepingCapacity: true) }
         guard let top = objects.open(record, slot: 0) else { return .rows(0) }
         switch settings.preset {
@@ -884,13 +904,28 @@ final class VendorMapper {
         guard let id = objects.text(entity) else { return }
         let snapshot = Self.hash(rows.bytes(from: metadataStart))
         let key = Self.hash(id) &+ (type == .identifyCompany ? 0x9E37_79B9_7F4A_7C15 : 0)
-        if fingerprints[key] == snapshot {
+        var unwritten = false
+        switch derivedRows {
+        case .decide:
+            unwritten = fingerprints[key] == snapshot
+            fingerprints[key] = snapshot
+        case .candidates:
+            let before = fingerprints.updateValue(snapshot, forKey: key)
+            if before == nil {
+                candidates.append(
+                    DerivedRowCandidate(type: type, entity: key, snapshot: snapshot, position: derivedTypes.count))
+            }
+            unwritten = before == nil || before == snapshot
+        case .all:
+            break
+        }
+        if unwritten {
             rows.truncate(to: rowStart)
             rowEnds.removeLast()
             warnings[row].removeSubrange(earlierWarnings...)
             return
         }
-        fingerprints[key] = snapshot
+        derivedTypes.append(type)
         warnings[row + 1].append(contentsOf: warnings[row][..<earlierWarnings])
         warnings[row].removeSubrange(..<earlierWarnings)
     }
@@ -1220,4 +1255,16 @@ final class VendorMapper {
             rows.append(contentsOf: value.bytes)
         }
     }
+}
+
+/// A derived identify row (rule 5) a block cannot decide: its entity's first in the block. The
+/// row is written when `snapshot` differs from the entity's last one before the block.
+public struct DerivedRowCandidate: Sendable {
+    public var type: EventType
+    /// A hash of the entity's id (and kind).
+    public var entity: UInt64
+    /// A hash of the row's metadata.
+    public var snapshot: UInt64
+    /// How many of the record's rows come before it.
+    public var position: Int
 }

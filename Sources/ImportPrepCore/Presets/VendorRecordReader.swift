@@ -11,6 +11,12 @@ public final class VendorRecordReader: RecordReader {
         rows = VendorRowChecker(settings: settings, maxRecordBytes: lines.maxLineBytes)
     }
 
+    /// Reads through `checker`, which keeps its state from block to block.
+    init(lines: LineReader, checker: VendorRowChecker) {
+        self.lines = lines
+        rows = checker
+    }
+
     /// The row checker, for the duplicate check's two passes.
     var checker: VendorRowChecker { rows }
 

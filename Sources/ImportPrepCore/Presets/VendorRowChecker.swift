@@ -11,6 +11,22 @@ final class VendorRowChecker {
         case noteOnly
         /// The second pass: a record the first found to repeat a key is counted and dropped.
         case drop
+        /// A block read on a worker: each key's hash goes to `listedKeys`, for the hand-over.
+        case list
+    }
+
+    /// The keys a block noted (`KeyPass.list`): their hash and the record's number in the block.
+    @exclusivity(unchecked) private(set) var listedKeys: [(high: UInt64, low: UInt64, record: Int)] = []
+
+    /// Starts a block read on a worker: derived rows of entities new to the block become
+    /// candidates, keys are listed, and only the file's first block checks the vendor's shape.
+    func startBlock(first: Bool) {
+        mapper.derivedRows = .candidates
+        mapper.fingerprints.removeAll(keepingCapacity: true)
+        keyPass = .list
+        listedKeys.removeAll(keepingCapacity: true)
+        shapeChecked = !first
+        wrongVendor = nil
     }
 
     @exclusivity(unchecked) var keys: DuplicateEvents?
@@ -109,35 +125,68 @@ final class VendorRowChecker {
                     sink.skipped(.duplicateEvent, at: location)
                     return
                 }
+            case .list: break
             }
+        } else if keyPass == .list, let key = mapper.eventKey() {
+            let (high, low) = DuplicateEvents.hash(key)
+            listedKeys.append((high, low, location.record))
         }
         switch mapper.map() {
         case .skip(let reason):
             sink.skipped(reason, at: location)
         case .rows(let count):
-            var start = 0
+            var candidate = 0
+            let candidates = mapper.candidates
             for row in 0..<count {
-                let end = mapper.rowEnds[row]
-                let bytes = UnsafeRawBufferPointer(rebasing: mapper.rows.bytes[start..<(end - 1)])
-                start = end
-                problems.clear()
-                fields.reset()
-                var type: EventType? = nil
-                switch rowScanner.scan(bytes) {
-                case .object:
-                    NDJSONRecordReader.collectFields(
-                        of: bytes, scanner: rowScanner, into: &fields, arena: arena, duplicates: &duplicates,
-                        metadataKeys: &metadataKeys)
-                    type = SchemaChecker.check(&fields, into: &problems)
-                case .invalid(let error):
-                    problems.append(Problem(error.code, .none, .syntax(error.reason, offset: error.offset)))
-                case .notAnObject(let kind):
-                    problems.append(Problem(.notAnObject, .none, .found(kind)))
+                while candidate < candidates.count && candidates[candidate].position == row {
+                    sink.derivedRowCandidate(candidates[candidate], at: location, record: record)
+                    candidate += 1
                 }
-                problems.append(contentsOf: mapper.warnings[row])
-                if row > 0 { sink.derivedRowFollows() }
-                sink.accept(location, eventType: type, fields: fields, problems: problems, raw: raw)
+                checkRow(row, at: location, raw: raw, into: sink)
             }
+            for late in candidates[candidate...] { sink.derivedRowCandidate(late, at: location, record: record) }
         }
+    }
+
+    /// Maps `record` again with every derived row written and hands over the one of `candidate`'s
+    /// type (a candidate the hand-over found changed), as a derived row.
+    func replay(
+        _ candidate: DerivedRowCandidate, record: UnsafeRawBufferPointer, at location: RecordLocation,
+        into sink: RecordSink
+    ) {
+        let mode = mapper.derivedRows
+        mapper.derivedRows = .all
+        defer { mapper.derivedRows = mode }
+        guard mapper.begin(record) == .object, case .rows = mapper.map(),
+            let row = mapper.derivedTypes.firstIndex(of: candidate.type)
+        else { return }
+        checkRow(row, at: location, raw: record, derived: true, into: sink)
+    }
+
+    /// Reads and checks row `row` of the mapped record like an NDJSON line, and hands it over.
+    private func checkRow(
+        _ row: Int, at location: RecordLocation, raw: UnsafeRawBufferPointer, derived: Bool? = nil,
+        into sink: RecordSink
+    ) {
+        let start = row == 0 ? 0 : mapper.rowEnds[row - 1]
+        let end = mapper.rowEnds[row]
+        let bytes = UnsafeRawBufferPointer(rebasing: mapper.rows.bytes[start..<(end - 1)])
+        problems.clear()
+        fields.reset()
+        var type: EventType? = nil
+        switch rowScanner.scan(bytes) {
+        case .object:
+            NDJSONRecordReader.collectFields(
+                of: bytes, scanner: rowScanner, into: &fields, arena: arena, duplicates: &duplicates,
+                metadataKeys: &metadataKeys)
+            type = SchemaChecker.check(&fields, into: &problems)
+        case .invalid(let error):
+            problems.append(Problem(error.code, .none, .syntax(error.reason, offset: error.offset)))
+        case .notAnObject(let kind):
+            problems.append(Problem(.notAnObject, .none, .found(kind)))
+        }
+        problems.append(contentsOf: mapper.warnings[row])
+        if derived ?? (row > 0) { sink.derivedRowFollows() }
+        sink.accept(location, eventType: type, fields: fields, problems: problems, raw: raw)
     }
 }

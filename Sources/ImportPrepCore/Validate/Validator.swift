@@ -49,6 +49,11 @@ public final class Validator: RecordSink {
     private(set) var oneCoreRests = 0
     /// This validator read a block and stopped: it had more errors than it could keep.
     private(set) var overflowed = false
+    /// A block of a vendor export (on a worker): its row checker, the derived rows left to the
+    /// hand-over (placed by the errors shown before them), and the vendor records read.
+    fileprivate var blockVendor: VendorRowChecker?
+    fileprivate var candidates = PendingCandidates()
+    fileprivate var vendorRecords = 0
     /// Without `--from`: say which preset a file's first record looks like (read once, not per record).
     private let detectsVendors: Bool
 
@@ -62,7 +67,7 @@ public final class Validator: RecordSink {
     /// A large regular file is read in blocks on every core (unless `--fail-fast`).
     public func validate(path: String) {
         guard !shouldStop else { return }
-        if options.preset == nil, validateInBlocks(path: path) { return }
+        if validateInBlocks(path: path) { return }
         do {
             try validate(source: ByteSource(path: path))
         } catch {
@@ -101,9 +106,13 @@ public final class Validator: RecordSink {
         guard !options.failFast,
             let reader = BlockReader.open(
                 path: path, format: options.format, parallel: options.parallel, threshold: options.parallelThreshold,
-                delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, blockSize: options.blockSize)
+                delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, blockSize: options.blockSize),
+            options.preset.map(reader.serves) ?? true
         else { return false }
         let format = reader.format
+        let vendor = options.preset.map {
+            PresetBlockState(settings: $0, maxRecordBytes: options.maxRecordBytes, fileSize: reader.size)
+        }
         var blockOptions = options
         blockOptions.parallel = false
         blockOptions.format = format
@@ -113,7 +122,10 @@ public final class Validator: RecordSink {
         }
         let checkOptions = blockOptions
         current = FileSummary(file: path, format: format)
-        let blocks = (0..<3).map { _ in CheckedBlock() }
+        current.presetCounts = options.preset.map { PresetCounts(preset: $0.preset) }
+        let blocks = (0..<3).map { _ in
+            CheckedBlock(vendor: PresetBlockState.workerChecker(options.preset, maxRecordBytes: options.maxRecordBytes))
+        }
         let rest = reader.run(
             slots: blocks, shouldStop: { shouldStop || current.readFailure != nil },
             read: { block, range, prefix in
@@ -125,12 +137,17 @@ public final class Validator: RecordSink {
                 summary.lines -= reader.prefixLines(forBlockAt: range.lowerBound)
                 current.add(summary)
                 current.readFailure = current.readFailure ?? summary.readFailure
-                for error in validator.shownErrors {
+                var nextCandidate = 0
+                for (index, error) in validator.shownErrors.enumerated() {
+                    vendor?.replay(
+                        validator.candidates, before: index, cursor: &nextCandidate, shift: shift, into: self)
                     var moved = error
                     moved.location = error.location.shifted(by: shift)
                     moved.file = path
                     show(moved)
                 }
+                vendor?.replay(validator.candidates, before: nil, cursor: &nextCandidate, shift: shift, into: self)
+                if let vendor, let checker = validator.blockVendor { vendor.join(checker, recordsBefore: shift.record) }
             })
         if let rest {
             // A CSV cut libcsv did not confirm, or a block with more errors than it could keep:
@@ -138,7 +155,8 @@ public final class Validator: RecordSink {
             oneCoreRests += 1
             do throws(IOFailure) {
                 try reader.readRest(
-                    rest, delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, into: self,
+                    rest, delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes,
+                    vendor: vendor?.checker, into: self,
                     counted: { bytes, lines in
                         current.bytes += bytes
                         current.lines += lines
@@ -147,18 +165,24 @@ public final class Validator: RecordSink {
                 current.readFailure = error.description
             }
         }
+        vendor?.finish(into: self)
         summaries.append(current)
         filesReadInBlocks += 1
         return true
     }
 
     /// Validates a range of a file (a block), `prefix` (a CSV header copy) first.
-    fileprivate func validate(path: String, range: Range<Int>, prefix: [UInt8], format: InputFormat) {
+    fileprivate func validate(
+        path: String, range: Range<Int>, prefix: [UInt8], format: InputFormat, vendor: VendorRowChecker?
+    ) {
         current = FileSummary(file: path, format: format)
+        current.presetCounts = options.preset.map { PresetCounts(preset: $0.preset) }
+        blockVendor = vendor
+        vendor?.startBlock(first: range.lowerBound == 0)
         do throws(IOFailure) {
             endedBetweenRecords = try BlockReader.read(
                 path: path, range: range, prefix: prefix, format: format, delimiter: options.delimiter,
-                maxRecordBytes: options.maxRecordBytes, into: self,
+                maxRecordBytes: options.maxRecordBytes, vendor: vendor, into: self,
                 counted: { bytes, lines in
                     current.bytes = bytes
                     current.lines = lines
@@ -200,6 +224,7 @@ public final class Validator: RecordSink {
             current.looksLike = VendorDetection.preset(
                 keys: fields.otherKeys, hasEventType: fields[.eventType].kind != nil)
         }
+        vendorRecords = location.record
         let hasError = Self.tally(&current, eventType: eventType, problems: problems)
         guard hasError else { return }
         for problem in problems where !problem.code.isWarning {
@@ -226,7 +251,14 @@ public final class Validator: RecordSink {
     }
 
     public func skipped(_ reason: SkipReason, at location: RecordLocation) {
+        vendorRecords = location.record
         current.presetCounts?.skipped[reason.rawValue] += 1
+    }
+
+    public func derivedRowCandidate(
+        _ candidate: DerivedRowCandidate, at location: RecordLocation, record: UnsafeRawBufferPointer
+    ) {
+        candidates.append(before: shownErrors.count, candidate, at: location, record: record)
     }
 
     public func derivedRowFollows() { current.presetCounts?.derivedRows += 1 }
@@ -266,15 +298,22 @@ public final class Validator: RecordSink {
 /// reads it only after `BlockReader` saw the worker finish.
 private final class CheckedBlock: BlockResult, @unchecked Sendable {
     private(set) var validator: Validator?
+    /// A vendor export's row checker, kept from block to block.
+    private let vendor: VendorRowChecker?
+
+    init(vendor: VendorRowChecker?) { self.vendor = vendor }
 
     func check(path: String, range: Range<Int>, prefix: [UInt8], format: InputFormat, options: ValidationOptions) {
         let validator = Validator(options: options)
-        validator.validate(path: path, range: range, prefix: prefix, format: format)
+        validator.validate(path: path, range: range, prefix: prefix, format: format, vendor: vendor)
         self.validator = validator
     }
 
     var lines: Int { validator?.summaries.first?.lines ?? 0 }
-    var records: Int { validator?.summaries.first?.records ?? 0 }
+    /// Vendor records, for a vendor export (its rows are not records).
+    var records: Int {
+        vendor == nil ? validator?.summaries.first?.records ?? 0 : validator?.vendorRecords ?? 0
+    }
     var readFailed: Bool { validator?.summaries.first?.readFailure != nil }
     var endedBetweenRecords: Bool? { validator?.endedBetweenRecords }
     var overflowed: Bool { validator?.overflowed ?? false }
