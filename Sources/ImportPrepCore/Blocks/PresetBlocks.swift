@@ -80,8 +80,8 @@ struct PendingCandidates {
     var bytes: [UInt8] = []
 
     mutating func removeAll() {
-        list.removeAll(keepingCapacity: true)
-        bytes.removeAll(keepingCapacity: true)
+        list.clear()
+        bytes.clear()
     }
 
     mutating func append(

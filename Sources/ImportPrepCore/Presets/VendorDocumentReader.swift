@@ -53,7 +53,7 @@ public final class VendorDocumentReader: RecordReader {
             } else {
                 record.withUnsafeBytes { rows.check($0, at: recordLocation, into: sink) }
             }
-            record.removeAll(keepingCapacity: true)
+            record.clear()
             recording = false
             oversized = false
         }
@@ -85,7 +85,7 @@ public final class VendorDocumentReader: RecordReader {
                 let wasInString = strings.inString
                 if strings.feed(c) {
                     if !wasInString {
-                        if depth == 1 { keyBytes.removeAll(keepingCapacity: true) }
+                        if depth == 1 { keyBytes.clear() }
                     } else if !strings.inString {
                         if depth == 1 { lastKeyIsResults = keyBytes.elementsEqual("results".utf8) }
                     } else if depth == 1 && keyBytes.count < 8 {
@@ -105,13 +105,13 @@ public final class VendorDocumentReader: RecordReader {
                         inArray = false
                         inResults = false
                         lastKeyIsResults = false
-                        record.removeAll(keepingCapacity: true)
+                        record.clear()
                         record.append(c)
                         recording = true
                         oversized = false
                         recordLocation = RecordLocation(line: line, record: 0, byteOffset: offset)
                     } else if depth == 1 && inArray && c == UInt8(ascii: "{") {
-                        record.removeAll(keepingCapacity: true)
+                        record.clear()
                         record.append(c)
                         recording = true
                         oversized = false
@@ -120,7 +120,7 @@ public final class VendorDocumentReader: RecordReader {
                         inResults = true
                         recording = false
                     } else if depth == 2 && inResults && c == UInt8(ascii: "{") {
-                        record.removeAll(keepingCapacity: true)
+                        record.clear()
                         record.append(c)
                         recording = true
                         oversized = false

@@ -221,7 +221,7 @@ final class VendorObjects {
 
     /// The elements of an array value (checked JSON), appended to `list` (emptied first).
     func elements(_ value: VendorValue?, into list: inout [VendorValue]) {
-        list.removeAll(keepingCapacity: true)
+        list.clear()
         guard let value, value.kind == .array else { return }
         let bytes = value.bytes
         var depth = 0

@@ -73,6 +73,27 @@ final class VendorMapper {
     @exclusivity(unchecked) private var writtenColumns: UInt64 = 0
     @exclusivity(unchecked) private var clientKeysWritten: [UnsafeRawBufferPointer] = []
     private let clientColumns: [ByteString]
+    /// `--company-prop`, as the keys a row's metadata leaves out.
+    private let companyConsumed: [ByteString]
+    /// A list of keys kept from record to record, so that collecting them allocates nothing.
+    @exclusivity(unchecked) private var consumedKeys: [ByteString] = []
+    private static let mixpanelLocationKeys: [ByteString] = [
+        "$current_url", "url", "current_domain", "current_url_path", "current_url_protocol", "current_url_search",
+    ]
+    private static let amplitudeLocationKeys: [ByteString] = [
+        "[Amplitude] Page Location", "[Amplitude] Page URL", "[Amplitude] Page Domain", "[Amplitude] Page Path",
+        "[Amplitude] Page Title", "[Amplitude] Page Counter", "url",
+    ]
+    private static let posthogLocationKeys: [ByteString] = ["$current_url", "$host", "$pathname"]
+    private static let urlKey: [ByteString] = ["url"]
+
+    /// The reusable key list, emptied and moved out (its owner gives it back when done).
+    private func takeConsumedKeys() -> [ByteString] {
+        var keys: [ByteString] = []
+        swap(&keys, &consumedKeys)
+        keys.clear()
+        return keys
+    }
     /// The id of the client column that takes only 2-letter codes.
     private let countryColumnID: Int?
     private let renameFrom = ByteSet(Preset.traitRenames.map(\.from))
@@ -102,6 +123,7 @@ final class VendorMapper {
         clientColumnIDs = columnIDs
         clientColumns = preset.clientColumns.map { ByteString($0.column) }
         countryColumnID = preset.clientColumns.firstIndex { $0.column == "country_code" }.map { columnIDs[$0] }
+        companyConsumed = settings.companyProperty.map { [ByteString($0)] } ?? []
         userProperty = settings.userProperty.map { ByteString($0) }
         companyProperty = settings.companyProperty.map { ByteString($0) }
         groupType = settings.groupType.map { ByteString($0) }
@@ -124,10 +146,10 @@ final class VendorMapper {
     /// Maps the record begun (a JSON object).
     func map() -> Outcome {
         rows.removeAll()
-        rowEnds.removeAll(keepingCapacity: true)
-        candidates.removeAll(keepingCapacity: true)
-        derivedTypes.removeAll(keepingCapacity: true)
-        for k in warnings.indices { warnings[k].removeAll(keepingCapacity: true) }
+        rowEnds.clear()
+        candidates.clear()
+        derivedTypes.clear()
+        for k in warnings.indices { warnings[k].clear() }
         guard let top = objects.open(record, slot: 0) else { return .rows(0) }
         switch settings.preset {
         case .mixpanel: return mixpanel(top)
@@ -190,18 +212,15 @@ final class VendorMapper {
         if let junk = junk(user) { return .skip(junk) }
         guard let time = time(properties["time"] ?? top["time"]) else { return .skip(.noTime) }
         let company = companyProperty.flatMap { properties[$0] ?? top[$0] }
-        var consumed: [ByteString] = []
+        var consumed = takeConsumedKeys()
+        defer { consumedKeys = consumed }
         if let companyProperty { consumed.append(companyProperty) }
         if let name, pageEvents.contains(name) {
             let location = pageLocation(
                 url: properties["$current_url"] ?? properties["url"], host: properties["current_domain"],
                 path: properties["current_url_path"])
             if location != nil {
-                consumed +=
-                    ([
-                        "$current_url", "url", "current_domain", "current_url_path", "current_url_protocol",
-                        "current_url_search",
-                    ] as [ByteString])
+                consumed.append(contentsOf: Self.mixpanelLocationKeys)
             }
             beginRow(location == nil ? .track : .pageView, user: user, company: company, time: time)
             if let location { writeLocation(location) } else { fallBackToTrack(name: event) }
@@ -211,7 +230,7 @@ final class VendorMapper {
         }
         writeClientColumns(properties)
         writeClientColumns(top)
-        writeMetadata([properties, top], consumed: consumed, skipInLast: mixpanelColumns)
+        writeMetadata(MetadataSources(properties, top), consumed: consumed, skipInLast: mixpanelColumns)
         return .rows(rowEnds.count)
     }
 
@@ -232,7 +251,7 @@ final class VendorMapper {
         } else {
             beginRow(.identifyUser, user: id!, company: companyProperty.flatMap { properties[$0] }, time: time)
         }
-        writeMetadata([properties], consumed: companyProperty.map { [$0] } ?? [])
+        writeMetadata(MetadataSources(properties), consumed: companyConsumed)
         return .rows(rowEnds.count)
     }
 
@@ -258,32 +277,36 @@ final class VendorMapper {
             guard let company else {
                 // No group key: a company row without company_id, rejected by the schema.
                 beginCompanyRow(nil, time: time)
-                writeMetadata([], consumed: [])
+                writeMetadata(MetadataSources(), consumed: [])
                 return .rows(rowEnds.count)
             }
             let groupProperties = objects.open(top["group_properties"], slot: 5)
             let ofKey = objects.open(groupName.flatMap { groupProperties.member(named: $0) }, slot: 6)
             let properties = objects.open(objects.text(company).flatMap { ofKey.member(named: $0) }, slot: 7)
             beginCompanyRow(company, time: time)
-            writeMetadata([properties], consumed: [])
+            writeMetadata(MetadataSources(properties), consumed: [])
             return .rows(rowEnds.count)
         }
         if let name, name.elementsEqual("$identify".utf8) {
             beginRow(.identifyUser, user: user!, company: company, time: time)
             let setOnce = objects.open(userProperties["$setOnce"], slot: 8)
             let set = objects.open(userProperties["$set"], slot: 9)
-            writeMetadata(setOnce.count + set.count > 0 ? [setOnce, set] : [userProperties], consumed: [])
+            writeMetadata(
+                setOnce.count + set.count > 0 ? MetadataSources(setOnce, set) : MetadataSources(userProperties),
+                consumed: [])
             return .rows(rowEnds.count)
         }
-        derive(.identifyUser, user!, company: company, time: time, from: [userProperties])
+        derive(.identifyUser, user!, company: company, time: time, from: MetadataSources(userProperties))
         if let company, let groupName {
             let groupProperties = objects.open(top["group_properties"], slot: 5)
             let ofType = objects.open(groupProperties.member(named: groupName), slot: 6)
             derive(
                 .identifyCompany, company, company: nil, time: time,
-                from: [objects.open(objects.text(company).flatMap { ofType.member(named: $0) }, slot: 7)])
+                from: MetadataSources(objects.open(objects.text(company).flatMap { ofType.member(named: $0) }, slot: 7))
+            )
         }
-        var consumed: [ByteString] = []
+        var consumed = takeConsumedKeys()
+        defer { consumedKeys = consumed }
         if let name, pageEvents.contains(name) {
             let location = pageLocation(
                 url: eventProperties["[Amplitude] Page Location"] ?? eventProperties["[Amplitude] Page URL"]
@@ -292,11 +315,7 @@ final class VendorMapper {
             beginRow(location == nil ? .track : .pageView, user: user!, company: company, time: time)
             if let location {
                 writeLocation(location)
-                consumed +=
-                    ([
-                        "[Amplitude] Page Location", "[Amplitude] Page URL", "[Amplitude] Page Domain",
-                        "[Amplitude] Page Path", "[Amplitude] Page Title", "[Amplitude] Page Counter", "url",
-                    ] as [ByteString])
+                consumed.append(contentsOf: Self.amplitudeLocationKeys)
             } else {
                 fallBackToTrack(name: event)
             }
@@ -307,7 +326,7 @@ final class VendorMapper {
         if let platform = objects.text(top["platform"]), platform.elementsEqual("Web".utf8), let os = top["os_name"] {
             writeField("browser", os)
         }
-        writeMetadata([eventProperties], consumed: consumed)
+        writeMetadata(MetadataSources(eventProperties), consumed: consumed)
         return .rows(rowEnds.count)
     }
 
@@ -330,14 +349,14 @@ final class VendorMapper {
         if isGroup {
             guard let group = top["groupId"], group.isScalarText else {
                 beginCompanyRow(nil, time: time)
-                writeMetadata([traits], consumed: [])
+                writeMetadata(MetadataSources(traits), consumed: [])
                 return .rows(rowEnds.count)
             }
             beginCompanyRow(group, time: time)
-            writeMetadata([traits], consumed: [])
+            writeMetadata(MetadataSources(traits), consumed: [])
             guard let user, user.isScalarText else { return .rows(rowEnds.count) }
             beginRow(.identifyUser, user: user, company: group, time: time)
-            writeMetadata([], consumed: [])
+            writeMetadata(MetadataSources(), consumed: [])
             return .rows(rowEnds.count)
         }
         let company = context["groupId"]
@@ -345,7 +364,7 @@ final class VendorMapper {
             beginRow(.identifyUser, user: user!, company: company, time: time)
             if let location = pageLocation(url: page["url"], host: nil, path: nil) { writeLocation(location) }
             if let agent = context["userAgent"] { writeField("user_agent", agent) }
-            writeMetadata([traits], consumed: [])
+            writeMetadata(MetadataSources(traits), consumed: [])
         } else if type.elementsEqual("page".utf8) {
             let location = pageLocation(url: properties["url"] ?? page["url"], host: nil, path: nil)
             beginRow(location == nil ? .track : .pageView, user: user!, company: company, time: time)
@@ -358,7 +377,7 @@ final class VendorMapper {
             if let name = top["name"], properties.member("name") == nil {
                 extra.append(("name", name))
             }
-            writeMetadata([properties], consumed: location == nil ? [] : ["url"], extra: extra)
+            writeMetadata(MetadataSources(properties), consumed: location == nil ? [] : Self.urlKey, extra: extra)
         } else if type.elementsEqual("screen".utf8) {
             beginRow(.track, user: user!, company: company, time: time)
             writeField("event_name", literal: "Screen Viewed")
@@ -366,12 +385,12 @@ final class VendorMapper {
             if let name = top["name"], properties.member("name") == nil {
                 extra.append(("name", name))
             }
-            writeMetadata([properties], consumed: [], extra: extra)
+            writeMetadata(MetadataSources(properties), consumed: [], extra: extra)
         } else {
             // track, and any other type: its `event` names it.
             beginRow(.track, user: user!, company: company, time: time)
             if let event = top["event"] { writeField("event_name", event) }
-            writeMetadata([properties], consumed: [])
+            writeMetadata(MetadataSources(properties), consumed: [])
         }
         return .rows(rowEnds.count)
     }
@@ -391,10 +410,11 @@ final class VendorMapper {
         let company = top["context_group_id"]
         if let group {
             beginCompanyRow(group, time: time)
-            writeMetadata([top], consumed: [], skipInLast: segmentColumns, skipPrefixesInLast: segmentPrefixes)
+            writeMetadata(
+                MetadataSources(top), consumed: [], skipInLast: segmentColumns, skipPrefixesInLast: segmentPrefixes)
             guard let user, user.isScalarText else { return .rows(rowEnds.count) }
             beginRow(.identifyUser, user: user, company: group, time: time)
-            writeMetadata([], consumed: [])
+            writeMetadata(MetadataSources(), consumed: [])
             return .rows(rowEnds.count)
         }
         if let event = top["event_text"] ?? top["event"] {
@@ -411,7 +431,8 @@ final class VendorMapper {
             }
         }
         if let agent = top["context_user_agent"] { writeField("user_agent", agent) }
-        writeMetadata([top], consumed: [], skipInLast: segmentColumns, skipPrefixesInLast: segmentPrefixes)
+        writeMetadata(
+            MetadataSources(top), consumed: [], skipInLast: segmentColumns, skipPrefixesInLast: segmentPrefixes)
         return .rows(rowEnds.count)
     }
 
@@ -437,28 +458,31 @@ final class VendorMapper {
                 return .skip(.vendorInternalEvent)
             }
             beginCompanyRow(properties["$group_key"], time: time)
-            writeMetadata([objects.open(properties["$group_set"], slot: 2)], consumed: [])
+            writeMetadata(MetadataSources(objects.open(properties["$group_set"], slot: 2)), consumed: [])
             return .rows(rowEnds.count)
         }
         let (company, _) = firstGroup(objects.open(properties["$groups"], slot: 3), slot: nil)
         if let name, name.elementsEqual("$identify".utf8) || name.elementsEqual("$set".utf8) {
             beginRow(.identifyUser, user: user!, company: company, time: time)
             writeMetadata(
-                [objects.open(properties["$set_once"], slot: 4), objects.open(properties["$set"], slot: 5)],
+                MetadataSources(
+                    objects.open(properties["$set_once"], slot: 4), objects.open(properties["$set"], slot: 5)),
                 consumed: [])
             return .rows(rowEnds.count)
         }
         derive(
             .identifyUser, user!, company: company, time: time,
-            from: [objects.open(properties["$set_once"], slot: 4), objects.open(properties["$set"], slot: 5)])
-        var consumed: [ByteString] = []
+            from: MetadataSources(
+                objects.open(properties["$set_once"], slot: 4), objects.open(properties["$set"], slot: 5)))
+        var consumed = takeConsumedKeys()
+        defer { consumedKeys = consumed }
         if let name, pageEvents.contains(name) {
             let location = pageLocation(
                 url: properties["$current_url"], host: properties["$host"], path: properties["$pathname"])
             beginRow(location == nil ? .track : .pageView, user: user!, company: company, time: time)
             if let location {
                 writeLocation(location)
-                consumed += (["$current_url", "$host", "$pathname"] as [ByteString])
+                consumed.append(contentsOf: Self.posthogLocationKeys)
             } else {
                 fallBackToTrack(name: event)
             }
@@ -469,7 +493,7 @@ final class VendorMapper {
             if let screen = properties["$screen_name"] {
                 writeClientColumns(properties)
                 writeUserAgent(properties)
-                writeMetadata([properties], consumed: consumed, extra: [("name", screen)])
+                writeMetadata(MetadataSources(properties), consumed: consumed, extra: [("name", screen)])
                 return .rows(rowEnds.count)
             }
         } else {
@@ -478,7 +502,7 @@ final class VendorMapper {
         }
         writeClientColumns(properties)
         writeUserAgent(properties)
-        writeMetadata([properties], consumed: consumed)
+        writeMetadata(MetadataSources(properties), consumed: consumed)
         return .rows(rowEnds.count)
     }
 
@@ -502,10 +526,11 @@ final class VendorMapper {
             let row = rowEnds.count
             beginRow(.identifyUser, user: user, company: company, time: time)
             let metadata = rows.count
-            writeMetadata([], consumed: [], pairs: userParameters)
+            writeMetadata(MetadataSources(), consumed: [], pairs: userParameters)
             keepIfChanged(.identifyUser, user, rowStart: start, row: row, metadataStart: metadata, earlierWarnings: 0)
         }
-        var consumed: [ByteString] = []
+        var consumed = takeConsumedKeys()
+        defer { consumedKeys = consumed }
         if let companyProperty { consumed.append(companyProperty) }
         if let name, pageEvents.contains(name) {
             let location = pageLocation(url: parameter("page_location"), host: nil, path: nil)
@@ -533,7 +558,7 @@ final class VendorMapper {
         if let os = device["operating_system"] { writeField("operating_system", os) }
         if let category = device["category"] { writeField("device_type", category) }
         if let language = device["language"] { writeField("browser_language", language) }
-        writeMetadata([], consumed: consumed, pairs: parameters)
+        writeMetadata(MetadataSources(), consumed: consumed, pairs: parameters)
         return .rows(rowEnds.count)
     }
 
@@ -557,7 +582,7 @@ final class VendorMapper {
                     ?? settings.profileTime
             else { return .skip(.noTime) }
             beginRow(.identifyUser, user: identity, company: companyProperty.flatMap { top[$0] }, time: time)
-            writeMetadata([top], consumed: companyProperty.map { [$0] } ?? [])
+            writeMetadata(MetadataSources(top), consumed: companyConsumed)
             return .rows(rowEnds.count)
         }
         // An event: its user is Heap's own id, resolved to an identity through the users table.
@@ -599,7 +624,7 @@ final class VendorMapper {
             }
         }
         writeClientColumns(top)
-        writeMetadata([top], consumed: companyProperty.map { [$0] } ?? [])
+        writeMetadata(MetadataSources(top), consumed: companyConsumed)
         return .rows(rowEnds.count)
     }
 
@@ -651,7 +676,7 @@ final class VendorMapper {
         }
         metadataFilter = rule.map { MetadataFilter($0) }
         defer { metadataFilter = nil }
-        writeMetadata([source], consumed: [])
+        writeMetadata(MetadataSources(source), consumed: [])
         return .rows(rowEnds.count)
     }
 
@@ -752,7 +777,7 @@ final class VendorMapper {
             nested.append(contentsOf: id)
             JSONEncoding.appendString(nested.bytes, to: rows)
             if let agent = top["userAgent"] ?? top["user_agent"] { writeField("user_agent", agent) }
-            pairs.removeAll(keepingCapacity: true)
+            pairs.clear()
             let counts: [(StaticString, [ByteString])] = [
                 ("numEvents", ["numEvents", "num_events"]), ("numMinutes", ["numMinutes", "num_minutes"]),
             ]
@@ -763,7 +788,7 @@ final class VendorMapper {
             }
             pairs.append((object.0 == "Page: " ? Self.constant("page_id") : Self.constant("feature_id"), object.1))
             if let server = top["server"] ?? top["server_name"] { pairs.append((Self.constant("server"), server)) }
-            writeMetadata([], consumed: [], pairs: pairs)
+            writeMetadata(MetadataSources(), consumed: [], pairs: pairs)
             return .rows(rowEnds.count)
         }
         if top.member("visitor_last_updated_at") != nil {
@@ -771,7 +796,7 @@ final class VendorMapper {
             guard let visitor, visitor.isScalarText else { return .skip(.anonymousUser) }
             guard let time = time(top["visitor_last_updated_at"]) else { return .skip(.noTime) }
             beginRow(.identifyUser, user: visitor, company: account, time: time)
-            writeMetadata([], consumed: [])
+            writeMetadata(MetadataSources(), consumed: [])
             return .rows(rowEnds.count)
         }
         let metadata = objects.open(top["metadata"], slot: 1)
@@ -791,7 +816,7 @@ final class VendorMapper {
             auto["lastupdated"] ?? top["lastupdated"] ?? top["last_updated_at"] ?? auto["lastvisit"] ?? top["lastvisit"]
             ?? top["last_visit"]
         guard let time = time(stamp) ?? settings.profileTime else { return .skip(.noTime) }
-        pairs.removeAll(keepingCapacity: true)
+        pairs.clear()
         let visits: [(StaticString, VendorValue?)] = [
             ("pendo.firstvisit", auto["firstvisit"]), ("pendo.lastvisit", auto["lastvisit"]),
         ]
@@ -815,9 +840,9 @@ final class VendorMapper {
             // API shape: agent keys verbatim, `auto` left out (its visit times are above), every
             // integration's keys as group.field.
             let agent = objects.open(metadata["agent"], slot: 3)
-            writeMetadata([agent], consumed: [], pairs: pairs, groups: metadata)
+            writeMetadata(MetadataSources(agent), consumed: [], pairs: pairs, groups: metadata)
         } else {
-            writeMetadata([top], consumed: [], pairs: pairs, skipInLast: pendoVisitTimes)
+            writeMetadata(MetadataSources(top), consumed: [], pairs: pairs, skipInLast: pendoVisitTimes)
         }
         return .rows(rowEnds.count)
     }
@@ -849,7 +874,7 @@ final class VendorMapper {
     /// value that is not null; an integer of up to 15 digits as a number, a longer one as text.
     private func keyValues(_ array: VendorValue?, into pairs: inout [(key: UnsafeRawBufferPointer, value: VendorValue)])
     {
-        pairs.removeAll(keepingCapacity: true)
+        pairs.clear()
         objects.elements(array, into: &elements)
         for element in elements where element.kind == .object {
             guard let entry = objects.open(element.bytes, slot: 10), let key = objects.text(entry["key"]) else {
@@ -879,9 +904,9 @@ final class VendorMapper {
     /// Rule 5: an identify row for `entity` just before its event, when the properties the event
     /// carries for it differ from the last ones written (or none were written yet).
     private func derive(
-        _ type: EventType, _ entity: VendorValue, company: VendorValue?, time: Timestamp, from sources: [VendorObject]
+        _ type: EventType, _ entity: VendorValue, company: VendorValue?, time: Timestamp, from sources: MetadataSources
     ) {
-        guard settings.derivedIdentify, sources.contains(where: { $0.count > 0 }), objects.text(entity) != nil
+        guard settings.derivedIdentify, sources.hasMembers, objects.text(entity) != nil
         else { return }
         let start = rows.count
         let row = rowEnds.count
@@ -940,9 +965,11 @@ final class VendorMapper {
     private func junk(_ user: VendorValue) -> SkipReason? {
         guard let text = objects.text(user) else { return nil }
         if text.count <= 36 {
-            var lower = [UInt8](repeating: 0, count: text.count)
-            for i in 0..<text.count { lower[i] = text[i] >= 0x41 && text[i] <= 0x5A ? text[i] | 0x20 : text[i] }
-            if lower.withUnsafeBytes({ junkIDs.contains($0) }) { return .junkUserID }
+            let isJunk = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { lower in
+                for i in 0..<text.count { lower[i] = text[i] >= 0x41 && text[i] <= 0x5A ? text[i] | 0x20 : text[i] }
+                return junkIDs.contains(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(lower)[0..<text.count]))
+            }
+            if isJunk { return .junkUserID }
         }
         if text.elementsEqual("0".utf8) || text.elementsEqual("-1".utf8) {
             warnings[rowEnds.count].append(Problem(.suspiciousUserID, .known(.userID), .value(text)))
@@ -1071,7 +1098,7 @@ final class VendorMapper {
 
     private func writeCommon(_ time: Timestamp?) {
         writtenColumns = 0
-        clientKeysWritten.removeAll(keepingCapacity: true)
+        clientKeysWritten.clear()
         JSONEncoding.appendLiteral(",\"source\":\"backend-http-import\"", to: rows)
         if let time {
             JSONEncoding.appendLiteral(",\"inserted_at\":\"", to: rows)
@@ -1150,22 +1177,17 @@ final class VendorMapper {
     /// Rule 6: `,"metadata":{…}}` and the line feed that ends the row. Later sources' keys follow
     /// earlier ones (`$set_once` then `$set`); a key both name is written once, the later value.
     private func writeMetadata(
-        _ sources: [VendorObject], consumed: [ByteString], extra: [(ByteString, VendorValue)] = [],
+        _ sources: MetadataSources, consumed: [ByteString], extra: [(ByteString, VendorValue)] = [],
         pairs: [(key: UnsafeRawBufferPointer, value: VendorValue)] = [], skipInLast: ByteSet? = nil,
         skipPrefixesInLast: ByteSet? = nil, groups: VendorObject? = nil
     ) {
         JSONEncoding.appendLiteral(",\"metadata\":{", to: rows)
         var first = true
-        for (index, source) in sources.enumerated() {
+        for index in 0..<sources.count {
+            let source = sources[index]
             for i in 0..<source.count {
                 let key = source.key(i)
-                if index < sources.count - 1,
-                    sources[(index + 1)...].contains(where: { later in
-                        (0..<later.count).contains { DuplicateKeyFinder.same(later.key($0), key) }
-                    })
-                {
-                    continue
-                }
+                if index < sources.count - 1, sources[index + 1].member(named: key) != nil { continue }
                 let hash = ByteSet.hash(key)
                 if index == sources.count - 1, let skipInLast, skipInLast.contains(key, hash: hash) { continue }
                 if index == sources.count - 1, let skipPrefixesInLast, skipPrefixesInLast.hasPrefix(of: key) {
@@ -1267,4 +1289,21 @@ public struct DerivedRowCandidate: Sendable {
     public var snapshot: UInt64
     /// How many of the record's rows come before it.
     public var position: Int
+}
+
+/// The objects whose members become a row's metadata (at most two; a key of the second wins),
+/// held without an array so that passing them allocates nothing.
+struct MetadataSources {
+    private let first: VendorObject?
+    private let second: VendorObject?
+
+    init(_ first: VendorObject? = nil, _ second: VendorObject? = nil) {
+        self.first = first ?? second
+        self.second = first == nil ? nil : second
+    }
+
+    var count: Int { first == nil ? 0 : second == nil ? 1 : 2 }
+    subscript(_ index: Int) -> VendorObject { index == 0 ? first! : second! }
+    /// Whether any of them has a member.
+    var hasMembers: Bool { (first?.count ?? 0) + (second?.count ?? 0) > 0 }
 }

@@ -24,7 +24,7 @@ final class VendorRowChecker {
         mapper.derivedRows = .candidates
         mapper.fingerprints.removeAll(keepingCapacity: true)
         keyPass = .list
-        listedKeys.removeAll(keepingCapacity: true)
+        listedKeys.clear()
         shapeChecked = !first
         wrongVendor = nil
     }
