@@ -8,7 +8,7 @@ import Testing
 @Suite struct HelpTests {
     static let folder = Paths.fixtures.appendingPathComponent("help")
 
-    @Test(arguments: ["", "validate", "convert", "split", "upload", "jobs", "presets"])
+    @Test(arguments: ["", "validate", "convert", "split", "profile", "upload", "jobs", "presets"])
     func helpMatchesTheKeptText(command: String) throws {
         let arguments = (command.isEmpty ? [] : [command]) + ["--help"]
         let run = try ImportPrepBinary.run(arguments, environment: ["COLUMNS": "80"])

@@ -1,0 +1,493 @@
+import Foundation
+
+/// Options of `profile`: the readers' options and the run's clock (for `future_timestamp`).
+public struct ProfileOptions: Sendable {
+    public var format: InputFormat?
+    public var preset: PresetSettings?
+    public var maxRecordBytes = 1 << 20
+    public var delimiter = UInt8(ascii: ",")
+    /// When the run started, in seconds since 1970 (records a day past it are in the future).
+    public var startedAt = Int(Date().timeIntervalSince1970)
+
+    public init() {}
+}
+
+/// Reads files once through the usual readers (and presets) and gathers what no single row
+/// shows (SPEC §9): the history by day, the entities and how they are identified, property kinds
+/// per scope, identifiers that are placeholders or personal data. Invalid records are counted
+/// and left out.
+public final class MigrationProfiler: RecordSink {
+    public let options: ProfileOptions
+    public private(set) var files: [String] = []
+    public private(set) var readFailures: [(file: String, reason: String)] = []
+    /// Valid records profiled, and invalid ones left out.
+    public private(set) var records = 0
+    public private(set) var invalid = 0
+    public private(set) var skipped = 0
+    /// Records per UTC day (days since 1970) and event type.
+    public private(set) var byDay: [Int: [Int]] = [:]
+
+    private var fileIndex = 0
+    private var counts = [Int](repeating: 0, count: FindingCode.allCases.count)
+    private var examples = [[FindingExample]](repeating: [], count: FindingCode.allCases.count)
+    private var breakdowns = [[String: Int]](repeating: [:], count: FindingCode.allCases.count)
+    private var midnight = 0
+    private var midnightExamples: [FindingExample] = []
+    private var future = 0
+    private let futureLimit: Int
+    private static let year2000 = Timestamp.daysFromCivil(2000, 1, 1) * 86_400
+
+    /// Per user and company (keyed by a hash of the id): what kind of records name it, and times.
+    struct EntityState {
+        var flags: UInt8 = 0
+        /// Microseconds since 1970 (Int.max: none yet).
+        var firstEvent = Int.max
+        var firstIdentify = Int.max
+        var latestIdentify = Int.min
+    }
+    static let identified: UInt8 = 1
+    static let referenced: UInt8 = 2
+    private var users: [UInt64: EntityState] = [:]
+    private var companies: [UInt64: EntityState] = [:]
+    /// The first few entities named before they were identified, for examples.
+    private var userCandidates: [(key: UInt64, example: FindingExample)] = []
+    private var companyCandidates: [(key: UInt64, example: FindingExample)] = []
+
+    /// Property kinds per (scope, key).
+    struct KeyKinds {
+        var scope: String
+        var key: String
+        var records = [Int](repeating: 0, count: PropertyKind.allCases.count)
+        var firstLine = [FindingExample?](repeating: nil, count: PropertyKind.allCases.count)
+    }
+    private var keyIndex: [String: Int] = [:]
+    private var keyKinds: [KeyKinds] = []
+    private let scanner = JSONScanner()
+    private let arena = ByteArena(capacity: 1 << 20)
+    private let junkIDs = ByteSet(Preset.junkIDs + ["0", "-1", "test"])
+
+    public init(options: ProfileOptions) {
+        self.options = options
+        futureLimit = options.startedAt + 86_400
+    }
+
+    /// Profiles one file (`-` is standard input).
+    public func profile(path: String) {
+        do { try profile(source: ByteSource(path: path)) } catch {
+            files.append(path)
+            readFailures.append((path, error.description))
+        }
+    }
+
+    public func profile(source: ByteSource) {
+        fileIndex = files.count
+        files.append(source.path)
+        do {
+            try RecordInput.read(
+                source, format: options.format, preset: options.preset, maxRecordBytes: options.maxRecordBytes,
+                delimiter: options.delimiter, into: self, detected: { _ in }, finished: { _, _ in })
+        } catch {
+            readFailures.append((source.path, error.description))
+        }
+    }
+
+    // MARK: RecordSink
+
+    public var needsValues: Bool { true }
+    public var shouldStop: Bool { false }
+    public func blankLine() {}
+    public func fileProblem(_ problem: Problem, at location: RecordLocation) {}
+    public func skipped(_ reason: SkipReason, at location: RecordLocation) { skipped += 1 }
+
+    public func accept(
+        _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],
+        raw: UnsafeRawBufferPointer
+    ) {
+        guard let eventType, let time = fields.insertedAt, !problems.contains(where: { !$0.code.isWarning }) else {
+            invalid += 1
+            return
+        }
+        records += 1
+        arena.reset()
+        let here = { (text: String) in FindingExample(file: self.files[self.fileIndex], line: location.line, text: text)
+        }
+        let utc = time.inUTC
+        let seconds =
+            Timestamp.daysFromCivil(utc.year, utc.month, utc.day) * 86_400 + utc.hour * 3_600
+            + utc.minute * 60 + utc.second
+        let micros = seconds * 1_000_000 + utc.nanoseconds / 1_000
+        countTime(time, seconds: seconds, type: eventType, here: here)
+
+        let user = eventType == .identifyCompany ? nil : text(fields[.userID])
+        let company = text(fields[.companyID])
+        for id in [user, company].compactMap({ $0 }) { checkID(id, here: here) }
+        if let user {
+            let key = Self.hash(user)
+            var state = users[key] ?? EntityState()
+            if eventType == .identifyUser {
+                identify(&state, at: micros, here: here)
+            } else {
+                if state.flags == 0 && userCandidates.count < 64 {
+                    userCandidates.append((key, here(Self.masked(user))))
+                }
+                state.flags |= Self.referenced
+                state.firstEvent = min(state.firstEvent, micros)
+            }
+            users[key] = state
+        }
+        if let company {
+            let key = Self.hash(company)
+            var state = companies[key] ?? EntityState()
+            if eventType == .identifyCompany {
+                identify(&state, at: micros, here: here)
+            } else {
+                if state.flags == 0 && companyCandidates.count < 64 {
+                    companyCandidates.append((key, here(Self.masked(company))))
+                }
+                state.flags |= Self.referenced
+            }
+            companies[key] = state
+        }
+        properties(of: fields, scope: eventType, here: here)
+    }
+
+    // MARK: Time
+
+    private func countTime(_ time: Timestamp, seconds: Int, type: EventType, here: (String) -> FindingExample) {
+        let day = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        byDay[day, default: [0, 0, 0, 0]][type.rawValue] += 1
+        if time.hour == 0 && time.minute == 0 && time.second == 0 && time.nanoseconds == 0 {
+            midnight += 1
+            if midnightExamples.count < 5 { midnightExamples.append(here(Self.dayText(day))) }
+        }
+        if seconds > futureLimit {
+            note(.futureTimestamp, here(Self.dayText(day)))
+        } else if seconds < Self.year2000 {
+            note(
+                .ancientTimestamp, here(Self.dayText(day)),
+                kind: seconds == 0 ? "zero epoch (1970-01-01)" : "before 2000")
+        }
+    }
+
+    // MARK: Identities
+
+    private func checkID(_ id: UnsafeRawBufferPointer, here: (String) -> FindingExample) {
+        if id.count <= 36 {
+            let isJunk = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { lower in
+                for i in 0..<id.count { lower[i] = id[i] >= 0x41 && id[i] <= 0x5A ? id[i] | 0x20 : id[i] }
+                return junkIDs.contains(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(lower)[0..<id.count]))
+            }
+            if isJunk {
+                note(.junkID, here(String(decoding: id, as: UTF8.self)), kind: String(decoding: id, as: UTF8.self))
+            }
+        }
+        if let first = id.first, let last = id.last, Self.isSpace(first) || Self.isSpace(last) {
+            note(.idWhitespace, here("\"\(String(decoding: id, as: UTF8.self))\""))
+        }
+        if Self.isEmail(id) { note(.idIsEmail, here(Self.masked(id))) }
+    }
+
+    private func identify(_ state: inout EntityState, at micros: Int, here: (String) -> FindingExample) {
+        if state.flags & Self.identified != 0 && micros < state.latestIdentify {
+            note(.identifyOutOfOrder, here("earlier than this entity's previous identify"))
+        }
+        state.flags |= Self.identified
+        state.firstIdentify = min(state.firstIdentify, micros)
+        state.latestIdentify = max(state.latestIdentify, micros)
+    }
+
+    // MARK: Properties
+
+    /// Kinds a property value can have (SPEC §9 `type_drift`).
+    enum PropertyKind: Int, CaseIterable {
+        case string, number, boolean, date, nested
+        var name: String { ["string", "number", "boolean", "date", "nested"][rawValue] }
+    }
+
+    private func properties(of fields: RecordFields, scope type: EventType, here: (String) -> FindingExample) {
+        let scope = type == .identifyUser ? "users" : type == .identifyCompany ? "companies" : "events"
+        let metadata = fields[.metadata]
+        if metadata.kind == .object, metadata.bytes.count > 0, scanner.scan(metadata.bytes) == .object {
+            for member in scanner.members {
+                let key = UnsafeRawBufferPointer(rebasing: metadata.bytes[member.keyStart..<member.keyEnd])
+                let value = UnsafeRawBufferPointer(rebasing: metadata.bytes[member.valueStart..<member.valueEnd])
+                let decodedKey = member.keyHasEscapes ? arena.decodeJSONString(key) ?? key : key
+                let kind: PropertyKind?
+                switch member.kind {
+                case .null: kind = nil
+                case .number: kind = .number
+                case .bool: kind = .boolean
+                case .object, .array: kind = .nested
+                case .string:
+                    let text = member.valueHasEscapes ? arena.decodeJSONString(value) ?? value : value
+                    kind = Self.isDate(text) ? .date : .string
+                    if type == .track || type == .pageView { personalData(in: text, key: decodedKey, here: here) }
+                }
+                if let kind { noteKind(kind, scope: scope, key: decodedKey, here: here) }
+            }
+        }
+        for (key, value) in fields.metadataCells {
+            let kind: PropertyKind =
+                JSONEncoding.isPortableNumber(value) ? .number : Self.isDate(value) ? .date : .string
+            if kind != .number && (type == .track || type == .pageView) {
+                personalData(in: value, key: key, here: here)
+            }
+            noteKind(kind, scope: scope, key: key, here: here)
+        }
+    }
+
+    private func noteKind(
+        _ kind: PropertyKind, scope: String, key: UnsafeRawBufferPointer, here: (String) -> FindingExample
+    ) {
+        let name = String(decoding: key, as: UTF8.self)
+        let id = scope + "\u{0}" + name
+        let index: Int
+        if let known = keyIndex[id] {
+            index = known
+        } else {
+            index = keyKinds.count
+            keyIndex[id] = index
+            keyKinds.append(KeyKinds(scope: scope, key: name))
+        }
+        keyKinds[index].records[kind.rawValue] += 1
+        if keyKinds[index].firstLine[kind.rawValue] == nil {
+            keyKinds[index].firstLine[kind.rawValue] = here(kind.name)
+        }
+    }
+
+    private func personalData(
+        in text: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, here: (String) -> FindingExample
+    ) {
+        let kind: String
+        if Self.isEmail(text) {
+            kind = "e-mail"
+        } else if Self.isPhone(text) {
+            kind = "phone"
+        } else if Self.isIPv4(text) {
+            kind = "IPv4 address"
+        } else if Self.isCardNumber(text) {
+            kind = "card number"
+        } else {
+            return
+        }
+        let name = String(decoding: key, as: UTF8.self)
+        note(.piiInEventMetadata, here("\(name): \(kind) \(Self.masked(text))"), kind: "\(kind) in \(name)")
+    }
+
+    // MARK: Findings
+
+    private func note(_ code: FindingCode, _ example: FindingExample, kind: String? = nil) {
+        let k = code.index
+        counts[k] += 1
+        if examples[k].count < 5 { examples[k].append(example) }
+        if let kind { breakdowns[k][kind, default: 0] += 1 }
+    }
+
+    /// The findings, most severe first (codes with a count of 0 left out), after every file.
+    public func findings() -> [Finding] {
+        var found: [Finding] = []
+        func add(_ code: FindingCode, _ count: Int, breakdown: [(String, Int)] = [], examples: [FindingExample] = []) {
+            guard count > 0 else { return }
+            found.append(Finding(code: code, count: count, breakdown: breakdown, examples: Array(examples.prefix(5))))
+        }
+        func sorted(_ table: [String: Int]) -> [(String, Int)] {
+            table.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) }
+        }
+        let gaps = historyGaps()
+        add(.historyGap, gaps.reduce(0) { $0 + $1.count }, breakdown: gaps.map { (Self.rangeText($0), $0.count) })
+        for code in [FindingCode.futureTimestamp, .ancientTimestamp] {
+            add(code, counts[code.index], breakdown: sorted(breakdowns[code.index]), examples: examples[code.index])
+        }
+        if midnight * 2 > records { add(.dateOnlyTimestamps, midnight, examples: midnightExamples) }
+        var drift = 0
+        var driftBreakdown: [(String, Int)] = []
+        var driftExamples: [FindingExample] = []
+        for entry in keyKinds where entry.records.filter({ $0 > 0 }).count > 1 {
+            drift += 1
+            for kind in PropertyKind.allCases where entry.records[kind.rawValue] > 0 {
+                driftBreakdown.append(("\(entry.scope).\(entry.key): \(kind.name)", entry.records[kind.rawValue]))
+                if driftExamples.count < 5, var first = entry.firstLine[kind.rawValue] {
+                    first.text = "\(entry.scope).\(entry.key) first \(kind.name)"
+                    driftExamples.append(first)
+                }
+            }
+        }
+        add(.typeDrift, drift, breakdown: driftBreakdown, examples: driftExamples)
+        var groups: [String: [String]] = [:]
+        for entry in keyKinds {
+            let folded = entry.key.lowercased().filter { !" _-.".contains($0) }
+            let id = entry.scope + "\u{0}" + folded
+            if !(groups[id]?.contains(entry.key) ?? false) { groups[id, default: []].append(entry.key) }
+        }
+        let collisions = groups.filter { $0.value.count > 1 }.sorted { $0.key < $1.key }
+        add(
+            .keyCaseCollision, collisions.count,
+            breakdown: collisions.map {
+                (
+                    $0.key.split(separator: "\u{0}").first.map(String.init)! + ": " + $0.value.joined(separator: ", "),
+                    $0.value.count
+                )
+            })
+        for code in [FindingCode.junkID, .idWhitespace, .idIsEmail] {
+            add(code, counts[code.index], breakdown: sorted(breakdowns[code.index]), examples: examples[code.index])
+        }
+        let neverUsers = users.values.filter { $0.flags == Self.referenced && $0.firstEvent != Int.max }.count
+        add(
+            .userNeverIdentified, neverUsers,
+            examples: userCandidates.filter { users[$0.key]!.flags & Self.identified == 0 }.map(\.example))
+        let neverCompanies = companies.values.filter { $0.flags == Self.referenced }.count
+        add(
+            .companyNeverIdentified, neverCompanies,
+            examples: companyCandidates.filter { companies[$0.key]!.flags & Self.identified == 0 }.map(\.example))
+        add(
+            .identifyAfterFirstEvent,
+            users.values.filter {
+                $0.firstIdentify != Int.max && $0.firstEvent != Int.max && $0.firstIdentify > $0.firstEvent
+            }
+            .count)
+        add(
+            .identifyOutOfOrder, counts[FindingCode.identifyOutOfOrder.index],
+            examples: examples[FindingCode.identifyOutOfOrder.index])
+        add(
+            .piiInEventMetadata, counts[FindingCode.piiInEventMetadata.index],
+            breakdown: sorted(breakdowns[FindingCode.piiInEventMetadata.index]),
+            examples: examples[FindingCode.piiInEventMetadata.index])
+        return found.enumerated().sorted {
+            $0.element.code.severity != $1.element.code.severity
+                ? $0.element.code.severity < $1.element.code.severity : $0.offset < $1.offset
+        }.map(\.element)
+    }
+
+    /// Distinct users and companies seen.
+    public var entityCounts: (users: Int, companies: Int) { (users.count, companies.count) }
+
+    /// The days of the history (future and ancient records left out): first and last.
+    public var span: (first: Int, last: Int)? {
+        let days = byDay.keys.filter { $0 * 86_400 >= Self.year2000 && $0 * 86_400 <= futureLimit }
+        guard let first = days.min(), let last = days.max() else { return nil }
+        return (first, last)
+    }
+
+    /// Runs of days without a record strictly inside the span, when it averages ≥ 10 records a day.
+    func historyGaps() -> [ClosedRange<Int>] {
+        guard let (first, last) = span else { return [] }
+        let inSpan = byDay.filter { $0.key >= first && $0.key <= last }.values.reduce(0) { $0 + $1.reduce(0, +) }
+        guard inSpan >= 10 * (last - first + 1) else { return [] }
+        var runs: [ClosedRange<Int>] = []
+        var start: Int?
+        for day in first...last {
+            if byDay[day] == nil {
+                if start == nil { start = day }
+            } else if let s = start {
+                runs.append(s...(day - 1))
+                start = nil
+            }
+        }
+        return runs
+    }
+
+    // MARK: Text
+
+    private func text(_ value: FieldValue) -> UnsafeRawBufferPointer? {
+        guard value.kind == .string || value.kind == .number else { return nil }
+        if value.hasEscapes { return arena.decodeJSONString(value.bytes) ?? value.bytes }
+        return value.bytes
+    }
+
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        let (high, low) = DuplicateEvents.hash(bytes)
+        return high ^ (low &* 0x9E37_79B9_7F4A_7C15)
+    }
+
+    static func dayText(_ day: Int) -> String {
+        let (y, m, d) = Timestamp.civilFromDays(day)
+        return String(format: "%04d-%02d-%02d", y, m, d)
+    }
+
+    static func rangeText(_ days: ClosedRange<Int>) -> String {
+        days.count == 1 ? dayText(days.lowerBound) : dayText(days.lowerBound) + ".." + dayText(days.upperBound)
+    }
+
+    static func isSpace(_ c: UInt8) -> Bool {
+        c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x0B || c == 0x0C
+    }
+
+    /// `local@domain.tld`: one `@`, no white space, a dot in the domain after its first character.
+    static func isEmail(_ text: UnsafeRawBufferPointer) -> Bool {
+        guard let at = text.firstIndex(of: UInt8(ascii: "@")), at > 0, at < text.count - 3,
+            !text.contains(where: { isSpace($0) }), text[(at + 1)...].firstIndex(of: UInt8(ascii: "@")) == nil,
+            let dot = text[(at + 2)...].lastIndex(of: UInt8(ascii: ".")), dot < text.count - 1
+        else { return false }
+        return true
+    }
+
+    /// `+` then 8–15 digits, spaces or dashes between them.
+    static func isPhone(_ text: UnsafeRawBufferPointer) -> Bool {
+        guard text.first == UInt8(ascii: "+") else { return false }
+        var digits = 0
+        for c in text.dropFirst() {
+            if c >= 0x30 && c <= 0x39 {
+                digits += 1
+            } else if c != 0x20 && c != UInt8(ascii: "-") {
+                return false
+            }
+        }
+        return digits >= 8 && digits <= 15
+    }
+
+    static func isIPv4(_ text: UnsafeRawBufferPointer) -> Bool {
+        let parts = text.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return false }
+        return parts.allSatisfy { part in
+            part.count >= 1 && part.count <= 3 && part.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+                && Int(String(decoding: part, as: UTF8.self))! <= 255
+        }
+    }
+
+    /// 13–19 contiguous digits passing the Luhn check.
+    static func isCardNumber(_ text: UnsafeRawBufferPointer) -> Bool {
+        guard text.count >= 13 && text.count <= 19, text.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }
+        var sum = 0
+        for (i, c) in text.reversed().enumerated() {
+            var d = Int(c - 0x30)
+            if i % 2 == 1 {
+                d *= 2
+                if d > 9 { d -= 9 }
+            }
+            sum += d
+        }
+        return sum % 10 == 0
+    }
+
+    /// A valid §3 timestamp, or a real `YYYY-MM-DD` date.
+    static func isDate(_ text: UnsafeRawBufferPointer) -> Bool {
+        guard text.count >= 10, text[4] == UInt8(ascii: "-"), text[7] == UInt8(ascii: "-") else { return false }
+        if case .success = Timestamp.parse(text) { return true }
+        guard text.count == 10 else { return false }
+        let digits = [0, 1, 2, 3, 5, 6, 8, 9]
+        guard digits.allSatisfy({ text[$0] >= 0x30 && text[$0] <= 0x39 }) else { return false }
+        let number = { (a: Int, b: Int) in
+            Int(String(decoding: UnsafeRawBufferPointer(rebasing: text[a..<b]), as: UTF8.self))!
+        }
+        let (y, m, d) = (number(0, 4), number(5, 7), number(8, 10))
+        return m >= 1 && m <= 12 && d >= 1 && d <= Timestamp.daysIn(month: m, year: y)
+    }
+
+    /// Personal data shown as `j***@e***.com` (phones, IP and card numbers as `+4***67`); other
+    /// values as they are.
+    static func masked(_ text: UnsafeRawBufferPointer) -> String {
+        let string = String(decoding: text, as: UTF8.self)
+        if isEmail(text), let at = string.firstIndex(of: "@") {
+            let local = string[..<at]
+            let domain = string[string.index(after: at)...]
+            let dot = domain.lastIndex(of: ".")!
+            return "\(local.prefix(1))***@\(domain.prefix(1))***\(domain[dot...])"
+        }
+        guard isPhone(text) || isIPv4(text) || isCardNumber(text) else { return string }
+        return "\(string.prefix(2))***\(string.suffix(2))"
+    }
+}
+
+extension FindingCode {
+    var index: Int { Self.allCases.firstIndex(of: self)! }
+}
