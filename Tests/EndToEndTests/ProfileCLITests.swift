@@ -12,7 +12,8 @@ import Testing
         for code in [
             "history_gap", "ancient_timestamp", "junk_id", "user_never_identified", "company_never_identified",
             "type_drift", "key_case_collision", "identify_after_first_event", "identify_out_of_order",
-            "pii_in_event_metadata",
+            "pii_in_event_metadata", "identify_property_dropped", "identify_null_overwrite", "duplicate_record",
+            "future_timestamp", "id_whitespace",
         ] {
             #expect(codes.contains(code), "\(code)")
         }

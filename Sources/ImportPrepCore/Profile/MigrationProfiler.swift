@@ -8,6 +8,10 @@ public struct ProfileOptions: Sendable {
     public var delimiter = UInt8(ascii: ",")
     /// When the run started, in seconds since 1970 (records a day past it are in the future).
     public var startedAt = Int(Date().timeIntervalSince1970)
+    /// Where the duplicate checks spill their record hashes (`--tmp`).
+    public var temporaryFolder = NSTemporaryDirectory()
+    /// The inputs' size, to size the duplicate checks' partitions (0: unknown).
+    public var expectedBytes = 0
 
     public init() {}
 }
@@ -44,11 +48,19 @@ public final class MigrationProfiler: RecordSink {
         var firstEvent = Int.max
         var firstIdentify = Int.max
         var latestIdentify = Int.min
+        /// Properties an identify of the entity set (not null; `""` included): bit `n` for the
+        /// scope's `n`th key (keys past the 64th in `overflowKeys`).
+        var keys: UInt64 = 0
     }
     static let identified: UInt8 = 1
     static let referenced: UInt8 = 2
     private var users: [UInt64: EntityState] = [:]
     private var companies: [UInt64: EntityState] = [:]
+    /// Keys past a scope's 64th that an entity's identifies set.
+    private var overflowKeys: [UInt64: Set<Int>] = [:]
+    /// The identify record being read: its keys (scope number) and whether each is null or `""`.
+    private var identifyKeys: [(id: Int, isNull: Bool, isEmpty: Bool)] = []
+    private var scopeKeyCounts: [String: Int] = [:]
     /// The first few entities named before they were identified, for examples.
     private var userCandidates: [(key: UInt64, example: FindingExample)] = []
     private var companyCandidates: [(key: UInt64, example: FindingExample)] = []
@@ -57,6 +69,8 @@ public final class MigrationProfiler: RecordSink {
     struct KeyKinds {
         var scope: String
         var key: String
+        /// Its number among its scope's keys.
+        var id: Int
         var records = [Int](repeating: 0, count: PropertyKind.allCases.count)
         var firstLine = [FindingExample?](repeating: nil, count: PropertyKind.allCases.count)
     }
@@ -66,9 +80,28 @@ public final class MigrationProfiler: RecordSink {
     private let arena = ByteArena(capacity: 1 << 20)
     private let junkIDs = ByteSet(Preset.junkIDs + ["0", "-1", "test"])
 
+    /// Duplicates (spilled to `--tmp` in partitions, SPEC §9): exact copies of the normalized
+    /// record (`convert`'s bytes), and events by their group (type, user, name or page, time) and
+    /// by group and metadata.
+    private var decide: WriteOrReject
+    private let normalized: LineBuffer
+    private let groupKey = LineBuffer(capacity: 4096)
+    private let lineScanner = JSONScanner()
+    private var copies: DuplicateEvents?
+    private var eventGroups: DuplicateEvents?
+    private var eventVersions: DuplicateEvents?
+    /// Why duplicates were not checked (the temporary files could not be written).
+    public private(set) var duplicatesNotChecked: String?
+    private var duplicateCounts: (records: Int, events: Int, recordExamples: [Int], eventExamples: [Int])?
+
     public init(options: ProfileOptions) {
         self.options = options
         futureLimit = options.startedAt + 86_400
+        var convert = ConvertOptions()
+        convert.maxRecordBytes = options.maxRecordBytes
+        convert.delimiter = options.delimiter
+        decide = WriteOrReject(options: convert, maxLineBytes: Int.max)
+        normalized = LineBuffer(capacity: 2 * options.maxRecordBytes + 64)
     }
 
     /// Profiles one file (`-` is standard input).
@@ -118,6 +151,9 @@ public final class MigrationProfiler: RecordSink {
         let micros = seconds * 1_000_000 + utc.nanoseconds / 1_000
         countTime(time, seconds: seconds, type: eventType, here: here)
 
+        identifyKeys.removeAll(keepingCapacity: true)
+        properties(of: fields, scope: eventType, here: here)
+        duplicates(eventType, fields: fields, problems: problems, raw: raw, record: fileIndex << 40 | location.line)
         let user = eventType == .identifyCompany ? nil : text(fields[.userID])
         let company = text(fields[.companyID])
         for id in [user, company].compactMap({ $0 }) { checkID(id, here: here) }
@@ -126,6 +162,7 @@ public final class MigrationProfiler: RecordSink {
             var state = users[key] ?? EntityState()
             if eventType == .identifyUser {
                 identify(&state, at: micros, here: here)
+                accumulate(&state, entity: key, here: here)
             } else {
                 if state.flags == 0 && userCandidates.count < 64 {
                     userCandidates.append((key, here(Self.masked(user))))
@@ -140,6 +177,7 @@ public final class MigrationProfiler: RecordSink {
             var state = companies[key] ?? EntityState()
             if eventType == .identifyCompany {
                 identify(&state, at: micros, here: here)
+                accumulate(&state, entity: key &+ 1, here: here)
             } else {
                 if state.flags == 0 && companyCandidates.count < 64 {
                     companyCandidates.append((key, here(Self.masked(company))))
@@ -148,7 +186,6 @@ public final class MigrationProfiler: RecordSink {
             }
             companies[key] = state
         }
-        properties(of: fields, scope: eventType, here: here)
     }
 
     // MARK: Time
@@ -223,7 +260,7 @@ public final class MigrationProfiler: RecordSink {
                     kind = Self.isDate(text) ? .date : .string
                     if type == .track || type == .pageView { personalData(in: text, key: decodedKey, here: here) }
                 }
-                if let kind { noteKind(kind, scope: scope, key: decodedKey, here: here) }
+                noteKind(kind, scope: scope, key: decodedKey, empty: value.isEmpty, here: here)
             }
         }
         for (key, value) in fields.metadataCells {
@@ -232,12 +269,40 @@ public final class MigrationProfiler: RecordSink {
             if kind != .number && (type == .track || type == .pageView) {
                 personalData(in: value, key: key, here: here)
             }
-            noteKind(kind, scope: scope, key: key, here: here)
+            noteKind(kind, scope: scope, key: key, empty: value.isEmpty, here: here)
         }
     }
 
+    /// Rules on accumulative properties: an identify that leaves out, or sets to null or `""`, a
+    /// property an earlier identify of the entity set (not null; `""` included); then the
+    /// properties it sets join the entity's.
+    private func accumulate(_ state: inout EntityState, entity: UInt64, here: (String) -> FindingExample) {
+        var present: UInt64 = 0
+        var presentPast64: Set<Int> = []
+        var overwrite = false
+        var set: UInt64 = 0
+        for (id, isNull, isEmpty) in identifyKeys {
+            let had = id < 64 ? state.keys & (1 << UInt64(id)) != 0 : overflowKeys[entity]?.contains(id) ?? false
+            if (isNull || isEmpty) && had { overwrite = true }
+            if id < 64 {
+                present |= 1 << UInt64(id)
+                if !isNull { set |= 1 << UInt64(id) }
+            } else {
+                presentPast64.insert(id)
+            }
+        }
+        let dropped =
+            state.keys & ~present != 0 || (overflowKeys[entity].map { !$0.isSubset(of: presentPast64) } ?? false)
+        if dropped { note(.identifyPropertyDropped, here("leaves out a property an earlier identify set")) }
+        if overwrite { note(.identifyNullOverwrite, here("sets an earlier property to null or \"\"")) }
+        state.keys |= set
+        for (id, isNull, _) in identifyKeys where id >= 64 && !isNull { overflowKeys[entity, default: []].insert(id) }
+    }
+
+    /// Notes a property's kind (nil: null) in its scope; an identify's keys also go to `identifyKeys`.
     private func noteKind(
-        _ kind: PropertyKind, scope: String, key: UnsafeRawBufferPointer, here: (String) -> FindingExample
+        _ kind: PropertyKind?, scope: String, key: UnsafeRawBufferPointer, empty: Bool = false,
+        here: (String) -> FindingExample
     ) {
         let name = String(decoding: key, as: UTF8.self)
         let id = scope + "\u{0}" + name
@@ -247,8 +312,12 @@ public final class MigrationProfiler: RecordSink {
         } else {
             index = keyKinds.count
             keyIndex[id] = index
-            keyKinds.append(KeyKinds(scope: scope, key: name))
+            let number = scopeKeyCounts[scope, default: 0]
+            scopeKeyCounts[scope] = number + 1
+            keyKinds.append(KeyKinds(scope: scope, key: name, id: number))
         }
+        if scope != "events" { identifyKeys.append((keyKinds[index].id, kind == nil, kind != nil && empty)) }
+        guard let kind else { return }
         keyKinds[index].records[kind.rawValue] += 1
         if keyKinds[index].firstLine[kind.rawValue] == nil {
             keyKinds[index].firstLine[kind.rawValue] = here(kind.name)
@@ -272,6 +341,83 @@ public final class MigrationProfiler: RecordSink {
         }
         let name = String(decoding: key, as: UTF8.self)
         note(.piiInEventMetadata, here("\(name): \(kind) \(Self.masked(text))"), kind: "\(kind) in \(name)")
+    }
+
+    // MARK: Duplicates
+
+    private func duplicates(
+        _ type: EventType, fields: RecordFields, problems: [Problem], raw: UnsafeRawBufferPointer, record: Int
+    ) {
+        guard duplicatesNotChecked == nil else { return }
+        do throws(IOFailure) {
+            if copies == nil {
+                let expected = max(options.expectedBytes / 200, 1_000)
+                copies = try DuplicateEvents(temporaryFolder: options.temporaryFolder, expectedRecords: expected)
+                eventGroups = try DuplicateEvents(temporaryFolder: options.temporaryFolder, expectedRecords: expected)
+                eventVersions = try DuplicateEvents(temporaryFolder: options.temporaryFolder, expectedRecords: expected)
+            }
+            normalized.removeAll()
+            guard case .write = decide.record(type, fields: fields, problems: problems, raw: raw, into: normalized),
+                normalized.count > 1
+            else { return }
+            let line = normalized.bytes(from: 0).dropLastByte()
+            try copies!.add(key: line, record: record)
+            guard type == .track || type == .pageView, lineScanner.scan(line) == .object else { return }
+            func member(_ name: StaticString) -> UnsafeRawBufferPointer {
+                for m in lineScanner.members
+                where UnsafeRawBufferPointer(rebasing: line[m.keyStart..<m.keyEnd]).equals(name) {
+                    return UnsafeRawBufferPointer(rebasing: line[m.valueStart..<m.valueEnd])
+                }
+                return UnsafeRawBufferPointer(start: nil, count: 0)
+            }
+            groupKey.removeAll()
+            let parts: [StaticString] =
+                type == .track
+                ? ["event_type", "user_id", "event_name", "inserted_at"]
+                : ["event_type", "user_id", "hostname", "pathname", "inserted_at"]
+            for part in parts {
+                groupKey.append(contentsOf: member(part))
+                groupKey.append(0)
+            }
+            try eventGroups!.add(key: groupKey.bytes, record: record)
+            groupKey.append(contentsOf: member("metadata"))
+            try eventVersions!.add(key: groupKey.bytes, record: record)
+        } catch {
+            duplicatesNotChecked = "the temporary files could not be written (\(error.description))"
+            copies = nil
+            eventGroups = nil
+            eventVersions = nil
+        }
+    }
+
+    /// Sorts the spilled hashes (once): records repeating an earlier one, and events whose group
+    /// has more than one version of metadata.
+    private func countDuplicates() -> (records: Int, events: Int, recordExamples: [Int], eventExamples: [Int]) {
+        if let duplicateCounts { return duplicateCounts }
+        var counts = (records: 0, events: 0, recordExamples: [Int](), eventExamples: [Int]())
+        if let copies, let eventGroups, let eventVersions {
+            do throws(IOFailure) {
+                try copies.finish()
+                try eventGroups.finish()
+                try eventVersions.finish()
+                counts.records = copies.duplicates.count
+                counts.recordExamples = Array(copies.duplicates.prefix(5))
+                counts.events = eventGroups.duplicates.count - eventVersions.duplicates.count
+                let versions = Set(eventVersions.duplicates.prefix(100_000))
+                counts.eventExamples = Array(eventGroups.duplicates.lazy.filter { !versions.contains($0) }.prefix(5))
+            } catch {
+                duplicatesNotChecked = "the temporary files could not be read (\(error.description))"
+            }
+        }
+        self.copies = nil
+        self.eventGroups = nil
+        self.eventVersions = nil
+        duplicateCounts = counts
+        return counts
+    }
+
+    private func example(record: Int, _ text: String) -> FindingExample {
+        FindingExample(file: files[record >> 40], line: record & (1 << 40 - 1), text: text)
     }
 
     // MARK: Findings
@@ -345,9 +491,18 @@ public final class MigrationProfiler: RecordSink {
                 $0.firstIdentify != Int.max && $0.firstEvent != Int.max && $0.firstIdentify > $0.firstEvent
             }
             .count)
+        for code in [FindingCode.identifyPropertyDropped, .identifyNullOverwrite, .identifyOutOfOrder] {
+            add(code, counts[code.index], examples: examples[code.index])
+        }
+        let duplicates = countDuplicates()
         add(
-            .identifyOutOfOrder, counts[FindingCode.identifyOutOfOrder.index],
-            examples: examples[FindingCode.identifyOutOfOrder.index])
+            .duplicateRecord, duplicates.records,
+            examples: duplicates.recordExamples.map { example(record: $0, "the same record as an earlier line") })
+        add(
+            .duplicateEvent, duplicates.events,
+            examples: duplicates.eventExamples.map {
+                example(record: $0, "the same event as an earlier line, with other metadata")
+            })
         add(
             .piiInEventMetadata, counts[FindingCode.piiInEventMetadata.index],
             breakdown: sorted(breakdowns[FindingCode.piiInEventMetadata.index]),
@@ -485,6 +640,13 @@ public final class MigrationProfiler: RecordSink {
         }
         guard isPhone(text) || isIPv4(text) || isCardNumber(text) else { return string }
         return "\(string.prefix(2))***\(string.suffix(2))"
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Without its last byte (a line without its line feed).
+    fileprivate func dropLastByte() -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: self[0..<(count - 1)])
     }
 }
 

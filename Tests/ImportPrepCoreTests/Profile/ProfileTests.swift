@@ -235,3 +235,69 @@ import Testing
         #expect(ProfileReport.text(profiler).contains("history_gap: 3"))
     }
 }
+
+/// The accumulative-property and duplicate findings.
+@Suite struct ProfileIdentifyAndDuplicateTests {
+    let base = ProfileTests()
+
+    @Test func identifiesThatDropOrEraseEarlierProperties() {
+        let profiler = base.profile([
+            ProfileTests.identify(
+                "\"u1\"", "2024-01-01T10:00:00Z", metadata: "{\"plan\":\"pro\",\"seats\":3,\"note\":\"\"}"),
+            // Leaves out note (set to "" earlier: "" counts as set): dropped.
+            ProfileTests.identify("\"u1\"", "2024-01-02T10:00:00Z", metadata: "{\"plan\":\"team\",\"seats\":4}"),
+            // Sets plan to null and seats to "": one record with null overwrites (and nothing left out).
+            ProfileTests.identify(
+                "\"u1\"", "2024-01-03T10:00:00Z", metadata: "{\"plan\":null,\"seats\":\"\",\"note\":\"x\"}"),
+            // A full set again: neither.
+            ProfileTests.identify(
+                "\"u1\"", "2024-01-04T10:00:00Z", metadata: "{\"plan\":\"pro\",\"seats\":5,\"note\":\"y\"}"),
+            // Another user: its first identify drops nothing.
+            ProfileTests.identify("\"u2\"", "2024-01-04T10:00:00Z", metadata: "{\"plan\":\"pro\"}"),
+            // Companies separately: the second leaves out tier and erases name.
+            "{\"event_type\":\"identify_company\",\"company_id\":\"c1\",\"inserted_at\":\"2024-01-01T10:00:00Z\",\"metadata\":{\"tier\":\"a\",\"name\":\"C\"}}",
+            "{\"event_type\":\"identify_company\",\"company_id\":\"c1\",\"inserted_at\":\"2024-01-02T10:00:00Z\",\"metadata\":{\"name\":null}}",
+            // A null for a key never set is no overwrite.
+            ProfileTests.identify("\"u2\"", "2024-01-05T10:00:00Z", metadata: "{\"plan\":\"pro\",\"fresh\":null}"),
+        ])
+        #expect(base.finding(.identifyPropertyDropped, profiler)?.count == 2)
+        #expect(base.finding(.identifyPropertyDropped, profiler)?.examples.map(\.line) == [2, 7])
+        #expect(base.finding(.identifyNullOverwrite, profiler)?.count == 2)
+        #expect(base.finding(.identifyNullOverwrite, profiler)?.examples.map(\.line) == [3, 7])
+    }
+
+    @Test func moreThanSixtyFourPropertiesAreTrackedExactly() {
+        let many = (0..<80).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        let fewer = (0..<79).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        let profiler = base.profile([
+            ProfileTests.identify("\"u1\"", "2024-01-01T10:00:00Z", metadata: "{\(many)}"),
+            ProfileTests.identify("\"u1\"", "2024-01-02T10:00:00Z", metadata: "{\(many)}"),
+            ProfileTests.identify("\"u1\"", "2024-01-03T10:00:00Z", metadata: "{\(fewer)}"),  // k79 left out
+        ])
+        #expect(base.finding(.identifyPropertyDropped, profiler)?.count == 1)
+    }
+
+    @Test func exactCopiesAndEventsThatChangedBetweenExports() {
+        let click = ProfileTests.track("\"u1\"", "2024-01-01T10:00:00Z", metadata: "{\"plan\":\"pro\"}")
+        let profiler = base.profile([
+            click, click, click,  // two copies
+            // Same event, other metadata twice: a group with 3 versions → 2.
+            ProfileTests.track("\"u1\"", "2024-01-01T10:00:00Z", metadata: "{\"plan\":\"team\"}"),
+            ProfileTests.track("\"u1\"", "2024-01-01T10:00:00.000+00:00", metadata: "{\"plan\":\"free\"}"),
+            // Numbers as written: 1.0 is not 1 (another version).
+            ProfileTests.track("\"u2\"", "2024-01-01T10:00:00Z", metadata: "{\"n\":1}"),
+            ProfileTests.track("\"u2\"", "2024-01-01T10:00:00Z", metadata: "{\"n\":1.0}"),
+            // A page view by its page, derived from the url.
+            "{\"event_type\":\"page_view\",\"user_id\":\"u3\",\"url\":\"https://a.example.com/x?q=1\",\"inserted_at\":\"2024-01-01T10:00:00Z\",\"metadata\":{}}",
+            "{\"event_type\":\"page_view\",\"user_id\":\"u3\",\"hostname\":\"a.example.com\",\"pathname\":\"/x\",\"inserted_at\":\"2024-01-01T10:00:00Z\",\"metadata\":{\"v\":2}}",
+            // Another time: no duplicate.
+            ProfileTests.track("\"u1\"", "2024-01-01T10:00:01Z", metadata: "{\"plan\":\"team\"}"),
+        ])
+        let records = base.finding(.duplicateRecord, profiler)
+        #expect(records?.count == 2)
+        #expect(records?.examples.map(\.line) == [2, 3])
+        let events = base.finding(.duplicateEvent, profiler)
+        #expect(events?.count == 4)
+        #expect(events?.examples.first?.line == 4)
+    }
+}
