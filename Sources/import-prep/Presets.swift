@@ -85,13 +85,17 @@ struct PresetOptions: ParsableArguments {
             (!keepEvents.isEmpty, "--keep-event"), (shiftSeconds != 0, "--shift-seconds"),
             (companyProp != nil, "--company-prop"), (groupType != nil, "--group-type"),
             (noDerivedIdentify, "--no-derived-identify"), (profileTime != nil, "--profile-time"),
-            (dedupe, "--dedupe"), (tmp != nil, "--tmp"), (eventName != nil, "--event-name"),
+            (dedupe, "--dedupe"), (eventName != nil, "--event-name"),
         ].filter(\.0).map(\.1)
         if let first = given.first { throw ValidationError("\(first) goes with --from VENDOR.") }
     }
 
-    /// `--dedupe` reads each input twice.
-    func check(files: [String]) throws {
+    /// `--dedupe` reads each input twice; `--tmp` is for the duplicate checks of a preset (or of
+    /// `profile`, which always has them: `tmpAlone`).
+    func check(files: [String], tmpAlone: Bool = false) throws {
+        if tmp != nil && from == nil && mapFile == nil && !tmpAlone {
+            throw ValidationError("--tmp goes with --from VENDOR.")
+        }
         if dedupe && files.contains("-") {
             throw ValidationError("--dedupe reads each input twice, and standard input can be read once: give a file.")
         }

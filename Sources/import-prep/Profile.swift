@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ImportPrepCore
 
 struct Profile: ParsableCommand {
@@ -19,6 +20,9 @@ struct Profile: ParsableCommand {
     @Option(help: "Report style on standard output.")
     var report: ReportStyle = .text
 
+    @Option(help: ArgumentHelp("Also write the report as one self-contained HTML page.", valueName: "file"))
+    var html: String?
+
     @Flag(help: "Exit with 1 when any finding of severity risk is present.")
     var strict = false
 
@@ -35,9 +39,17 @@ struct Profile: ParsableCommand {
 
     func validate() throws {
         try Validate.checkInputs(files: files, delimiter: delimiter, maxRecordBytes: maxRecordBytes)
-        try presetOptions.check(files: files)
+        try presetOptions.check(files: files, tmpAlone: true)
         _ = try presetOptions.mapping(
             files: files, format: format, delimiter: Validate.delimiterByte(delimiter) ?? 0x2C)
+        try Validate.checkOutputs(html.map { [NamedOutput(option: "--html", path: $0)] } ?? [], inputs: files)
+        var isFolder: ObjCBool = false
+        if let tmp = presetOptions.tmp,
+            !FileManager.default.fileExists(atPath: tmp, isDirectory: &isFolder) || !isFolder.boolValue
+                || !FileManager.default.isWritableFile(atPath: tmp)
+        {
+            throw ValidationError("--tmp \(tmp) is not a folder this run can write to.")
+        }
     }
 
     func run() throws {
@@ -47,8 +59,18 @@ struct Profile: ParsableCommand {
             files: files, format: format, delimiter: Validate.delimiterByte(delimiter) ?? UInt8(ascii: ","))
         options.maxRecordBytes = ByteSize.parse(maxRecordBytes)!
         options.delimiter = Validate.delimiterByte(delimiter)!
+        if let tmp = presetOptions.tmp { options.temporaryFolder = tmp }
+        options.expectedBytes = files.reduce(0) { total, file in
+            total + ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0)
+        }
+        Interruption.install()
         let profiler = MigrationProfiler(options: options)
-        for file in files { profiler.profile(path: file) }
+        for file in files where Interruption.signal == 0 { profiler.profile(path: file) }
+        if Interruption.signal != 0 {
+            // The duplicate checks' temporary files go with the profiler.
+            profiler.discardTemporaryFiles()
+            throw ExitCode(.interrupted(signal: Interruption.signal))
+        }
         for failure in profiler.readFailures {
             FileHandleOutput.standardError("import-prep: \(failure.file) \(failure.reason)\n")
         }
@@ -62,6 +84,16 @@ struct Profile: ParsableCommand {
         } catch {
             FileHandleOutput.standardError("import-prep: \(error)\n")
             throw ExitCode(.ioFailure)
+        }
+        if let html {
+            do {
+                let page = try OutputFile.create(path: html)
+                try page.write(ProfileHTML.page(profiler))
+                try page.close()
+            } catch {
+                FileHandleOutput.standardError("import-prep: cannot write the HTML report: \(error)\n")
+                throw ExitCode(.ioFailure)
+            }
         }
         if !profiler.readFailures.isEmpty { throw ExitCode(.ioFailure) }
         if strict && profiler.findings().contains(where: { $0.code.severity == .risk }) {

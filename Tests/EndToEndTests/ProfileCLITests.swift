@@ -52,3 +52,49 @@ import Testing
         #expect(missing.stderr.contains("no-such-file.ndjson"))
     }
 }
+
+/// `profile`'s temporary files (the duplicate checks' spill) are gone after a signal too.
+@Suite struct ProfileInterruptionTests {
+    @Test(.timeLimit(.minutes(2)), arguments: [SIGINT, SIGTERM])
+    func aSignalRemovesTheTemporaryFiles(signal: Int32) throws {
+        let folder = try ScratchFolder()
+        let tmp = folder.path("tmp")
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = ImportPrepBinary.url
+        process.arguments = ["profile", "--tmp", tmp, "--format", "ndjson", "-"]
+        let input = Pipe()
+        process.standardInput = input
+        process.standardOutput = Pipe()
+        process.standardError = Pipe()
+        try process.run()
+        let line =
+            #"{"event_type":"track","user_id":"u","event_name":"e","inserted_at":"2024-07-28T10:00:00","metadata":{}}"#
+            + "\n"
+        input.fileHandleForWriting.write(Data(String(repeating: line, count: 50).utf8))
+        // Wait (bounded) until the spill folder exists, then interrupt while input stays open.
+        var waited = 0
+        while (try FileManager.default.contentsOfDirectory(atPath: tmp)).isEmpty && waited < 400 {
+            usleep(50_000)
+            waited += 1
+        }
+        #expect(!(try FileManager.default.contentsOfDirectory(atPath: tmp)).isEmpty)
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        try? input.fileHandleForWriting.close()
+        #expect(process.terminationStatus == 128 + signal)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp) == [])
+    }
+
+    @Test func theTemporaryFilesAreGoneAfterARun() throws {
+        let folder = try ScratchFolder()
+        let tmp = folder.path("tmp")
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        let run = try ImportPrepBinary.run(["profile", "--tmp", tmp, "samples/profile-history.ndjson"])
+        #expect(run.status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp) == [])
+        let bad = try ImportPrepBinary.run(["profile", "--tmp", folder.path("missing"), "samples/clean.ndjson"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--tmp"))
+    }
+}

@@ -127,7 +127,8 @@ public final class MigrationProfiler: RecordSink {
     // MARK: RecordSink
 
     public var needsValues: Bool { true }
-    public var shouldStop: Bool { false }
+    /// SIGINT/SIGTERM: stop reading (the caller removes the temporary files and exits).
+    public var shouldStop: Bool { Interruption.signal != 0 }
     public func blankLine() {}
     public func fileProblem(_ problem: Problem, at location: RecordLocation) {}
     public func skipped(_ reason: SkipReason, at location: RecordLocation) { skipped += 1 }
@@ -416,6 +417,14 @@ public final class MigrationProfiler: RecordSink {
         return counts
     }
 
+    /// Removes the duplicate checks' temporary files now (after an interruption).
+    public func discardTemporaryFiles() {
+        copies = nil
+        eventGroups = nil
+        eventVersions = nil
+        duplicatesNotChecked = duplicatesNotChecked ?? "the run was interrupted"
+    }
+
     private func example(record: Int, _ text: String) -> FindingExample {
         FindingExample(file: files[record >> 40], line: record & (1 << 40 - 1), text: text)
     }
@@ -511,6 +520,18 @@ public final class MigrationProfiler: RecordSink {
             $0.element.code.severity != $1.element.code.severity
                 ? $0.element.code.severity < $1.element.code.severity : $0.offset < $1.offset
         }.map(\.element)
+    }
+
+    /// Each property seen, by scope (`users`, `companies`, `events`), with its records per kind.
+    public var propertyKinds: [(scope: String, key: String, kinds: [(kind: String, records: Int)])] {
+        keyKinds.map { entry in
+            (
+                entry.scope, entry.key,
+                PropertyKind.allCases.filter { entry.records[$0.rawValue] > 0 }.map {
+                    ($0.name, entry.records[$0.rawValue])
+                }
+            )
+        }
     }
 
     /// Distinct users and companies seen.
