@@ -23,6 +23,11 @@ struct Profile: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the report as one self-contained HTML page.", valueName: "file"))
     var html: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Stop the user and company checks (and say so) when memory passes this, e.g. 2GB.", valueName: "size"))
+    var maxMemory = "2GB"
+
     @Flag(help: "Exit with 1 when any finding of severity risk is present.")
     var strict = false
 
@@ -39,6 +44,9 @@ struct Profile: ParsableCommand {
 
     func validate() throws {
         try Validate.checkInputs(files: files, delimiter: delimiter, maxRecordBytes: maxRecordBytes)
+        guard let memory = ByteSize.parse(maxMemory), memory > 0 else {
+            throw ValidationError("--max-memory takes a size such as 512MB or 2GB.")
+        }
         try presetOptions.check(files: files, tmpAlone: true)
         _ = try presetOptions.mapping(
             files: files, format: format, delimiter: Validate.delimiterByte(delimiter) ?? 0x2C)
@@ -60,6 +68,7 @@ struct Profile: ParsableCommand {
         options.maxRecordBytes = ByteSize.parse(maxRecordBytes)!
         options.delimiter = Validate.delimiterByte(delimiter)!
         if let tmp = presetOptions.tmp { options.temporaryFolder = tmp }
+        options.maxMemory = ByteSize.parse(maxMemory)!
         options.expectedBytes = files.reduce(0) { total, file in
             total + ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0)
         }

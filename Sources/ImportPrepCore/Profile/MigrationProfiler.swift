@@ -12,6 +12,9 @@ public struct ProfileOptions: Sendable {
     public var temporaryFolder = NSTemporaryDirectory()
     /// The inputs' size, to size the duplicate checks' partitions (0: unknown).
     public var expectedBytes = 0
+    /// `--max-memory`: when the process's resident memory passes it, the entity checks stop
+    /// (their maps stop growing) and the report says where.
+    public var maxMemory = 2 << 30
 
     public init() {}
 }
@@ -41,19 +44,22 @@ public final class MigrationProfiler: RecordSink {
     private let futureLimit: Int
     private static let year2000 = Timestamp.daysFromCivil(2000, 1, 1) * 86_400
 
-    /// Per user and company (keyed by a hash of the id): what kind of records name it, and times.
+    /// Per user and company (keyed by a hash of the id; 40 bytes with the key): when it was first
+    /// named by another record and first and last identified, and the properties it was given.
     struct EntityState {
-        var flags: UInt8 = 0
-        /// Microseconds since 1970 (Int.max: none yet).
+        /// Microseconds since 1970 (Int.max: none yet). For a company: its first mention by
+        /// another record.
         var firstEvent = Int.max
         var firstIdentify = Int.max
         var latestIdentify = Int.min
         /// Properties an identify of the entity set (not null; `""` included): bit `n` for the
         /// scope's `n`th key (keys past the 64th in `overflowKeys`).
         var keys: UInt64 = 0
+
+        var isIdentified: Bool { firstIdentify != Int.max }
+        var isNamedElsewhere: Bool { firstEvent != Int.max }
+        var isNew: Bool { !isIdentified && !isNamedElsewhere }
     }
-    static let identified: UInt8 = 1
-    static let referenced: UInt8 = 2
     private var users: [UInt64: EntityState] = [:]
     private var companies: [UInt64: EntityState] = [:]
     /// Keys past a scope's 64th that an entity's identifies set.
@@ -133,6 +139,9 @@ public final class MigrationProfiler: RecordSink {
     public func fileProblem(_ problem: Problem, at location: RecordLocation) {}
     public func skipped(_ reason: SkipReason, at location: RecordLocation) { skipped += 1 }
 
+    /// Where the entity checks stopped because memory passed `--max-memory` (nil: they did not).
+    public private(set) var entityChecksStopped: (file: String, line: Int, residentBytes: Int)?
+
     public func accept(
         _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],
         raw: UnsafeRawBufferPointer
@@ -142,6 +151,11 @@ public final class MigrationProfiler: RecordSink {
             return
         }
         records += 1
+        if records & 0xFFFF == 1 && entityChecksStopped == nil, let resident = Self.residentBytes(),
+            resident > options.maxMemory
+        {
+            entityChecksStopped = (files[fileIndex], location.line, resident)
+        }
         arena.reset()
         let here = { (text: String) in FindingExample(file: self.files[self.fileIndex], line: location.line, text: text)
         }
@@ -158,6 +172,7 @@ public final class MigrationProfiler: RecordSink {
         let user = eventType == .identifyCompany ? nil : text(fields[.userID])
         let company = text(fields[.companyID])
         for id in [user, company].compactMap({ $0 }) { checkID(id, here: here) }
+        guard entityChecksStopped == nil else { return }
         if let user {
             let key = Self.hash(user)
             var state = users[key] ?? EntityState()
@@ -165,10 +180,9 @@ public final class MigrationProfiler: RecordSink {
                 identify(&state, at: micros, here: here)
                 accumulate(&state, entity: key, here: here)
             } else {
-                if state.flags == 0 && userCandidates.count < 64 {
+                if state.isNew && userCandidates.count < 64 {
                     userCandidates.append((key, here(Self.masked(user))))
                 }
-                state.flags |= Self.referenced
                 state.firstEvent = min(state.firstEvent, micros)
             }
             users[key] = state
@@ -180,10 +194,10 @@ public final class MigrationProfiler: RecordSink {
                 identify(&state, at: micros, here: here)
                 accumulate(&state, entity: key &+ 1, here: here)
             } else {
-                if state.flags == 0 && companyCandidates.count < 64 {
+                if state.isNew && companyCandidates.count < 64 {
                     companyCandidates.append((key, here(Self.masked(company))))
                 }
-                state.flags |= Self.referenced
+                state.firstEvent = min(state.firstEvent, micros)
             }
             companies[key] = state
         }
@@ -226,10 +240,9 @@ public final class MigrationProfiler: RecordSink {
     }
 
     private func identify(_ state: inout EntityState, at micros: Int, here: (String) -> FindingExample) {
-        if state.flags & Self.identified != 0 && micros < state.latestIdentify {
+        if state.isIdentified && micros < state.latestIdentify {
             note(.identifyOutOfOrder, here("earlier than this entity's previous identify"))
         }
-        state.flags |= Self.identified
         state.firstIdentify = min(state.firstIdentify, micros)
         state.latestIdentify = max(state.latestIdentify, micros)
     }
@@ -486,14 +499,14 @@ public final class MigrationProfiler: RecordSink {
         for code in [FindingCode.junkID, .idWhitespace, .idIsEmail] {
             add(code, counts[code.index], breakdown: sorted(breakdowns[code.index]), examples: examples[code.index])
         }
-        let neverUsers = users.values.filter { $0.flags == Self.referenced && $0.firstEvent != Int.max }.count
+        let neverUsers = users.values.filter { $0.isNamedElsewhere && !$0.isIdentified }.count
         add(
             .userNeverIdentified, neverUsers,
-            examples: userCandidates.filter { users[$0.key]!.flags & Self.identified == 0 }.map(\.example))
-        let neverCompanies = companies.values.filter { $0.flags == Self.referenced }.count
+            examples: userCandidates.filter { !users[$0.key]!.isIdentified }.map(\.example))
+        let neverCompanies = companies.values.filter { $0.isNamedElsewhere && !$0.isIdentified }.count
         add(
             .companyNeverIdentified, neverCompanies,
-            examples: companyCandidates.filter { companies[$0.key]!.flags & Self.identified == 0 }.map(\.example))
+            examples: companyCandidates.filter { !companies[$0.key]!.isIdentified }.map(\.example))
         add(
             .identifyAfterFirstEvent,
             users.values.filter {
@@ -568,6 +581,14 @@ public final class MigrationProfiler: RecordSink {
         guard value.kind == .string || value.kind == .number else { return nil }
         if value.hasEscapes { return arena.decodeJSONString(value.bytes) ?? value.bytes }
         return value.bytes
+    }
+
+    /// The process's resident memory (Linux `/proc/self/statm`), or nil where it cannot be read.
+    static func residentBytes() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
     static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {

@@ -37,6 +37,13 @@ public enum ProfileHTML {
                 profiler.skipped > 0
                 ? "; \(profiler.skipped) vendor records were skipped by the preset.</p>\n" : ".</p>\n"
         }
+        if let stopped = profiler.entityChecksStopped {
+            out +=
+                "<p class=\"note\">The user and company checks stopped at <code>\(escape(stopped.file)):\(stopped.line)</code>: memory passed <code>--max-memory</code>; their findings cover the records before it.</p>\n"
+        }
+        if let why = profiler.duplicatesNotChecked {
+            out += "<p class=\"note\">Duplicates were not checked: \(escape(why)).</p>\n"
+        }
         out += "<h2>Records per day</h2>\n" + chart(profiler)
         out += "<h2>Findings</h2>\n"
         if findings.isEmpty {

@@ -26,7 +26,13 @@ public enum ProfileReport {
             return "\(q(MigrationProfiler.dayText(day))):{" + types.joined(separator: ",") + "}"
         }.joined(separator: ",")
         let entities = profiler.entityCounts
-        out += "},\"entities\":{\"users\":\(entities.users),\"companies\":\(entities.companies)},\"findings\":["
+        out += "},\"entities\":{\"users\":\(entities.users),\"companies\":\(entities.companies)}"
+        if let stopped = profiler.entityChecksStopped {
+            out +=
+                ",\"entity_checks_stopped\":{\"file\":\(q(stopped.file)),\"line\":\(stopped.line),\"resident_bytes\":\(stopped.residentBytes)}"
+        }
+        if let why = profiler.duplicatesNotChecked { out += ",\"duplicates_not_checked\":\(q(why))" }
+        out += ",\"findings\":["
         out += profiler.findings().map { finding in
             "{\"code\":\(q(finding.code.rawValue)),\"severity\":\(q(finding.code.severity.rawValue)),\"count\":\(finding.count),\"breakdown\":{"
                 + finding.breakdown.map { "\(q($0.0)):\($0.1)" }.joined(separator: ",") + "},\"examples\":["
@@ -49,6 +55,11 @@ public enum ProfileReport {
             out +=
                 "  history \(MigrationProfiler.dayText(span.first)) to \(MigrationProfiler.dayText(span.last)); \(entities.users) users, \(entities.companies) companies\n"
         }
+        if let stopped = profiler.entityChecksStopped {
+            out +=
+                "  entity checks stopped at \(stopped.file):\(stopped.line): memory passed --max-memory (\(stopped.residentBytes / 1_048_576) MiB); the user and company findings cover the records before it\n"
+        }
+        if let why = profiler.duplicatesNotChecked { out += "  duplicates not checked: \(why)\n" }
         out += monthlyChart(profiler)
         let findings = profiler.findings()
         if findings.isEmpty {

@@ -218,6 +218,27 @@ import Testing
         #expect(finding(.idIsEmail, profiler)?.count == 1)
     }
 
+    @Test func passingMaxMemoryStopsTheEntityChecksAndSaysWhere() throws {
+        var options = ProfileOptions()
+        options.startedAt = Self.now
+        options.maxMemory = 1  // any process is larger: the checks stop at the first record
+        let profiler = MigrationProfiler(options: options)
+        let lines = [Self.track("\"u1\"", "2024-01-01T10:00:00Z"), Self.track("\"anonymous\"", "2024-01-02T10:00:00Z")]
+        profiler.profile(
+            source: ByteSource(bytes: Array((lines.joined(separator: "\n") + "\n").utf8), name: "h.ndjson"))
+        #expect(profiler.entityChecksStopped?.line == 1)
+        #expect(profiler.entityCounts.users == 0)
+        #expect(finding(.userNeverIdentified, profiler) == nil)
+        // The other checks go on.
+        #expect(profiler.records == 2)
+        #expect(finding(.junkID, profiler)?.count == 1)
+        let json = try JSONSerialization.jsonObject(with: Data(ProfileReport.json(profiler).utf8)) as! [String: Any]
+        #expect((json["entity_checks_stopped"] as? [String: Any])?["line"] as? Int == 1)
+        #expect(ProfileReport.text(profiler).contains("entity checks stopped at h.ndjson:1"))
+        // The default (2 GB) is far from these files.
+        #expect(profile(lines).entityChecksStopped == nil)
+    }
+
     @Test func theJSONReportHasTheShapeOfTheSpec() throws {
         let profiler = profile(Self.days([1, 2, 3, 6, 7, 9, 10], perDay: 15))
         let object = try JSONSerialization.jsonObject(with: Data(ProfileReport.json(profiler).utf8)) as! [String: Any]
