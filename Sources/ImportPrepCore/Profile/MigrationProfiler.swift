@@ -28,17 +28,17 @@ public final class MigrationProfiler: RecordSink {
     public private(set) var files: [String] = []
     public private(set) var readFailures: [(file: String, reason: String)] = []
     /// Valid records profiled, and invalid ones left out.
-    public private(set) var records = 0
-    public private(set) var invalid = 0
+    @exclusivity(unchecked) public private(set) var records = 0
+    @exclusivity(unchecked) public private(set) var invalid = 0
     public private(set) var skipped = 0
     /// Records per UTC day (days since 1970) and event type.
-    public private(set) var byDay: [Int: [Int]] = [:]
+    @exclusivity(unchecked) public private(set) var byDay: [Int: [Int]] = [:]
 
     private var fileIndex = 0
-    private var counts = [Int](repeating: 0, count: FindingCode.allCases.count)
-    private var examples = [[FindingExample]](repeating: [], count: FindingCode.allCases.count)
-    private var breakdowns = [[String: Int]](repeating: [:], count: FindingCode.allCases.count)
-    private var midnight = 0
+    @exclusivity(unchecked) private var counts = [Int](repeating: 0, count: FindingCode.allCases.count)
+    @exclusivity(unchecked) private var examples = [[FindingExample]](repeating: [], count: FindingCode.allCases.count)
+    @exclusivity(unchecked) private var breakdowns = [[String: Int]](repeating: [:], count: FindingCode.allCases.count)
+    @exclusivity(unchecked) private var midnight = 0
     private var midnightExamples: [FindingExample] = []
     private var future = 0
     private let futureLimit: Int
@@ -60,12 +60,12 @@ public final class MigrationProfiler: RecordSink {
         var isNamedElsewhere: Bool { firstEvent != Int.max }
         var isNew: Bool { !isIdentified && !isNamedElsewhere }
     }
-    private var users: [UInt64: EntityState] = [:]
-    private var companies: [UInt64: EntityState] = [:]
+    @exclusivity(unchecked) private var users: [UInt64: EntityState] = [:]
+    @exclusivity(unchecked) private var companies: [UInt64: EntityState] = [:]
     /// Keys past a scope's 64th that an entity's identifies set.
-    private var overflowKeys: [UInt64: Set<Int>] = [:]
+    @exclusivity(unchecked) private var overflowKeys: [UInt64: Set<Int>] = [:]
     /// The identify record being read: its keys (scope number) and whether each is null or `""`.
-    private var identifyKeys: [(id: Int, isNull: Bool, isEmpty: Bool)] = []
+    @exclusivity(unchecked) private var identifyKeys: [(id: Int, isNull: Bool, isEmpty: Bool)] = []
     private var scopeKeyCounts: [String: Int] = [:]
     /// The first few entities named before they were identified, for examples.
     private var userCandidates: [(key: UInt64, example: FindingExample)] = []
@@ -80,8 +80,8 @@ public final class MigrationProfiler: RecordSink {
         var records = [Int](repeating: 0, count: PropertyKind.allCases.count)
         var firstLine = [FindingExample?](repeating: nil, count: PropertyKind.allCases.count)
     }
-    private var keyIndex: [String: Int] = [:]
-    private var keyKinds: [KeyKinds] = []
+    @exclusivity(unchecked) private var keyIndex: [UInt64: Int] = [:]
+    @exclusivity(unchecked) private var keyKinds: [KeyKinds] = []
     private let scanner = JSONScanner()
     private let arena = ByteArena(capacity: 1 << 20)
     private let junkIDs = ByteSet(Preset.junkIDs + ["0", "-1", "test"])
@@ -89,13 +89,13 @@ public final class MigrationProfiler: RecordSink {
     /// Duplicates (spilled to `--tmp` in partitions, SPEC §9): exact copies of the normalized
     /// record (`convert`'s bytes), and events by their group (type, user, name or page, time) and
     /// by group and metadata.
-    private var decide: WriteOrReject
+    @exclusivity(unchecked) private var decide: WriteOrReject
     private let normalized: LineBuffer
     private let groupKey = LineBuffer(capacity: 4096)
     private let lineScanner = JSONScanner()
-    private var copies: DuplicateEvents?
-    private var eventGroups: DuplicateEvents?
-    private var eventVersions: DuplicateEvents?
+    @exclusivity(unchecked) private var copies: DuplicateEvents?
+    @exclusivity(unchecked) private var eventGroups: DuplicateEvents?
+    @exclusivity(unchecked) private var eventVersions: DuplicateEvents?
     /// Why duplicates were not checked (the temporary files could not be written).
     public private(set) var duplicatesNotChecked: String?
     private var duplicateCounts: (records: Int, events: Int, recordExamples: [Int], eventExamples: [Int])?
@@ -318,17 +318,25 @@ public final class MigrationProfiler: RecordSink {
         _ kind: PropertyKind?, scope: String, key: UnsafeRawBufferPointer, empty: Bool = false,
         here: (String) -> FindingExample
     ) {
-        let name = String(decoding: key, as: UTF8.self)
-        let id = scope + "\u{0}" + name
-        let index: Int
-        if let known = keyIndex[id] {
-            index = known
-        } else {
+        // Looked up by a hash of scope and key (no text built per record); a different key under
+        // the same hash moves to the next slot.
+        var slot = DuplicateEvents.hash(key).0 ^ (scope == "users" ? 1 : scope == "companies" ? 2 : 3)
+        var index = 0
+        while true {
+            if let known = keyIndex[slot] {
+                if keyKinds[known].scope == scope && keyKinds[known].key.utf8.elementsEqual(key) {
+                    index = known
+                    break
+                }
+                slot &+= 1
+                continue
+            }
             index = keyKinds.count
-            keyIndex[id] = index
+            keyIndex[slot] = index
             let number = scopeKeyCounts[scope, default: 0]
             scopeKeyCounts[scope] = number + 1
-            keyKinds.append(KeyKinds(scope: scope, key: name, id: number))
+            keyKinds.append(KeyKinds(scope: scope, key: String(decoding: key, as: UTF8.self), id: number))
+            break
         }
         if scope != "events" { identifyKeys.append((keyKinds[index].id, kind == nil, kind != nil && empty)) }
         guard let kind else { return }
