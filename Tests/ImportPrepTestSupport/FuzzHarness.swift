@@ -4,7 +4,8 @@
 /// The first byte picks the path: 0 the JSON scanner on one record, 1 validate as NDJSON,
 /// 2 validate as CSV, 3 both of those drip-fed 7 bytes at a time, 4 convert NDJSON, 5 convert
 /// CSV (both drip-fed too), 6 convert through a vendor preset (the next byte picks it; its reader
-/// follows the content: lines, JSON documents or CSV), whole and drip-fed. Every run must end in a
+/// follows the content: lines, JSON documents or CSV), whole and drip-fed; 7 profile (NDJSON or
+/// CSV by the next byte), whole and drip-fed, with its three reports rendered. Every run must end in a
 /// verdict whose counts add up, what convert writes must pass validate with the same options, and
 /// drip-feeding must not change a count; a broken invariant stops the process.
 public enum FuzzHarness {
@@ -13,7 +14,7 @@ public enum FuzzHarness {
     public static func run(_ input: UnsafeBufferPointer<UInt8>) {
         guard let selector = input.first else { return }
         let bytes = Array(input.dropFirst())
-        switch selector % 7 {
+        switch selector % 8 {
         case 0:
             let scanner = JSONScanner()
             if bytes.withUnsafeBytes({ scanner.scan($0) }) == .object {
@@ -33,6 +34,13 @@ public enum FuzzHarness {
         case 5:
             convert(bytes, as: .csv, chunk: .max)
             convert(bytes, as: .csv, chunk: 7)
+        case 7:
+            guard let pick = bytes.first else { return }
+            let rest = Array(bytes.dropFirst())
+            let format: InputFormat = pick & 1 == 0 ? .ndjson : .csv
+            let whole = profile(rest, as: format, chunk: .max)
+            let dripped = profile(rest, as: format, chunk: 7)
+            precondition(whole == dripped, "drip-feeding changes nothing: \(whole) vs \(dripped)")
         default:
             guard let pick = bytes.first else { return }
             var settings = PresetSettings(preset: Preset.vendors[Int(pick) % Preset.vendors.count])
@@ -42,6 +50,25 @@ public enum FuzzHarness {
             let dripped = convert(rest, as: nil, chunk: 7, preset: settings)
             precondition(whole == dripped, "drip-feeding changes nothing: \(whole) vs \(dripped)")
         }
+    }
+
+    /// Profiles in memory and renders the reports; returns the counts and findings.
+    private static func profile(_ bytes: [UInt8], as format: InputFormat, chunk: Int) -> String {
+        var options = ProfileOptions()
+        options.format = format
+        options.maxRecordBytes = maxRecordBytes
+        options.startedAt = 1_764_547_200
+        let profiler = MigrationProfiler(options: options)
+        profiler.profile(source: ByteSource(bytes: bytes, name: "fuzz", maxReadSize: chunk))
+        let findings = profiler.findings()
+        for finding in findings {
+            precondition(finding.count > 0 && finding.examples.count <= 5, "\(finding.code) is reported with its count")
+        }
+        precondition(ProfileReport.json(profiler).hasSuffix("]}\n"), "the JSON report is complete")
+        precondition(ProfileHTML.page(profiler).hasSuffix("</html>\n"), "the HTML page is complete")
+        _ = ProfileReport.text(profiler)
+        return "\(profiler.records) \(profiler.invalid) \(profiler.readFailures.count) "
+            + findings.map { "\($0.code.rawValue)=\($0.count)" }.joined(separator: ",")
     }
 
     private static func validate(_ bytes: [UInt8], as format: InputFormat, chunk: Int) -> FileSummary {
