@@ -28,7 +28,8 @@ public struct FailureLocation: Equatable, Sendable, CustomStringConvertible {
 
 /// Maps the API's failure texts back to rows. The API writes, e.g.,
 /// ``Required field `user_id` not provided in the row: %{"event_type" => "track", …}``: a row is
-/// named by a number (`row 12`, `line 12`) or by its content, which is looked up in the chunk.
+/// named by a number (`row 12`, `line 12`) or by its content — that map, or the row quoted as
+/// JSON — which is looked up in the chunk.
 public enum FailureLocator {
     public static func locate(_ reasons: [String], in chunk: UploadChunk) -> [FailureLocation] {
         reasons.map { reason in
@@ -61,13 +62,68 @@ public enum FailureLocator {
         return Int(text[match].filter(\.isNumber))
     }
 
-    /// String pairs of an Elixir-style map `%{"key" => "value", …}` for the top-level schema fields.
+    static let schemaFields: Set<String> = [
+        "event_type", "user_id", "company_id", "event_name", "inserted_at", "source", "hostname", "pathname", "url",
+    ]
+
+    /// The top-level schema fields of the row a failure text quotes, as (key, value) text pairs:
+    /// from an Elixir-style map `%{"key" => "value", …}` (the documented form), else from the
+    /// first JSON object in the text (`… in the row: {"event_type":"track", …}`).
     static func rowPairs(in text: String) -> [(String, String)] {
+        text.contains("%{") ? elixirPairs(in: text) : jsonPairs(in: text)
+    }
+
+    /// The first `{…}` of `text` that is a JSON object (braces counted outside strings).
+    static func jsonPairs(in text: String) -> [(String, String)] {
+        let bytes = Array(text.utf8)
+        var start = bytes.firstIndex(of: UInt8(ascii: "{"))
+        while let open = start {
+            var depth = 0
+            var inString = false
+            var escaped = false
+            var end: Int?
+            for i in open..<bytes.count {
+                let c = bytes[i]
+                if inString {
+                    if escaped {
+                        escaped = false
+                    } else if c == UInt8(ascii: "\\") {
+                        escaped = true
+                    } else if c == UInt8(ascii: "\"") {
+                        inString = false
+                    }
+                    continue
+                }
+                if c == UInt8(ascii: "\"") { inString = true }
+                if c == UInt8(ascii: "{") { depth += 1 }
+                if c == UInt8(ascii: "}") {
+                    depth -= 1
+                    if depth == 0 {
+                        end = i
+                        break
+                    }
+                }
+            }
+            if let end,
+                let object = (try? JSONSerialization.jsonObject(with: Data(bytes[open...end]))) as? [String: Any]
+            {
+                // In the order the text gives them.
+                func position(_ key: String) -> String.Index {
+                    text.range(of: "\"\(key)\"")?.lowerBound ?? text.endIndex
+                }
+                let keys = schemaFields.filter { object[$0] != nil }.sorted { position($0) < position($1) }
+                return keys.compactMap { key in ImportJob.string(object[key]).map { (key, $0) } }
+            }
+            start = bytes[(open + 1)...].firstIndex(of: UInt8(ascii: "{"))
+        }
+        return []
+    }
+
+    /// String pairs of an Elixir-style map `%{"key" => "value", …}` for the top-level schema fields.
+    static func elixirPairs(in text: String) -> [(String, String)] {
         guard let start = text.range(of: "%{") else { return [] }
         let body = String(text[start.upperBound...])
-        let fields: Set<String> = [
-            "event_type", "user_id", "company_id", "event_name", "inserted_at", "source", "hostname", "pathname", "url",
-        ]
+        let fields = schemaFields
         guard let regex = try? NSRegularExpression(pattern: #""((?:[^"\\]|\\.)*)"\s*=>\s*"((?:[^"\\]|\\.)*)""#)
         else { return [] }
         var pairs: [(String, String)] = []

@@ -141,6 +141,33 @@ import Testing
         #expect(located[2].description.contains("in.csv:10–11"))
     }
 
+    /// A server that quotes the row as JSON instead of the documented `%{…}` map.
+    @Test func aRowQuotedAsJSONIsFoundByItsContent() throws {
+        let pairs = FailureLocator.rowPairs(
+            in:
+                #"Required field user_id not provided in the row {x}: {"event_name":"clicked \"x\"","event_type":"track","metadata":{"url":"ignored","n":{"a":"}"}},"inserted_at":"2024-01-01T00:00:00Z"} (1 error)"#
+        )
+        #expect(pairs.map(\.0) == ["event_name", "event_type", "inserted_at"])
+        #expect(pairs.first?.1 == #"clicked "x""#)
+        #expect(FailureLocator.rowPairs(in: "no row here {not json} {\"half\": ").isEmpty)
+
+        let folder = try ScratchFolder()
+        let path = folder.path("part-00001.ndjson")
+        try Data(
+            (#"{"event_type":"track","user_id":"a","event_name":"x"}"# + "\n"
+                + #"{"event_type":"track","event_name":"y","inserted_at":"2024-01-01T00:00:00Z","company_id":7}"# + "\n")
+                .utf8
+        ).write(to: URL(fileURLWithPath: path))
+        var chunk = UploadChunk(name: "part-00001.ndjson", path: path, bytes: 0, records: 2, sha256: "")
+        chunk.firstSource = SourceLine(file: "in.ndjson", line: 40)
+        chunk.lastSource = SourceLine(file: "in.ndjson", line: 41)
+        let located = FailureLocator.locate(
+            [#"Required field user_id not provided: {"event_type": "track", "event_name": "y", "company_id": 7}"#],
+            in: chunk)
+        #expect(located[0].row == 2)
+        #expect(located[0].source == SourceLine(file: "in.ndjson", line: 41))
+    }
+
     @Test func uploadNamesCarryTheDigest() {
         let chunk = UploadChunk(
             name: "part-00007.ndjson", path: "", bytes: 1, records: 1,
