@@ -87,8 +87,16 @@ struct Convert: ParsableCommand {
         abstract: "Write normalized NDJSON the Import API takes, repairing what can be repaired.",
         discussion: """
             Output goes to standard output, to -o FILE, or in chunks to --out DIR with a manifest. \
-            Records that cannot be repaired go to --rejects. Exit status: 0 nothing rejected, \
-            1 records rejected, 2 usage error, 3 input or output failed, 130/143 interrupted.
+            Records that cannot be repaired go to --rejects.
+
+            Examples:
+              import-prep convert --to ndjson -o clean.ndjson samples/clean.csv
+              import-prep convert --to ndjson --out upload --rejects rejects.ndjson samples/errors.csv
+              import-prep convert --to ndjson --from amplitude --out amplitude samples/vendor/amplitude-export.ndjson
+
+            Exit status: 0 nothing rejected, 1 records rejected, 2 usage error, 3 input or output \
+            failed, 130/143 interrupted.
+            More: README, "convert" and "Vendor exports".
             """
     )
 
@@ -156,7 +164,14 @@ struct Convert: ParsableCommand {
 struct Split: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Cut NDJSON exports into uploadable chunks, unchanged, setting invalid records aside.",
-        discussion: "Exit status: 0 nothing rejected, 1 records rejected, 2 usage error, 3 input or output failed."
+        discussion: """
+            Examples:
+              import-prep split --max-bytes 10MB --out parts samples/clean.ndjson
+              import-prep split --max-bytes 1MB --out checked --rejects set-aside.ndjson samples/errors.ndjson
+
+            Exit status: 0 nothing rejected, 1 records rejected, 2 usage error, 3 input or output failed.
+            More: README, "split".
+            """
     )
 
     @OptionGroup var outputOptions: OutputOptions

@@ -158,6 +158,14 @@ struct PresetOptions: ParsableArguments {
 struct Presets: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the vendor presets of --from, or show what one reads, maps and skips.",
+        discussion: """
+            Examples:
+              import-prep presets
+              import-prep presets show amplitude
+
+            Exit status: 0, or 2 for a name that is not a preset.
+            More: README, "Vendor exports".
+            """,
         subcommands: [List.self, Show.self],
         defaultSubcommand: List.self
     )

@@ -7,8 +7,16 @@ struct Profile: ParsableCommand {
         abstract: "Report what no single row shows: gaps in the history, identify order, junk ids, type drift.",
         discussion: """
             Reads each file once, through --from or --map for a vendor's export; invalid records \
-            are counted and left out (run validate for them). Exit status: 0; with --strict 1 when \
-            a finding of severity risk is present; 2 usage error; 3 an input could not be read.
+            are counted and left out (run validate for them).
+
+            Examples:
+              import-prep profile samples/profile-history.ndjson
+              import-prep profile --html report.html samples/profile-history.ndjson
+              import-prep profile --report json --from amplitude samples/vendor/amplitude-export.ndjson
+
+            Exit status: 0; with --strict 1 when a finding of severity risk is present; 2 usage \
+            error; 3 an input could not be read; 130/143 interrupted.
+            More: README, "profile: what no single row shows".
             """
     )
 

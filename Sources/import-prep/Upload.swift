@@ -66,6 +66,14 @@ struct Upload: AsyncParsableCommand {
             (or the key was refused), 5 an import job failed, rows are unaccounted for, or the job list \
             shows a chunk imported twice. A job the API forgot (404) is looked up by its upload name; \
             --resend CHUNK sends one chunk again.
+
+            Examples:
+              import-prep upload --dry-run upload
+              import-prep upload --region eu upload
+              import-prep upload --token-file key.txt --continue-on-failure upload
+            The key comes from USERPILOT_API_KEY, or from --token-file.
+
+            More: README, "upload and jobs".
             """
     )
 
@@ -212,7 +220,15 @@ struct Upload: AsyncParsableCommand {
 struct Jobs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the Import API's jobs for the key, or one job.",
-        discussion: "Exit status: 0 shown, 2 usage error, 4 network or server trouble (or the key was refused)."
+        discussion: """
+            Examples:
+              import-prep jobs
+              import-prep jobs --json imports:jobs:0123456789
+            The key comes from USERPILOT_API_KEY, or from --token-file.
+
+            Exit status: 0 shown, 2 usage error, 4 network or server trouble (or the key was refused).
+            More: README, "upload and jobs".
+            """
     )
 
     @OptionGroup var api: APIOptions

@@ -5,8 +5,14 @@ struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check every record against the event schema and report every error with its line.",
         discussion: """
+            Examples:
+              import-prep validate samples/errors.ndjson
+              import-prep validate --report json --errors errors.ndjson samples/errors.csv
+              import-prep validate --from mixpanel samples/vendor/mixpanel-export.ndjson
+
             Exit status: 0 nothing invalid, 1 invalid records found, 2 usage error, \
             3 an input or output could not be read or written.
+            More: README, "validate" and "Problem codes".
             """
     )
 

@@ -20,4 +20,54 @@ import Testing
         let kept = try String(contentsOf: golden, encoding: .utf8)
         #expect(run.stdout == kept, "`import-prep \(arguments.joined(separator: " "))` differs from \(golden.path)")
     }
+
+    /// The examples under "Examples:" of every command's help run as shown (in a scratch folder
+    /// holding `samples`), and end as the help says: 0, or 1 for files with invalid records.
+    /// `upload` and `jobs` need the API: their examples are counted, not run.
+    @Test func theExamplesInTheHelpRun() throws {
+        let folder = try ScratchFolder()
+        try FileManager.default.createSymbolicLink(
+            atPath: folder.path("samples"), withDestinationPath: Paths.samples.path)
+        var ran = 0
+        for command in ["validate", "convert", "split", "profile", "presets", "upload", "jobs"] {
+            let help = try ImportPrepBinary.run([command, "--help"], environment: ["COLUMNS": "200"]).stdout
+            let examples = help.split(separator: "\n").map(String.init).drop { $0 != "Examples:" }.dropFirst()
+                .prefix { $0.hasPrefix("  import-prep ") }
+            #expect((2...4).contains(examples.count), "\(command) shows \(examples.count) examples")
+            for example in examples {
+                let arguments = example.trimmingCharacters(in: .whitespaces).split(separator: " ").dropFirst()
+                    .map(String.init)
+                if command == "upload" || command == "jobs" { continue }
+                let process = Process()
+                process.executableURL = ImportPrepBinary.url
+                process.arguments = arguments
+                process.currentDirectoryURL = folder.url
+                process.environment = ["USERPILOT_API_KEY": "example-key", "PATH": "/usr/bin:/bin"]
+                process.standardOutput = FileHandle.nullDevice
+                let errors = Pipe()
+                process.standardError = errors
+                try process.run()
+                let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                #expect(
+                    [0, 1].contains(process.terminationStatus),
+                    "`\(example)` ended \(process.terminationStatus): \(stderr)")
+                ran += 1
+            }
+        }
+        #expect(ran == 13)
+    }
+}
+
+/// Shell completion scripts generate for bash, zsh and fish, and know the commands.
+@Suite struct CompletionTests {
+    @Test(arguments: ["bash", "zsh", "fish"])
+    func theCompletionScriptGenerates(shell: String) throws {
+        let run = try ImportPrepBinary.run(["--generate-completion-script", shell])
+        #expect(run.status == 0, "\(run.stderr)")
+        for command in ["validate", "convert", "split", "profile", "upload", "jobs", "presets"] {
+            #expect(run.stdout.contains(command), "\(shell): \(command)")
+        }
+        #expect(run.stdout.contains("--from"))
+    }
 }
