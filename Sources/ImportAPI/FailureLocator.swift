@@ -1,4 +1,5 @@
 import Foundation
+import ImportPrepCore
 
 #if canImport(Glibc)
     import Glibc
@@ -79,22 +80,11 @@ public enum FailureLocator {
         var start = bytes.firstIndex(of: UInt8(ascii: "{"))
         while let open = start {
             var depth = 0
-            var inString = false
-            var escaped = false
+            var strings = JSONStringTracker()
             var end: Int?
             for i in open..<bytes.count {
                 let c = bytes[i]
-                if inString {
-                    if escaped {
-                        escaped = false
-                    } else if c == UInt8(ascii: "\\") {
-                        escaped = true
-                    } else if c == UInt8(ascii: "\"") {
-                        inString = false
-                    }
-                    continue
-                }
-                if c == UInt8(ascii: "\"") { inString = true }
+                if strings.feed(c) { continue }
                 if c == UInt8(ascii: "{") { depth += 1 }
                 if c == UInt8(ascii: "}") {
                     depth -= 1

@@ -145,6 +145,16 @@ struct ByteSet: Sendable {
 
     func contains(_ bytes: UnsafeRawBufferPointer, hash: Int) -> Bool { index(of: bytes, hash: hash) != nil }
 
+    /// Whether `bytes`, ASCII letters lower-cased, is one of the names (given in lower case);
+    /// up to 36 bytes, lowered in a stack buffer (ids, placeholder lists).
+    func containsIgnoringASCIICase(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count <= 36 else { return false }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { lower in
+            for i in 0..<bytes.count { lower[i] = bytes[i] >= 0x41 && bytes[i] <= 0x5A ? bytes[i] | 0x20 : bytes[i] }
+            return contains(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(lower)[0..<bytes.count]))
+        }
+    }
+
     /// Whether `bytes` starts with one of the names (for prefixes).
     func hasPrefix(of bytes: UnsafeRawBufferPointer) -> Bool {
         names.contains { name in
@@ -307,13 +317,15 @@ extension Timestamp {
 
 /// Whether the bytes of checked JSON text lie inside a string (quotes and backslash escapes),
 /// fed one byte at a time: what the streaming splitters share.
-struct JSONStringTracker {
-    private(set) var inString = false
+public struct JSONStringTracker {
+    public private(set) var inString = false
     private var escaped = false
+
+    public init() {}
 
     /// Feeds one byte; true when it belongs to a string, its quotes included.
     @inline(__always)
-    mutating func feed(_ c: UInt8) -> Bool {
+    public mutating func feed(_ c: UInt8) -> Bool {
         if inString {
             if escaped {
                 escaped = false

@@ -964,13 +964,7 @@ final class VendorMapper {
     /// Rule 2: placeholder ids are skipped; `0` and `-1` are kept with a warning.
     private func junk(_ user: VendorValue) -> SkipReason? {
         guard let text = objects.text(user) else { return nil }
-        if text.count <= 36 {
-            let isJunk = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { lower in
-                for i in 0..<text.count { lower[i] = text[i] >= 0x41 && text[i] <= 0x5A ? text[i] | 0x20 : text[i] }
-                return junkIDs.contains(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(lower)[0..<text.count]))
-            }
-            if isJunk { return .junkUserID }
-        }
+        if junkIDs.containsIgnoringASCIICase(text) { return .junkUserID }
         if text.elementsEqual("0".utf8) || text.elementsEqual("-1".utf8) {
             warnings[rowEnds.count].append(Problem(.suspiciousUserID, .known(.userID), .value(text)))
         }

@@ -224,14 +224,9 @@ public final class MigrationProfiler: RecordSink {
     // MARK: Identities
 
     private func checkID(_ id: UnsafeRawBufferPointer, here: (String) -> FindingExample) {
-        if id.count <= 36 {
-            let isJunk = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { lower in
-                for i in 0..<id.count { lower[i] = id[i] >= 0x41 && id[i] <= 0x5A ? id[i] | 0x20 : id[i] }
-                return junkIDs.contains(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(lower)[0..<id.count]))
-            }
-            if isJunk {
-                note(.junkID, here(String(decoding: id, as: UTF8.self)), kind: String(decoding: id, as: UTF8.self))
-            }
+        if junkIDs.containsIgnoringASCIICase(id) {
+            let text = String(decoding: id, as: UTF8.self)
+            note(.junkID, here(text), kind: text)
         }
         if let first = id.first, let last = id.last, Self.isSpace(first) || Self.isSpace(last) {
             note(.idWhitespace, here("\"\(String(decoding: id, as: UTF8.self))\""))
@@ -393,11 +388,7 @@ public final class MigrationProfiler: RecordSink {
                 return UnsafeRawBufferPointer(start: nil, count: 0)
             }
             groupKey.removeAll()
-            let parts: [StaticString] =
-                type == .track
-                ? ["event_type", "user_id", "event_name", "inserted_at"]
-                : ["event_type", "user_id", "hostname", "pathname", "inserted_at"]
-            for part in parts {
+            for part in type == .track ? Self.trackGroupFields : Self.pageGroupFields {
                 groupKey.append(contentsOf: member(part))
                 groupKey.append(0)
             }
@@ -411,6 +402,12 @@ public final class MigrationProfiler: RecordSink {
             eventVersions = nil
         }
     }
+
+    /// The fields that make an event's group (`duplicate_event`): the same event at the same time.
+    private static let trackGroupFields: [StaticString] = ["event_type", "user_id", "event_name", "inserted_at"]
+    private static let pageGroupFields: [StaticString] = [
+        "event_type", "user_id", "hostname", "pathname", "inserted_at",
+    ]
 
     /// Sorts the spilled hashes (once): records repeating an earlier one, and events whose group
     /// has more than one version of metadata.
