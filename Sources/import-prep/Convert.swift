@@ -44,7 +44,9 @@ struct OutputOptions: ParsableArguments {
     }
 
     /// Runs the conversion over `files` and prints the summary; returns the exit status.
-    func run(_ options: ConvertOptions, destination: ConvertDestination, files: [String]) throws -> ExitStatus {
+    func run(
+        _ options: ConvertOptions, destination: ConvertDestination, files: [String], terminal: TerminalOptions
+    ) throws -> ExitStatus {
         var rejectsFile: OutputFile? = nil
         if let rejects {
             do { rejectsFile = try OutputFile.create(path: rejects) } catch {
@@ -58,7 +60,13 @@ struct OutputOptions: ParsableArguments {
             return .ioFailure
         }
         Interruption.install()
-        for file in files { converter.convert(path: file) }
+        let command = options.mode == .split ? "split" : "convert"
+        let progress = terminal.progressLine(command: command, flaggedWord: "rejected", files: files)
+        for (index, file) in files.enumerated() {
+            progress?.begin(file: index)
+            converter.convert(path: file)
+        }
+        progress?.end()
         converter.finish()
         for input in converter.summary.inputs {
             if let failure = input.readFailure { FileHandleOutput.standardError("import-prep: \(failure)\n") }
@@ -67,7 +75,8 @@ struct OutputOptions: ParsableArguments {
         switch report {
         case .text:
             FileHandleOutput.standardError(
-                ReportRenderer.text(converter.summary, destination: destination, rejects: rejects))
+                ReportRenderer.text(
+                    converter.summary, destination: destination, rejects: rejects, style: terminal.style(for: 2)))
         case .json:
             let json = ReportRenderer.json(converter.summary, exitStatus: converter.exitStatus) + "\n"
             if destination == .standardOutput {
@@ -128,6 +137,8 @@ struct Convert: ParsableCommand {
     @Option(help: "CSV field delimiter (one ASCII character, or \\t).")
     var delimiter = ","
 
+    @OptionGroup(title: "Terminal") var terminal: TerminalOptions
+
     @Argument(help: ArgumentHelp("Files to convert; - reads standard input.", valueName: "file"))
     var files: [String]
 
@@ -156,7 +167,7 @@ struct Convert: ParsableCommand {
         let destination: ConvertDestination =
             if let out = outputOptions.out { .directory(out) } else if let output, output != "-" { .file(output) } else
             { .standardOutput }
-        let status = try outputOptions.run(options, destination: destination, files: files)
+        let status = try outputOptions.run(options, destination: destination, files: files, terminal: terminal)
         if status != .success { throw ExitCode(status) }
     }
 }
@@ -176,6 +187,8 @@ struct Split: ParsableCommand {
 
     @OptionGroup var outputOptions: OutputOptions
 
+    @OptionGroup(title: "Terminal") var terminal: TerminalOptions
+
     @Argument(help: ArgumentHelp("NDJSON files to split; - reads standard input.", valueName: "file"))
     var files: [String]
 
@@ -190,7 +203,8 @@ struct Split: ParsableCommand {
         var options = ConvertOptions()
         options.mode = .split
         outputOptions.apply(to: &options)
-        let status = try outputOptions.run(options, destination: .directory(outputOptions.out!), files: files)
+        let status = try outputOptions.run(
+            options, destination: .directory(outputOptions.out!), files: files, terminal: terminal)
         if status != .success { throw ExitCode(status) }
     }
 }

@@ -10,7 +10,9 @@ struct ImportPrep: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import-prep",
         abstract: "Check and prepare product-analytics history for Userpilot's bulk Import API.",
-        subcommands: [Validate.self, Convert.self, Split.self, Profile.self, Upload.self, Jobs.self, Presets.self]
+        subcommands: [
+            Validate.self, Convert.self, Split.self, Profile.self, Upload.self, Jobs.self, Presets.self, Explain.self,
+        ]
     )
 
     /// Usage errors exit with 2 (SPEC §6), not swift-argument-parser's 64.

@@ -47,6 +47,8 @@ struct Profile: ParsableCommand {
     @Option(help: "CSV field delimiter (one ASCII character, or \\t).")
     var delimiter = ","
 
+    @OptionGroup(title: "Terminal") var terminal: TerminalOptions
+
     @Argument(help: ArgumentHelp("Files to profile; - reads standard input.", valueName: "file"))
     var files: [String]
 
@@ -82,7 +84,12 @@ struct Profile: ParsableCommand {
         }
         Interruption.install()
         let profiler = MigrationProfiler(options: options)
-        for file in files where Interruption.signal == 0 { profiler.profile(path: file) }
+        let progress = terminal.progressLine(command: "profile", flaggedWord: "invalid", files: files)
+        for (index, file) in files.enumerated() where Interruption.signal == 0 {
+            progress?.begin(file: index)
+            profiler.profile(path: file)
+        }
+        progress?.end()
         if Interruption.signal != 0 {
             // The duplicate checks' temporary files go with the profiler.
             profiler.discardTemporaryFiles()
@@ -94,7 +101,7 @@ struct Profile: ParsableCommand {
         let stdout = OutputFile.standardOutput()
         do {
             switch report {
-            case .text: try stdout.write(ProfileReport.text(profiler))
+            case .text: try stdout.write(ProfileReport.text(profiler, style: terminal.style(for: 1)))
             case .json: try stdout.write(ProfileReport.json(profiler))
             }
             try stdout.flush()

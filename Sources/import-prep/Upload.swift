@@ -39,7 +39,8 @@ struct APIOptions: ParsableArguments {
         return try APIToken.fromEnvironment(tokenEnv)
     }
 
-    func client() throws -> ImportAPIClient {
+    /// A client of the API; `atMost` caps the time-outs (a dry run's one look at the job list).
+    func client(atMost cap: Double = .infinity) throws -> ImportAPIClient {
         let token: APIToken
         do { token = try self.token() } catch {
             FileHandleOutput.standardError("import-prep: \(error)\n")
@@ -48,7 +49,8 @@ struct APIOptions: ParsableArguments {
         if let tokenFile, let warning = APIToken.filePermissionWarning(tokenFile) {
             FileHandleOutput.standardError("import-prep: warning: \(warning)\n")
         }
-        return ImportAPIClient(endpoint: try resolvedEndpoint(), token: token, timeouts: HTTPTimeouts(seconds: timeout))
+        return ImportAPIClient(
+            endpoint: try resolvedEndpoint(), token: token, timeouts: HTTPTimeouts(seconds: min(timeout, cap)))
     }
 }
 
@@ -202,7 +204,8 @@ struct Upload: AsyncParsableCommand {
             hasKey = false
         }
         if hasKey {
-            let client = try api.client()
+            // A plan is a look, not a wait: an unreachable API costs at most 10 seconds here.
+            let client = try api.client(atMost: 10)
             do {
                 history = try await client.jobs()
             } catch {

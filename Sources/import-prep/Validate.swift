@@ -43,6 +43,8 @@ struct Validate: ParsableCommand {
     @Option(help: "CSV field delimiter (one ASCII character, or \\t).")
     var delimiter = ","
 
+    @OptionGroup(title: "Terminal") var terminal: TerminalOptions
+
     @Argument(help: ArgumentHelp("Files to check; - reads standard input.", valueName: "file"))
     var files: [String]
 
@@ -94,7 +96,12 @@ struct Validate: ParsableCommand {
             }
         }
         let validator = Validator(options: options, errorStream: errorStream)
-        for file in files { validator.validate(path: file) }
+        let progress = terminal.progressLine(command: "validate", flaggedWord: "invalid", files: files)
+        for (index, file) in files.enumerated() {
+            progress?.begin(file: index)
+            validator.validate(path: file)
+        }
+        progress?.end()
         validator.finish()
 
         for summary in validator.summaries {
@@ -110,7 +117,7 @@ struct Validate: ParsableCommand {
         let stdout = OutputFile.standardOutput()
         do {
             switch report {
-            case .text: try stdout.write(ReportRenderer.text(validator))
+            case .text: try stdout.write(ReportRenderer.text(validator, style: terminal.style(for: 1)))
             case .json: try stdout.write(ReportRenderer.json(validator) + "\n")
             }
             try stdout.flush()

@@ -8,7 +8,7 @@ import Testing
 @Suite struct HelpTests {
     static let folder = Paths.fixtures.appendingPathComponent("help")
 
-    @Test(arguments: ["", "validate", "convert", "split", "profile", "upload", "jobs", "presets"])
+    @Test(arguments: ["", "validate", "convert", "split", "profile", "upload", "jobs", "presets", "explain"])
     func helpMatchesTheKeptText(command: String) throws {
         let arguments = (command.isEmpty ? [] : [command]) + ["--help"]
         let run = try ImportPrepBinary.run(arguments, environment: ["COLUMNS": "80"])
@@ -29,7 +29,7 @@ import Testing
         try FileManager.default.createSymbolicLink(
             atPath: folder.path("samples"), withDestinationPath: Paths.samples.path)
         var ran = 0
-        for command in ["validate", "convert", "split", "profile", "presets", "upload", "jobs"] {
+        for command in ["validate", "convert", "split", "profile", "presets", "explain", "upload", "jobs"] {
             let help = try ImportPrepBinary.run([command, "--help"], environment: ["COLUMNS": "200"]).stdout
             let examples = help.split(separator: "\n").map(String.init).drop { $0 != "Examples:" }.dropFirst()
                 .prefix { $0.hasPrefix("  import-prep ") }
@@ -55,7 +55,7 @@ import Testing
                 ran += 1
             }
         }
-        #expect(ran == 13)
+        #expect(ran == 16)
     }
 }
 
@@ -65,7 +65,7 @@ import Testing
     func theCompletionScriptGenerates(shell: String) throws {
         let run = try ImportPrepBinary.run(["--generate-completion-script", shell])
         #expect(run.status == 0, "\(run.stderr)")
-        for command in ["validate", "convert", "split", "profile", "upload", "jobs", "presets"] {
+        for command in ["validate", "convert", "split", "profile", "upload", "jobs", "presets", "explain"] {
             #expect(run.stdout.contains(command), "\(shell): \(command)")
         }
         #expect(run.stdout.contains("--from"))

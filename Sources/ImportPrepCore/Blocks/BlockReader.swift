@@ -166,7 +166,7 @@ extension BlockReader {
         blockSize: Int
     ) -> BlockReader? {
         guard parallel, ProcessInfo.processInfo.activeProcessorCount >= 2,
-            let probe = try? ByteSource(path: path), let size = probe.regularFileSize,
+            let probe = ByteSource.probe(path: path), let size = probe.regularFileSize,
             size >= threshold, let head = try? probe.peek(64),
             !head.starts(with: [0x1F, 0x8B]), !head.starts(with: [0x50, 0x4B, 0x03, 0x04]), !RecordInput.isUTF16(head),
             let format = format
@@ -182,7 +182,7 @@ extension BlockReader {
     /// (not JSON documents, not CSV), without `--dedupe` (its first pass reads the whole file).
     func serves(_ preset: PresetSettings) -> Bool {
         guard format == .ndjson, !preset.dedupe, !preset.preset.readsDocuments,
-            !RecordInput.isCSVName(path), let head = try? ByteSource(path: path).peek(4096)
+            !RecordInput.isCSVName(path), let head = try? ByteSource.probe(path: path)?.peek(4096)
         else { return false }
         return !RecordInput.startsWithDocument(head)
     }
@@ -215,6 +215,7 @@ extension BlockReader {
     /// Where the first line after `offset` starts (just after a newline), or nil when none does.
     static func lineStart(after offset: Int, in path: String, size: Int) -> Int? {
         guard let source = try? ByteSource(path: path, range: offset..<size) else { return nil }
+        source.countsProgress = false
         var block = [UInt8](repeating: 0, count: 64 * 1024)
         var position = offset
         while true {

@@ -18,6 +18,7 @@ final class CSVCutPoints {
     /// Reads the header; nil when it is longer than `maxHeaderBytes` or has no newline.
     init?(path: String, size: Int, maxHeaderBytes: Int) {
         guard let source = try? ByteSource(path: path, range: 0..<size) else { return nil }
+        source.countsProgress = false
         self.source = source
         block = .allocate(byteCount: 1 << 20, alignment: 8)
         while true {

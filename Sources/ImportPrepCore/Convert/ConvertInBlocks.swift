@@ -95,6 +95,7 @@ extension Converter {
             let location = RecordLocation(line: entry.line, record: entry.record, byteOffset: entry.offset)
                 .shifted(by: shift)
             summary.records += 1
+            progress.record()
             lastLine = location.line
             guard let type = entry.type else {
                 countReject(block.rejectedCodes[entry.codes])

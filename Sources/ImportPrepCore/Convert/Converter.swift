@@ -86,6 +86,7 @@ public final class Converter: RecordSink {
     @exclusivity(unchecked) private var decide: WriteOrReject
     private let line: LineBuffer
     var input = 0
+    @exclusivity(unchecked) var progress = ProgressBatch()
     @exclusivity(unchecked) var lastLine = 0
     /// How many files were read in blocks on several cores, and how many CSV files went back to
     /// one core at an unconfirmed cut (for tests).
@@ -105,6 +106,7 @@ public final class Converter: RecordSink {
     /// Converts one file (`-` is standard input); an unreadable one is noted in the summary.
     public func convert(path: String) {
         guard !shouldStop else { return }
+        defer { progress.handOver() }
         if convertInBlocks(path: path) { return }
         do {
             try convert(source: ByteSource(path: path))
@@ -129,6 +131,7 @@ public final class Converter: RecordSink {
         }
         // A signal while waiting for input ends the input without another record to notice it.
         _ = interrupted()
+        progress.handOver()
     }
 
     /// Closes the last chunk and writes the manifest (also after an interruption, marked so).
@@ -195,6 +198,7 @@ public final class Converter: RecordSink {
         // A record read after the signal may be cut short by it: it is left for the next run.
         guard !interrupted() else { return }
         summary.records += 1
+        progress.record()
         lastLine = location.line
         line.removeAll()
         switch decide.record(eventType, fields: fields, problems: problems, raw: raw, into: line) {
@@ -238,6 +242,7 @@ public final class Converter: RecordSink {
 
     func countReject(_ codes: some Sequence<ProblemCode>) {
         summary.rejected += 1
+        progress.flag()
         for code in codes { summary.rejectedByCode[code.index] += 1 }
     }
 

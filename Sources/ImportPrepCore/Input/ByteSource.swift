@@ -53,6 +53,9 @@ public final class ByteSource {
     public private(set) var startsAtBeginning = true
     /// For a zip archive: its files' contents, one after another.
     private var zip: ZipEntries?
+    /// Whether the bytes read count towards the progress line (`RunProgress`); off for the
+    /// probes and pre-passes that read a file before or beside its records.
+    public var countsProgress = true
 
     /// Opens `path`; `-` is standard input.
     public init(path: String) throws(IOFailure) {
@@ -75,6 +78,13 @@ public final class ByteSource {
         }
         fd = opened
         ownsDescriptor = true
+    }
+
+    /// Opens `path` to look at, not to read its records: its bytes do not count as progress.
+    public static func probe(path: String) -> ByteSource? {
+        guard let source = try? ByteSource(path: path) else { return nil }
+        source.countsProgress = false
+        return source
     }
 
     /// Opens the bytes `range` of the regular file at `path` (read with `pread`), served after
@@ -183,13 +193,19 @@ public final class ByteSource {
             return n
         }
         if let compressed { return try inflate(from: compressed, into: buffer) }
-        if let zip { return try zip.read(into: buffer) }
+        if let zip {
+            let before = zip.compressedBytesRead
+            let n = try zip.read(into: buffer)
+            if countsProgress { RunProgress.shared.addBytes(zip.compressedBytesRead - before) }
+            return n
+        }
         if let sliceEnd {
             let wanted = min(buffer.count, sliceEnd - sliceOffset)
             guard wanted > 0 else { return 0 }
             let n = retryingOnInterrupt { pread(fd, buffer.baseAddress, wanted, off_t(sliceOffset)) }
             guard n >= 0 else { throw IOFailure(path: path, errno: errno) }
             sliceOffset += n
+            if countsProgress { RunProgress.shared.addBytes(n) }
             return n
         }
         // SIGINT/SIGTERM during convert interrupts a waiting read: the input ends there, and the
@@ -198,6 +214,7 @@ public final class ByteSource {
         let n = retryingOnInterrupt(unless: stopped) { Glibc.read(fd, buffer.baseAddress, buffer.count) }
         if n < 0 && errno == EINTR { return 0 }
         guard n >= 0 else { throw IOFailure(path: path, errno: errno) }
+        if countsProgress { RunProgress.shared.addBytes(n) }
         return n
     }
 

@@ -20,6 +20,8 @@ final class ZipEntries {
     private var index = 0
     private var dataOffset = 0
     private var remaining = 0
+    /// Bytes of entry data read from the archive so far (for the progress line).
+    private(set) var compressedBytesRead = 0
     private var inflater: GzipInflater?
     private let input: UnsafeMutableRawBufferPointer
     private var inputStart = 0
@@ -225,6 +227,7 @@ final class ZipEntries {
                 guard n >= 0 else { throw IOFailure(path: path, errno: errno) }
                 guard n > 0 else { throw IOFailure(path: path, reason: "is a zip archive cut short") }
                 dataOffset += n
+                compressedBytesRead += n
                 remaining -= n
                 inputStart = 0
                 inputEnd = n

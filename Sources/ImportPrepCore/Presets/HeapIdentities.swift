@@ -15,7 +15,9 @@ public final class HeapIdentities: @unchecked Sendable {
     public static func load(paths: [String], csv: (String) -> Bool, delimiter: UInt8) -> HeapIdentities {
         let found = HeapIdentities()
         for path in paths where path != "-" {
-            guard let source = try? ByteSource(path: path), let text = try? source.decompressed() else { continue }
+            guard let source = try? ByteSource(path: path) else { continue }
+            source.countsProgress = false
+            guard let text = try? source.decompressed() else { continue }
             let lines = LineReader(source: text, maxLineBytes: 1 << 20)
             var header: [String]?
             let isCSV = csv(path)

@@ -30,6 +30,7 @@ public final class MigrationProfiler: RecordSink {
     /// Valid records profiled, and invalid ones left out.
     @exclusivity(unchecked) public private(set) var records = 0
     @exclusivity(unchecked) public private(set) var invalid = 0
+    @exclusivity(unchecked) private var progress = ProgressBatch()
     public private(set) var skipped = 0
     /// Records per UTC day (days since 1970) and event type.
     @exclusivity(unchecked) public private(set) var byDay: [Int: [Int]] = [:]
@@ -112,6 +113,7 @@ public final class MigrationProfiler: RecordSink {
 
     /// Profiles one file (`-` is standard input).
     public func profile(path: String) {
+        defer { progress.handOver() }
         do { try profile(source: ByteSource(path: path)) } catch {
             files.append(path)
             readFailures.append((path, error.description))
@@ -148,9 +150,11 @@ public final class MigrationProfiler: RecordSink {
     ) {
         guard let eventType, let time = fields.insertedAt, !problems.contains(where: { !$0.code.isWarning }) else {
             invalid += 1
+            progress.count(flagged: true)
             return
         }
         records += 1
+        progress.record()
         if records & 0xFFFF == 1 && entityChecksStopped == nil, let resident = Self.residentBytes(),
             resident > options.maxMemory
         {

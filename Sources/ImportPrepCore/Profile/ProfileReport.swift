@@ -42,7 +42,7 @@ public enum ProfileReport {
         return out + "]}\n"
     }
 
-    public static func text(_ profiler: MigrationProfiler) -> String {
+    public static func text(_ profiler: MigrationProfiler, style: TextStyle = .plain) -> String {
         var out = ""
         let files = profiler.files.count == 1 ? profiler.files[0] : "\(profiler.files.count) files"
         out += "\(files): \(profiler.records) records profiled"
@@ -71,7 +71,14 @@ public enum ProfileReport {
             guard !ofSeverity.isEmpty else { continue }
             out += "\n\(severity.rawValue.uppercased())\n"
             for finding in ofSeverity {
-                out += "  \(finding.code.rawValue): \(finding.count) — \(finding.code.advice)\n"
+                let code = "\(finding.code.rawValue): \(finding.count)"
+                let styled =
+                    switch severity {
+                    case .risk: style.error(code)
+                    case .warning: style.warning(code)
+                    case .info: code
+                    }
+                out += "  \(styled) — \(finding.code.advice)\n"
                 for (label, count) in finding.breakdown.prefix(8) { out += "      \(label): \(count)\n" }
                 if finding.breakdown.count > 8 { out += "      … \(finding.breakdown.count - 8) more\n" }
                 for example in finding.examples { out += "      \(example.file):\(example.line)  \(example.text)\n" }

@@ -46,13 +46,13 @@ public enum ReportRenderer {
 
     // MARK: Text
 
-    public static func text(_ validator: Validator) -> String {
+    public static func text(_ validator: Validator, style: TextStyle = .plain) -> String {
         var out = ""
         for summary in validator.summaries {
-            out += fileBlock(summary)
+            out += fileBlock(summary, style: style)
         }
         if validator.summaries.count > 1 {
-            out += "\n" + fileBlock(validator.total, title: "All \(validator.summaries.count) files")
+            out += "\n" + fileBlock(validator.total, title: "All \(validator.summaries.count) files", style: style)
         }
         let shown = validator.shownErrors
         let totalErrors = validator.total.errorCount
@@ -62,14 +62,14 @@ public enum ReportRenderer {
             for p in shown {
                 let field = p.field.map { " \($0)" } ?? ""
                 out +=
-                    "  \(p.file):\(p.location.line) (record \(p.location.record))\(field) [\(p.code.rawValue)] \(p.message)\n"
+                    "  \(p.file):\(p.location.line) (record \(p.location.record))\(field) [\(style.error(p.code.rawValue))] \(p.message)\n"
             }
         }
         out += "\n" + hint(validator)
         return out
     }
 
-    private static func fileBlock(_ s: FileSummary, title: String? = nil) -> String {
+    private static func fileBlock(_ s: FileSummary, title: String? = nil, style: TextStyle) -> String {
         var out = "\(title ?? s.file)"
         if let format = s.format { out += " (\(format.rawValue), \(byteCount(s.bytes)))" }
         out += "\n"
@@ -79,10 +79,10 @@ public enum ReportRenderer {
         if let preset = s.presetCounts {
             let read = preset.vendorRecords(rows: s.records)
             out +=
-                "  \(read) \(preset.preset.title) record\(read == 1 ? "" : "s"): \(s.valid) valid, \(s.invalid) invalid"
+                "  \(read) \(preset.preset.title) record\(read == 1 ? "" : "s"): \(s.valid) valid, \(invalid(s, style))"
             out += ", " + preset.text
         } else {
-            out += "  \(s.records) record\(s.records == 1 ? "" : "s"): \(s.valid) valid, \(s.invalid) invalid"
+            out += "  \(s.records) record\(s.records == 1 ? "" : "s"): \(s.valid) valid, \(invalid(s, style))"
         }
         if s.blankLines > 0 { out += "; \(s.blankLines) blank line\(s.blankLines == 1 ? "" : "s") skipped" }
         out += "\n"
@@ -90,11 +90,25 @@ public enum ReportRenderer {
         if s.presetCounts?.preset == .pendo && s.count(.track) > 0 { out += "  " + Self.pendoNote + "\n" }
         let types = EventType.allCases.filter { s.count($0) > 0 }.map { "\($0.name) \(s.count($0))" }
         if !types.isEmpty { out += "  event types: " + types.joined(separator: ", ") + "\n" }
-        let errors = ProblemCode.errors.filter { s.count($0) > 0 }.map { "\($0.rawValue) \(s.count($0))" }
+        let errors = ProblemCode.errors.filter { s.count($0) > 0 }.map { style.error("\($0.rawValue) \(s.count($0))") }
         if !errors.isEmpty { out += "  errors:      " + errors.joined(separator: ", ") + "\n" }
-        let warnings = ProblemCode.warnings.filter { s.count($0) > 0 }.map { "\($0.rawValue) \(s.count($0))" }
+        let warnings = ProblemCode.warnings.filter { s.count($0) > 0 }.map {
+            style.warning("\($0.rawValue) \(s.count($0))")
+        }
         if !warnings.isEmpty { out += "  warnings:    " + warnings.joined(separator: ", ") + "\n" }
         return out
+    }
+
+    private static func invalid(_ s: FileSummary, _ style: TextStyle) -> String {
+        s.invalid > 0 ? style.error("\(s.invalid) invalid") : "0 invalid"
+    }
+
+    /// "`import-prep explain CODE`" for the most frequent of `counts` (indexed by `ProblemCode.index`).
+    static func explainPointer(_ counts: [Int], among codes: [ProblemCode]) -> String? {
+        guard let top = codes.max(by: { counts[$0.index] < counts[$1.index] }), counts[top.index] > 0 else {
+            return nil
+        }
+        return "`import-prep explain \(top.rawValue)` says what the most frequent code means and how to fix it."
     }
 
     private static func hint(_ validator: Validator) -> String {
@@ -118,6 +132,7 @@ public enum ReportRenderer {
             lines.append(
                 "The Import API fails a whole job on its first bad row: fix these records, or let `import-prep convert` repair what it can and set the rest aside with --rejects."
             )
+            if let pointer = explainPointer(total.byCode, among: ProblemCode.errors) { lines.append(pointer) }
         } else if total.errorCount == 0 && validator.summaries.allSatisfy({ $0.readFailure == nil }) {
             if total.records == 0, let preset = total.presetCounts, preset.skippedTotal > 0 {
                 lines.append("Every record was skipped (the reasons are above); nothing would be imported.")
@@ -157,11 +172,13 @@ public enum ReportRenderer {
 
 extension ReportRenderer {
     /// The `convert`/`split` summary for people (printed on stderr).
-    public static func text(_ s: ConvertSummary, destination: ConvertDestination, rejects: String?) -> String {
+    public static func text(
+        _ s: ConvertSummary, destination: ConvertDestination, rejects: String?, style: TextStyle = .plain
+    ) -> String {
         let read = s.presetCounts?.vendorRecords(rows: s.records) ?? s.records
         var out = "\(read) record\(read == 1 ? "" : "s") read"
         if let preset = s.presetCounts, preset.derivedRows > 0 { out += " + \(preset.derivedRows) derived" }
-        out += " = \(s.written) written + \(s.rejected) rejected"
+        out += " = \(s.written) written + " + (s.rejected > 0 ? style.error("\(s.rejected) rejected") : "0 rejected")
         if let preset = s.presetCounts { out += " + \(preset.skippedTotal) skipped" }
         if s.notWritten > 0 { out += " + \(s.notWritten) in the removed unfinished chunk" }
         if s.blankLines > 0 { out += "; \(s.blankLines) blank line\(s.blankLines == 1 ? "" : "s") skipped" }
@@ -199,11 +216,14 @@ extension ReportRenderer {
         }
         if !repairs.isEmpty { out += "  repairs:     " + repairs.joined(separator: ", ") + "\n" }
         let rejected = ProblemCode.errors.filter { s.rejectedByCode[$0.index] > 0 }.map {
-            "\($0.rawValue) \(s.rejectedByCode[$0.index])"
+            style.error("\($0.rawValue) \(s.rejectedByCode[$0.index])")
         }
         if !rejected.isEmpty {
             out += "  rejected:    " + rejected.joined(separator: ", ")
             out += rejects.map { " → \($0)\n" } ?? "\n  (give --rejects FILE to keep them with their errors)\n"
+            if let pointer = explainPointer(s.rejectedByCode, among: ProblemCode.errors) {
+                out += "  " + pointer + "\n"
+            }
         }
         if let interruption = s.interruption {
             out += "Interrupted by signal \(interruption.signal) after \(interruption.file) line \(interruption.line): "

@@ -41,6 +41,7 @@ public final class Validator: RecordSink {
 
     private let errorStream: OutputFile?
     private var current = FileSummary(file: "")
+    @exclusivity(unchecked) private var progress = ProgressBatch()
     /// Whether the last block read ended between records (nil: not read to its end).
     private(set) var endedBetweenRecords: Bool?
     /// How many files were read in blocks on several cores, and how many of them were finished
@@ -94,6 +95,7 @@ public final class Validator: RecordSink {
         } catch {
             current.readFailure = error.description
         }
+        progress.handOver()
         summaries.append(current)
     }
 
@@ -190,6 +192,7 @@ public final class Validator: RecordSink {
         } catch {
             current.readFailure = error.description
         }
+        progress.handOver()
         summaries.append(current)
     }
 
@@ -226,6 +229,7 @@ public final class Validator: RecordSink {
         }
         vendorRecords = location.record
         let hasError = Self.tally(&current, eventType: eventType, problems: problems)
+        progress.count(flagged: hasError)
         guard hasError else { return }
         for problem in problems where !problem.code.isWarning {
             report(problem, at: location)
