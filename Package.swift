@@ -14,7 +14,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -32,13 +31,19 @@ let package = Package(
             name: "CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // SHA-256 from OpenSSL's libcrypto (Debian's libssl-dev). swift-crypto would compile its own
+        // BoringSSL copy (about 90 s of a first build here) beside the one swift-nio-ssl carries.
+        .systemLibrary(
+            name: "COpenSSL",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // Readers, JSON scanner, schema rules, reports: everything the commands and tests drive.
         .target(
             name: "ImportPrepCore",
             dependencies: [
                 "CLibCSV",
                 "CZlib",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "COpenSSL",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

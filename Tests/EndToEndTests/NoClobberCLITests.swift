@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import ImportPrepTestSupport
 import Testing
@@ -32,8 +31,7 @@ import Testing
         func remove() { try? FileManager.default.removeItem(at: url) }
 
         func hash(_ name: String) throws -> String {
-            SHA256.hash(data: try Data(contentsOf: url.appendingPathComponent(name))).map { String(format: "%02x", $0) }
-                .joined()
+            try IndependentSHA256.hex(ofFile: url.appendingPathComponent(name).path)
         }
 
         func type(_ name: String) -> mode_t {

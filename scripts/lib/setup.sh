@@ -2,11 +2,13 @@
 # Sourced, not run.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
-# Installs the C libraries the build links (libcsv, zlib) when their headers are missing.
+# Installs the C libraries the build links (libcsv, zlib, OpenSSL's libcrypto) when their headers
+# are missing.
 ensure_libcsv() {
     local missing=()
     [ -f /usr/include/csv.h ] || missing+=(libcsv-dev)
     [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+    [ -f /usr/include/openssl/evp.h ] || missing+=(libssl-dev)
     if [ ${#missing[@]} -eq 0 ]; then return 0; fi
     echo "import-prep: installing ${missing[*]} with apt-get" >&2
     local sudo=""

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Where `convert` and `split` write: upload-sized chunks in a folder (with a manifest), one

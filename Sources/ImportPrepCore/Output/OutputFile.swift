@@ -1,4 +1,3 @@
-import Crypto
 import Dispatch
 
 #if canImport(Glibc)
@@ -26,7 +25,7 @@ public final class OutputFile: @unchecked Sendable {
     private let capacity = 1 << 20
     @exclusivity(unchecked) private var count = 0
     // Touched by the background queue, between idle.wait() and idle.signal().
-    private var hasher: SHA256?
+    private var hasher: SHA256Hasher?
     private var written = 0
     private var failure: IOFailure?
     private let idle = DispatchSemaphore(value: 1)
@@ -70,7 +69,7 @@ public final class OutputFile: @unchecked Sendable {
                 file.isRegularFile = true
             }
         }
-        if hashing { file.hasher = SHA256() }
+        if hashing { file.hasher = SHA256Hasher() }
         return file
     }
 
@@ -197,7 +196,7 @@ public final class OutputFile: @unchecked Sendable {
     /// Hashes and writes one block; notes the first failure.
     private func writeOut(_ block: UnsafeRawBufferPointer) {
         guard failure == nil else { return }
-        hasher?.update(bufferPointer: block)
+        hasher?.update(block)
         if let code = writeAll(fd, block) {
             failure = IOFailure(path: path == "-" ? "standard output" : path, errno: code)
             return

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import ImportPrepTestSupport
 import Testing
@@ -34,7 +33,7 @@ import Testing
             #expect(bytes.count <= maxBytes && chunk.records <= maxRows)
             #expect(bytes.count == chunk.bytes)
             #expect(bytes.last == 0x0A)
-            #expect(SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() == chunk.sha256)
+            #expect(try IndependentSHA256.hex(bytes) == chunk.sha256)
             #expect(chunk.records == bytes.filter { $0 == 0x0A }.count)
             concatenated += bytes
         }
@@ -61,7 +60,7 @@ import Testing
         for chunk in chunks {
             let bytes = try folder.read("out/" + (chunk["file"] as! String))
             #expect(chunk["bytes"] as? Int == bytes.count)
-            #expect(chunk["sha256"] as? String == SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
+            #expect(chunk["sha256"] as? String == try IndependentSHA256.hex(bytes))
             let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
             #expect(chunk["records"] as? Int == lines.count)
             #expect((chunk["first_source"] as! [String: Any])["line"] as? Int == firstLine)
