@@ -105,7 +105,7 @@ struct Convert: ParsableCommand {
 
             Exit status: 0 nothing rejected, 1 records rejected, 2 usage error, 3 input or output \
             failed, 130/143 interrupted.
-            More: README, "convert" and "Vendor exports".
+            More: docs/convert.md and docs/presets.md.
             """
     )
 
@@ -181,7 +181,7 @@ struct Split: ParsableCommand {
               import-prep split --max-bytes 1MB --out checked --rejects set-aside.ndjson samples/errors.ndjson
 
             Exit status: 0 nothing rejected, 1 records rejected, 2 usage error, 3 input or output failed.
-            More: README, "split".
+            More: docs/convert.md.
             """
     )
 

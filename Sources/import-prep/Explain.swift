@@ -11,7 +11,7 @@ struct Explain: ParsableCommand {
               import-prep explain identify_property_dropped
 
             Exit status: 0; 2 for a code import-prep does not have.
-            More: README, "Problem codes".
+            More: docs/problem-codes.md.
             """
     )
 

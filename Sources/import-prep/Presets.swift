@@ -21,7 +21,7 @@ struct PresetOptions: ParsableArguments {
     @Option(
         name: .customLong("map"),
         help: ArgumentHelp(
-            "Map any other CSV or NDJSON export with this mapping file (YAML or JSON; see the README).",
+            "Map any other CSV or NDJSON export with this mapping file (YAML or JSON; see docs/presets.md).",
             valueName: "file"))
     var mapFile: String?
 
@@ -164,7 +164,7 @@ struct Presets: ParsableCommand {
               import-prep presets show amplitude
 
             Exit status: 0, or 2 for a name that is not a preset.
-            More: README, "Vendor exports".
+            More: docs/presets.md.
             """,
         subcommands: [List.self, Show.self],
         defaultSubcommand: List.self

@@ -16,7 +16,7 @@ struct Profile: ParsableCommand {
 
             Exit status: 0; with --strict 1 when a finding of severity risk is present; 2 usage \
             error; 3 an input could not be read; 130/143 interrupted.
-            More: README, "profile: what no single row shows".
+            More: docs/profile.md.
             """
     )
 

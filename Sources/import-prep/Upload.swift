@@ -75,7 +75,7 @@ struct Upload: AsyncParsableCommand {
               import-prep upload --token-file key.txt --continue-on-failure upload
             The key comes from USERPILOT_API_KEY, or from --token-file.
 
-            More: README, "upload and jobs".
+            More: docs/upload.md.
             """
     )
 
@@ -230,7 +230,7 @@ struct Jobs: AsyncParsableCommand {
             The key comes from USERPILOT_API_KEY, or from --token-file.
 
             Exit status: 0 shown, 2 usage error, 4 network or server trouble (or the key was refused).
-            More: README, "upload and jobs".
+            More: docs/upload.md.
             """
     )
 

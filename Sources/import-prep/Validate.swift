@@ -12,7 +12,7 @@ struct Validate: ParsableCommand {
 
             Exit status: 0 nothing invalid, 1 invalid records found, 2 usage error, \
             3 an input or output could not be read or written.
-            More: README, "validate" and "Problem codes".
+            More: docs/validate.md; import-prep explain CODE for a code.
             """
     )
 

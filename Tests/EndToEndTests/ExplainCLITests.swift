@@ -70,3 +70,29 @@ import Testing
         #expect(run.stdout.contains("`import-prep explain "))
     }
 }
+
+/// docs/problem-codes.md carries `explain`'s text for every code, below a marker; this keeps it
+/// current (`UPDATE_GOLDEN=1 swift test --filter ExplainDocsTests` rewrites it).
+@Suite struct ExplainDocsTests {
+    static let marker =
+        "<!-- Below: `import-prep explain CODE` for every code, written by `UPDATE_GOLDEN=1 swift test --filter ExplainDocsTests`. -->\n"
+
+    static var generated: String {
+        Self.marker
+            + Explanation.all.map { entry in
+                "\n## `\(entry.code)` (\(entry.kind.rawValue))\n\n```text\n\(entry.text)```\n"
+            }.joined()
+    }
+
+    @Test func problemCodesPageHoldsExplainsText() throws {
+        let url = Paths.root.appendingPathComponent("docs/problem-codes.md")
+        var page = try String(contentsOf: url, encoding: .utf8)
+        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+            if let start = page.range(of: Self.marker) { page.removeSubrange(start.lowerBound...) }
+            page += Self.generated
+            try page.write(to: url, atomically: true, encoding: .utf8)
+        }
+        let start = try #require(page.range(of: Self.marker), "docs/problem-codes.md lacks the marker")
+        #expect(String(page[start.lowerBound...]) == Self.generated)
+    }
+}

@@ -6,7 +6,7 @@ import Testing
     import Glibc
 #endif
 
-/// What import-prep will not overwrite (README "What import-prep will and will not overwrite"):
+/// What import-prep will not overwrite (docs/convert.md, "What import-prep will and will not overwrite"):
 /// inputs, links it did not make, devices and pipes it was pointed at. Each test hashes what must
 /// survive before and after the run.
 @Suite struct NoClobberCLITests {

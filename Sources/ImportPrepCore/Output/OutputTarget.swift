@@ -4,7 +4,7 @@ import Foundation
     import Glibc
 #endif
 
-/// What a named output is on disk, and so how it is written (README "What import-prep will and
+/// What a named output is on disk, and so how it is written (docs/convert.md, "What import-prep will and
 /// will not overwrite"). These tools run as root in shared folders: nothing is written through a
 /// link that someone else could have planted, and nothing is renamed over a device or a pipe.
 public enum OutputTarget: Equatable, Sendable {

@@ -76,7 +76,7 @@ public enum ProfileHTML {
         }
         out += "<h2>Property kinds</h2>\n" + kinds(profiler)
         out +=
-            "<footer>import-prep profile · <code>import-prep profile --report json</code> gives the same as data; <code>import-prep explain CODE</code> and the README say more about each finding.</footer>\n"
+            "<footer>import-prep profile · <code>import-prep profile --report json</code> gives the same as data; <code>import-prep explain CODE</code> and docs/profile.md say more about each finding.</footer>\n"
         return out + "</main></body></html>\n"
     }
 

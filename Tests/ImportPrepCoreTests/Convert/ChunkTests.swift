@@ -60,7 +60,7 @@ import Testing
         for chunk in chunks {
             let bytes = try folder.read("out/" + (chunk["file"] as! String))
             #expect(chunk["bytes"] as? Int == bytes.count)
-            #expect(chunk["sha256"] as? String == try IndependentSHA256.hex(bytes))
+            #expect(try IndependentSHA256.hex(bytes) == chunk["sha256"] as? String)
             let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
             #expect(chunk["records"] as? Int == lines.count)
             #expect((chunk["first_source"] as! [String: Any])["line"] as? Int == firstLine)
