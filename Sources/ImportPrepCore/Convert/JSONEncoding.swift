@@ -7,28 +7,56 @@ enum JSONEncoding {
     /// `"text"` for decoded UTF-8 `text`.
     static func appendString(_ text: UnsafeRawBufferPointer, to out: LineBuffer) {
         out.append(UInt8(ascii: "\""))
+        let count = text.count
         var runStart = 0
-        for i in 0..<text.count {
-            let c = text[i]
-            guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") else { continue }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[runStart..<i]))
-            runStart = i + 1
-            out.append(UInt8(ascii: "\\"))
-            switch c {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(c)
-            case 0x0A: out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(UInt8(ascii: "t"))
-            case 0x08: out.append(UInt8(ascii: "b"))
-            case 0x0C: out.append(UInt8(ascii: "f"))
-            default:
-                out.append(contentsOf: [
-                    UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(c >> 4)], hex[Int(c & 15)],
-                ])
+        var i = 0
+        if let base = text.baseAddress {
+            while i < count {
+                // Eight bytes at a time while none needs an escape; the rest one by one.
+                while i + 8 <= count && !mayNeedEscape(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+                    i += 8
+                }
+                let end = min(i + 8, count)
+                while i < end {
+                    let c = base.load(fromByteOffset: i, as: UInt8.self)
+                    if c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") {
+                        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[runStart..<i]))
+                        runStart = i + 1
+                        appendEscape(c, to: out)
+                    }
+                    i += 1
+                }
             }
         }
-        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[runStart..<text.count]))
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[runStart..<count]))
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether one of the eight bytes of `word` may be a control byte, `"` or `\` (never false
+    /// when one is; the SWAR tests of "Bit Twiddling Hacks", hasless and haszero).
+    @inline(__always) static func mayNeedEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let control = (word &- ones &* 0x20) & ~word & highs
+        let quotes = word ^ (ones &* 0x22)
+        let backslashes = word ^ (ones &* 0x5C)
+        return (control | ((quotes &- ones) & ~quotes & highs) | ((backslashes &- ones) & ~backslashes & highs)) != 0
+    }
+
+    private static func appendEscape(_ c: UInt8, to out: LineBuffer) {
+        out.append(UInt8(ascii: "\\"))
+        switch c {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(c)
+        case 0x0A: out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(UInt8(ascii: "t"))
+        case 0x08: out.append(UInt8(ascii: "b"))
+        case 0x0C: out.append(UInt8(ascii: "f"))
+        default:
+            out.append(contentsOf: [
+                UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(c >> 4)], hex[Int(c & 15)],
+            ])
+        }
     }
 
     /// A string given as a JSON string body (between the quotes, escapes still encoded).
