@@ -68,10 +68,15 @@ import Testing
         process.standardOutput = Pipe()
         process.standardError = Pipe()
         try process.run()
-        let line =
-            #"{"event_type":"track","user_id":"u","event_name":"e","inserted_at":"2024-07-28T10:00:00","metadata":{}}"#
-            + "\n"
-        input.fileHandleForWriting.write(Data(String(repeating: line, count: 50).utf8))
+        // Enough records for the duplicate checks to spill (they keep 4,096 keys per partition in
+        // memory first): 80,000 distinct ones, written while the run reads them.
+        var lines = ""
+        for n in 0..<80_000 {
+            lines +=
+                #"{"event_type":"track","user_id":"u\#(n)","event_name":"e","inserted_at":"2024-07-28T10:00:00","metadata":{}}"#
+                + "\n"
+        }
+        input.fileHandleForWriting.write(Data(lines.utf8))
         // Wait (bounded) until the spill folder exists, then interrupt while input stays open.
         var waited = 0
         while (try FileManager.default.contentsOfDirectory(atPath: tmp)).isEmpty && waited < 400 {

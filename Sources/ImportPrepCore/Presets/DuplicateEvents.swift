@@ -24,41 +24,59 @@ final class DuplicateEvents {
     private let folder: URL
     private let partitions: Int
     private var buffers: [[Entry]]
-    private var handles: [FileHandle] = []
+    /// A partition's file, opened when its buffer first fills: a small input never touches the disk.
+    private var handles: [FileHandle?]
+    private var folderMade = false
     /// Record numbers of the duplicates, ascending; `cursor` walks it as records are read again.
     private(set) var duplicates: [Int] = []
     private var cursor = 0
 
-    /// `expectedRecords` sizes the partitions (each about 32 MB or less).
+    /// `expectedRecords` sizes the partitions (each about 32 MB or less). Checks that
+    /// `temporaryFolder` is a folder this process can write to; nothing is created in it until
+    /// a partition's buffer of 4,096 keys fills.
     init(temporaryFolder: String, expectedRecords: Int) throws(IOFailure) {
         partitions = max(16, min(4096, expectedRecords * 24 / (32 << 20) + 1))
+        var info = stat()
+        guard stat(temporaryFolder, &info) == 0 else { throw IOFailure(path: temporaryFolder, errno: errno) }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            throw IOFailure(path: temporaryFolder, reason: "is not a folder")
+        }
+        guard access(temporaryFolder, W_OK | X_OK) == 0 else { throw IOFailure(path: temporaryFolder, errno: errno) }
         folder = URL(fileURLWithPath: temporaryFolder).appendingPathComponent(
             ".import-prep-keys-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))")
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
-            for k in 0..<partitions {
-                let url = folder.appendingPathComponent("\(k)")
-                guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-                    throw IOFailure(path: url.path, reason: "cannot be created")
-                }
-                handles.append(try FileHandle(forWritingTo: url))
-            }
-        } catch let error as IOFailure {
-            try? FileManager.default.removeItem(at: folder)
-            throw error
-        } catch {
-            try? FileManager.default.removeItem(at: folder)
-            throw IOFailure(path: folder.path, reason: "\(error)")
-        }
         buffers = Array(repeating: [], count: partitions)
+        handles = Array(repeating: nil, count: partitions)
     }
 
     deinit { removeFiles() }
 
     private func removeFiles() {
-        for handle in handles { try? handle.close() }
-        handles = []
-        try? FileManager.default.removeItem(at: folder)
+        for case let handle? in handles { try? handle.close() }
+        handles = Array(repeating: nil, count: partitions)
+        if folderMade { try? FileManager.default.removeItem(at: folder) }
+        folderMade = false
+    }
+
+    /// Partition `k`'s file, made (with the folder) on first use.
+    private func handle(_ k: Int) throws(IOFailure) -> FileHandle {
+        if let handle = handles[k] { return handle }
+        let url = folder.appendingPathComponent("\(k)")
+        do {
+            if !folderMade {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
+                folderMade = true
+            }
+            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+                throw IOFailure(path: url.path, reason: "cannot be created")
+            }
+            let handle = try FileHandle(forWritingTo: url)
+            handles[k] = handle
+            return handle
+        } catch let error as IOFailure {
+            throw error
+        } catch {
+            throw IOFailure(path: url.path, reason: "\(error)")
+        }
     }
 
     /// Notes the key of record `record` (first pass).
@@ -77,21 +95,29 @@ final class DuplicateEvents {
     private func flush(_ k: Int) throws(IOFailure) {
         guard !buffers[k].isEmpty else { return }
         let data = buffers[k].withUnsafeBytes { Data($0) }
-        do { try handles[k].write(contentsOf: data) } catch {
+        let handle = try handle(k)
+        do { try handle.write(contentsOf: data) } catch {
             throw IOFailure(path: folder.appendingPathComponent("\(k)").path, reason: "\(error)")
         }
         buffers[k].removeAll(keepingCapacity: true)
     }
 
-    /// Sorts each partition and keeps every record number after the first of its key.
+    /// Sorts each partition (from its file, or its buffer when it never filled) and keeps every
+    /// record number after the first of its key.
     func finish() throws(IOFailure) {
-        for k in 0..<partitions { try flush(k) }
-        for handle in handles { try? handle.close() }
-        handles = []
         for k in 0..<partitions {
-            let url = folder.appendingPathComponent("\(k)")
-            var entries = try Self.readEntries(url.path)
-            try? FileManager.default.removeItem(at: url)
+            var entries: [Entry]
+            if let handle = handles[k] {
+                try flush(k)
+                try? handle.close()
+                handles[k] = nil
+                let url = folder.appendingPathComponent("\(k)")
+                entries = try Self.readEntries(url.path)
+                try? FileManager.default.removeItem(at: url)
+            } else {
+                entries = buffers[k]
+            }
+            buffers[k] = []
             entries.sort()
             for i in entries.indices.dropFirst()
             where entries[i].high == entries[i - 1].high && entries[i].low == entries[i - 1].low {
