@@ -69,7 +69,7 @@ struct NormalizedWriter {
         if let (time, timeRepairs) = written {
             time.appendNormalized(to: out)
             repairs.formUnion(timeRepairs)
-            if !out.bytes(from: timeStart).elementsEqual(r[.insertedAt].bytes) && timeRepairs.isEmpty {
+            if !out.bytes(from: timeStart).sameBytes(as: r[.insertedAt].bytes) && timeRepairs.isEmpty {
                 repairs.insert(.timestampNormalized)
             }
         }
@@ -138,7 +138,7 @@ struct NormalizedWriter {
         _ repairs: inout RepairSet
     ) {
         let given = r[field]
-        if given.kind != .string || !given.bytes.elementsEqual(derived) { repairs.insert(.urlPartsDerived) }
+        if given.kind != .string || !given.bytes.sameBytes(as: derived) { repairs.insert(.urlPartsDerived) }
         out.append(UInt8(ascii: ","))
         JSONEncoding.appendKey(field.staticName, to: out)
         JSONEncoding.appendString(derived, to: out)

@@ -5,6 +5,15 @@
 #endif
 
 extension UnsafeRawBufferPointer {
+    /// Whether both hold the same bytes (`memcmp`; the generic `elementsEqual` goes byte by byte
+    /// through iterators).
+    @inline(__always)
+    func sameBytes(as other: UnsafeRawBufferPointer) -> Bool {
+        guard count == other.count else { return false }
+        guard count > 0 else { return true }
+        return memcmp(baseAddress!, other.baseAddress!, count) == 0
+    }
+
     /// Byte-wise comparison with an ASCII literal, without making a `String`. Up to 16 bytes it
     /// compares two overlapping words (the literal's words fold to constants once inlined).
     @inline(__always)

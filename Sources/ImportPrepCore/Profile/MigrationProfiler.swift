@@ -76,6 +76,8 @@ public final class MigrationProfiler: RecordSink {
     struct KeyKinds {
         var scope: String
         var key: String
+        /// The key's bytes, compared with a record's key without going through `String`.
+        var keyBytes: [UInt8]
         /// Its number among its scope's keys.
         var id: Int
         var records = [Int](repeating: 0, count: PropertyKind.allCases.count)
@@ -323,7 +325,8 @@ public final class MigrationProfiler: RecordSink {
         var index = 0
         while true {
             if let known = keyIndex[slot] {
-                if keyKinds[known].scope == scope && keyKinds[known].key.utf8.elementsEqual(key) {
+                let same = keyKinds[known].keyBytes.withUnsafeBytes { $0.sameBytes(as: key) }
+                if same && keyKinds[known].scope == scope {
                     index = known
                     break
                 }
@@ -334,7 +337,8 @@ public final class MigrationProfiler: RecordSink {
             keyIndex[slot] = index
             let number = scopeKeyCounts[scope, default: 0]
             scopeKeyCounts[scope] = number + 1
-            keyKinds.append(KeyKinds(scope: scope, key: String(decoding: key, as: UTF8.self), id: number))
+            keyKinds.append(
+                KeyKinds(scope: scope, key: String(decoding: key, as: UTF8.self), keyBytes: Array(key), id: number))
             break
         }
         if scope != "events" { identifyKeys.append((keyKinds[index].id, kind == nil, kind != nil && empty)) }

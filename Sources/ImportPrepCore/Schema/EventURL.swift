@@ -74,6 +74,6 @@ struct EventURL {
     /// Whether a given `pathname` is the URL's path (an empty path reads as `/`).
     func pathMatches(_ pathname: UnsafeRawBufferPointer) -> Bool {
         if path.count == 0 { return pathname.count == 1 && pathname[0] == UInt8(ascii: "/") }
-        return path.elementsEqual(pathname)
+        return path.sameBytes(as: pathname)
     }
 }
