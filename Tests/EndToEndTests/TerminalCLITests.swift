@@ -10,30 +10,21 @@ import Testing
     static let clear = "\r\u{1B}[K"
 
     /// Runs `command` (a shell line) on a pseudo-terminal; what the terminal showed, both streams.
-    static func onTerminal(_ command: String, environment: [String: String] = [:]) throws -> String {
-        let folder = try ScratchFolder()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        process.arguments = ["-qec", command, "/dev/null"]
-        process.currentDirectoryURL = Paths.root
+    static func onTerminal(_ command: String, environment: [String: String] = [:]) async throws -> String {
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "CI")
         env.removeValue(forKey: "NO_COLOR")
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        FileManager.default.createFile(atPath: folder.path("shown"), contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: folder.url.appendingPathComponent("shown"))
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return try String(contentsOfFile: folder.path("shown"), encoding: .utf8)
+        return try await Subprocess.run(
+            "/usr/bin/script", ["-qec", command, "/dev/null"], in: Paths.root, environment: env
+        ).stdout
     }
 
     static let binary = ImportPrepBinary.url.path
 
-    @Test func convertShowsTheLineOnATerminalAndClearsItBeforeTheSummary() throws {
+    @Test func convertShowsTheLineOnATerminalAndClearsItBeforeTheSummary() async throws {
         let folder = try ScratchFolder()
-        let shown = try Self.onTerminal(
+        let shown = try await Self.onTerminal(
             "\(Self.binary) convert --to ndjson -o \(folder.path("out.ndjson")) samples/clean.ndjson samples/errors.csv"
         )
         #expect(shown.contains(Self.clear + "convert 1/2 clean.ndjson · 0% of "))
@@ -45,20 +36,20 @@ import Testing
         #expect(!before[lastClear.upperBound...].contains("convert "), "\(shown.debugDescription)")
     }
 
-    @Test func standardInputShowsBytesWithoutATotal() throws {
-        let shown = try Self.onTerminal("cat samples/clean.ndjson | \(Self.binary) validate --color never -")
+    @Test func standardInputShowsBytesWithoutATotal() async throws {
+        let shown = try await Self.onTerminal("cat samples/clean.ndjson | \(Self.binary) validate --color never -")
         #expect(shown.contains(Self.clear + "validate standard input · 0 B · 0 records"), "\(shown.debugDescription)")
         #expect(!shown.contains("%"))
         #expect(shown.contains("Every record is valid."))
     }
 
-    @Test func noProgressAndCIKeepTheTerminalQuiet() throws {
+    @Test func noProgressAndCIKeepTheTerminalQuiet() async throws {
         let folder = try ScratchFolder()
         let convert = "\(Self.binary) convert --to ndjson -o \(folder.path("out.ndjson")) samples/clean.ndjson"
         for (command, environment) in [
             (convert + " --no-progress", [:]), (convert, ["CI": "true"]),
         ] {
-            let shown = try Self.onTerminal(command, environment: environment)
+            let shown = try await Self.onTerminal(command, environment: environment)
             #expect(!shown.contains("\u{1B}["), "\(command) \(environment): \(shown.debugDescription)")
             #expect(shown.contains("records read = "))
         }
@@ -66,7 +57,7 @@ import Testing
 
     /// Without a terminal, standard error holds the summary and nothing else; `--progress`
     /// forces the line on.
-    @Test func withoutATerminalOnlyTheSummary() throws {
+    @Test func withoutATerminalOnlyTheSummary() async throws {
         let folder = try ScratchFolder()
         let run = try ImportPrepBinary.run(
             ["convert", "--to", "ndjson", "-o", folder.path("out.ndjson"), "samples/clean.ndjson"],
@@ -80,13 +71,15 @@ import Testing
         #expect(forced.stderr.hasSuffix(Self.clear))
     }
 
-    @Test func colourOnATerminalHonoursNoColorAndTheFlag() throws {
+    @Test func colourOnATerminalHonoursNoColorAndTheFlag() async throws {
         let validate = "\(Self.binary) validate --no-progress samples/errors.ndjson"
-        let coloured = try Self.onTerminal(validate)
+        let coloured = try await Self.onTerminal(validate)
         #expect(coloured.contains("[\u{1B}[31mmissing_field\u{1B}[0m]"), "\(coloured.debugDescription)")
         #expect(coloured.contains("\u{1B}[33m"), "warnings in yellow")
-        #expect(!(try Self.onTerminal(validate, environment: ["NO_COLOR": "1"])).contains("\u{1B}["))
-        #expect(!(try Self.onTerminal(validate + " --color never")).contains("\u{1B}["))
+        let noColor = try await Self.onTerminal(validate, environment: ["NO_COLOR": "1"])
+        #expect(!noColor.contains("\u{1B}["))
+        let never = try await Self.onTerminal(validate + " --color never")
+        #expect(!never.contains("\u{1B}["))
         let piped = try ImportPrepBinary.run(["validate", "--color", "always", "samples/errors.ndjson"])
         #expect(piped.stdout.contains("\u{1B}[31m"))
         let plain = try ImportPrepBinary.run(["validate", "samples/errors.ndjson"])

@@ -105,8 +105,8 @@ import Testing
             var line = command
             let words = line.split(separator: " ")
             if words.contains("upload") || words.contains("jobs") { line += " --endpoint \(server.url)" }
-            let run = try await Self.shell(
-                line, in: folder.url,
+            let run = try await Subprocess.run(
+                "/bin/sh", ["-c", line], in: folder.url,
                 environment: [
                     "USERPILOT_API_KEY": RunningStandIn.key, "CI": "true",
                     "PATH": folder.path("bin") + ":/usr/bin:/bin",
@@ -116,34 +116,5 @@ import Testing
                 !run.stdout.isEmpty || !run.stderr.isEmpty || line.contains(">"), "\(page): `\(command)` said nothing")
         }
         await server.stop()
-    }
-
-    /// Runs `line` with `/bin/sh`, waiting without holding a thread (the stand-in answers on the
-    /// same pool of threads).
-    static func shell(_ line: String, in folder: URL, environment: [String: String]) async throws -> (
-        status: Int32, stdout: String, stderr: String
-    ) {
-        let scratch = try ScratchFolder()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", line]
-        process.currentDirectoryURL = folder
-        process.environment = environment
-        FileManager.default.createFile(atPath: scratch.path("out"), contents: nil)
-        FileManager.default.createFile(atPath: scratch.path("err"), contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: scratch.url.appendingPathComponent("out"))
-        process.standardError = try FileHandle(forWritingTo: scratch.url.appendingPathComponent("err"))
-        process.standardInput = FileHandle.nullDevice
-        try await withCheckedThrowingContinuation { (ended: CheckedContinuation<Void, Error>) in
-            process.terminationHandler = { _ in ended.resume() }
-            do { try process.run() } catch {
-                process.terminationHandler = nil
-                ended.resume(throwing: error)
-            }
-        }
-        return (
-            process.terminationStatus, (try? String(contentsOfFile: scratch.path("out"), encoding: .utf8)) ?? "",
-            (try? String(contentsOfFile: scratch.path("err"), encoding: .utf8)) ?? ""
-        )
     }
 }

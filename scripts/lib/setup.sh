@@ -16,3 +16,20 @@ ensure_libcsv() {
     $sudo apt-get update -qq >&2 || true
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
 }
+
+# Compares "name count" lines ($1) with the limits file $2 ("name limit" lines, # comments) and
+# says which exceed their limit or have no count; returns 1 if any does. $3 names the unit.
+check_limits() {
+    local results=$1 limits=$2 unit=$3 status=0 name limit got
+    while read -r name limit; do
+        [ -z "$name" ] && continue
+        case "$name" in \#*) continue ;; esac
+        got=$(echo "$results" | awk -v n="$name" '$1 == n { print $2 }')
+        if [ -z "$got" ]; then echo "$(basename "$0"): no count for $name" >&2; status=1; continue; fi
+        if ! python3 -c "import sys; sys.exit(0 if $got <= $limit else 1)"; then
+            echo "$(basename "$0"): $name takes $got $unit per record, above its limit of $limit" >&2
+            status=1
+        fi
+    done < "$limits"
+    return $status
+}

@@ -75,9 +75,10 @@ public final class MigrationProfiler: RecordSink {
     /// Property kinds per (scope, key).
     struct KeyKinds {
         var scope: String
-        var key: String
         /// The key's bytes, compared with a record's key without going through `String`.
         var keyBytes: [UInt8]
+        /// The key as text, for the reports.
+        var key: String { String(decoding: keyBytes, as: UTF8.self) }
         /// Its number among its scope's keys.
         var id: Int
         var records = [Int](repeating: 0, count: PropertyKind.allCases.count)
@@ -337,8 +338,7 @@ public final class MigrationProfiler: RecordSink {
             keyIndex[slot] = index
             let number = scopeKeyCounts[scope, default: 0]
             scopeKeyCounts[scope] = number + 1
-            keyKinds.append(
-                KeyKinds(scope: scope, key: String(decoding: key, as: UTF8.self), keyBytes: Array(key), id: number))
+            keyKinds.append(KeyKinds(scope: scope, keyBytes: Array(key), id: number))
             break
         }
         if scope != "events" { identifyKeys.append((keyKinds[index].id, kind == nil, kind != nil && empty)) }

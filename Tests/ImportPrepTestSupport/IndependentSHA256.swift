@@ -1,0 +1,23 @@
+import Foundation
+
+/// SHA-256 by coreutils' `sha256sum`: an oracle independent of the OpenSSL code import-prep uses.
+public enum IndependentSHA256 {
+    public static func hex(_ bytes: [UInt8]) throws -> String {
+        let folder = try ScratchFolder()
+        let file = folder.url.appendingPathComponent("bytes")
+        try Data(bytes).write(to: file)
+        return try hex(ofFile: file.path)
+    }
+
+    public static func hex(ofFile path: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        process.arguments = [path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return String(text.prefix(64))
+    }
+}
