@@ -44,11 +44,16 @@ public struct JSONMember: Sendable {
     public var keysEnd = 0
 }
 
-/// Where a key of a member's object value sits in the record (escapes still encoded).
+/// Where a key of a member's object value and its value sit in the record (escapes still
+/// encoded; a string value without its quotes).
 public struct JSONKey: Sendable {
     public var start = 0
     public var end = 0
     public var hasEscapes = false
+    public var valueHasEscapes = false
+    public var kind = JSONValueKind.null
+    public var valueStart = 0
+    public var valueEnd = 0
 }
 
 /// Strict RFC 8259 validator for one record, working on bytes.
@@ -76,9 +81,25 @@ public final class JSONScanner {
     /// Top-level members of the last record scanned, when it was an object. Valid until the next `scan`.
     public var members: UnsafeBufferPointer<JSONMember> { UnsafeBufferPointer(start: slots, count: count) }
 
-    /// The keys of `member`'s object value (empty for other values), in order.
+    /// The keys of `member`'s object value (empty for other values), in order, with their values.
     public func keys(of member: JSONMember) -> UnsafeBufferPointer<JSONKey> {
         UnsafeBufferPointer(start: keySlots + member.keysStart, count: member.keysEnd - member.keysStart)
+    }
+
+    /// Takes as its members the members of `member`'s object value as `other` found them while
+    /// scanning the record with `scanWithMemberObjects` (offsets made relative to the value): an object inside a record that was
+    /// scanned is read without scanning its bytes again. Not for `holdsContainers` or `keys(of:)`.
+    func adoptMembers(of member: JSONMember, from other: JSONScanner) {
+        let keys = other.keys(of: member)
+        while capacity <= keys.count { grow() }
+        let base = member.valueStart
+        for (k, key) in keys.enumerated() {
+            slots[k] = JSONMember(
+                keyStart: key.start - base, keyEnd: key.end - base, keyHasEscapes: key.hasEscapes,
+                valueStart: key.valueStart - base, valueEnd: key.valueEnd - base, kind: key.kind,
+                valueHasEscapes: key.valueHasEscapes)
+        }
+        count = keys.count
     }
 
     public init() {
@@ -109,7 +130,16 @@ public final class JSONScanner {
         capacity *= 2
     }
 
-    public func scan(_ record: UnsafeRawBufferPointer) -> Outcome {
+    public func scan(_ record: UnsafeRawBufferPointer) -> Outcome { scan(record, valuesOfMemberObjects: false) }
+
+    /// `scan`, recording also where the values of the top-level members' objects are (in
+    /// `keys(of:)`), for `adoptMembers` (the vendor presets read those objects).
+    func scanWithMemberObjects(_ record: UnsafeRawBufferPointer) -> Outcome {
+        scan(record, valuesOfMemberObjects: true)
+    }
+
+    @inline(__always)
+    private func scan(_ record: UnsafeRawBufferPointer, valuesOfMemberObjects: Bool) -> Outcome {
         // `slot` is the member being read; `used` members before it are complete.
         var used = 0
         var slot = slots
@@ -133,6 +163,8 @@ public final class JSONScanner {
         valueLoop: while true {
             guard i < n else { return fail(.malformedJSON, i, "the record ends where a value was expected") }
             let inMember = depth == 1 && topKind == .object
+            // A value of a member's object: recorded with its key (`keys(of:)`).
+            let inMemberObject = valuesOfMemberObjects && depth == 2 && topKind == .object && objectLevels & 2 != 0
             let c = p[i]
             switch c {
             case UInt8(ascii: "\""):
@@ -145,6 +177,12 @@ public final class JSONScanner {
                     slot.pointee.valueStart = i + 1
                     slot.pointee.valueEnd = end
                     slot.pointee.valueHasEscapes = escaped
+                } else if inMemberObject {
+                    let key = keySlots + (keys - 1)
+                    key.pointee.kind = .string
+                    key.pointee.valueStart = i + 1
+                    key.pointee.valueEnd = end
+                    key.pointee.valueHasEscapes = escaped
                 }
                 i = end + 1
             case UInt8(ascii: "{"), UInt8(ascii: "["):
@@ -154,6 +192,9 @@ public final class JSONScanner {
                 if inMember {
                     slot.pointee.kind = isObject ? .object : .array
                     slot.pointee.valueStart = i
+                } else if inMemberObject {
+                    keySlots[keys - 1].kind = isObject ? .object : .array
+                    keySlots[keys - 1].valueStart = i
                 }
                 depth += 1
                 if depth > Self.maxDepth { return fail(.tooDeep, i, "nesting deeper than 64 levels") }
@@ -192,6 +233,9 @@ public final class JSONScanner {
                 if inMember {
                     slot.pointee.kind = .number
                     slot.pointee.valueStart = i
+                } else if inMemberObject {
+                    keySlots[keys - 1].kind = .number
+                    keySlots[keys - 1].valueStart = i
                 }
                 i = end
             case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
@@ -201,6 +245,9 @@ public final class JSONScanner {
                 if inMember {
                     slot.pointee.kind = c == UInt8(ascii: "n") ? .null : .bool
                     slot.pointee.valueStart = i
+                } else if inMemberObject {
+                    keySlots[keys - 1].kind = c == UInt8(ascii: "n") ? .null : .bool
+                    keySlots[keys - 1].valueStart = i
                 }
                 i = end
             default:
@@ -216,6 +263,8 @@ public final class JSONScanner {
                         grow()
                     }
                     slot = slots + used
+                } else if valuesOfMemberObjects && depth == 2 && topKind == .object && objectLevels & 2 != 0 {
+                    if keySlots[keys - 1].kind != .string { keySlots[keys - 1].valueEnd = i }
                 }
                 if depth == 0 {
                     i = Self.skipWhitespace(p, i, n)

@@ -104,39 +104,60 @@ struct ByteString: Sendable, ExpressibleByStringLiteral {
 /// A set of names (event names, keys) looked up by bytes without making a `String`: an
 /// open-addressing table of indexes, hashed with FNV-1a (no `Hasher`, no allocation per lookup).
 struct ByteSet: Sendable {
-    private let names: [ByteString]
+    /// The names' bytes one after another; name `k` is `bytes[starts[k]..<starts[k + 1]]`.
+    private let bytes: [UInt8]
+    private let starts: [Int]
     private let slots: [Int32]
     private let mask: Int
+    /// The names' first bytes, a bit each: most keys are told apart from every prefix by one test.
+    private let firstBytes: [UInt64]
 
     init(_ texts: [String]) {
-        names = texts.map { ByteString($0) }
+        bytes = texts.flatMap { Array($0.utf8) }
+        starts = texts.reduce(into: [0]) { $0.append($0.last! + $1.utf8.count) }
         var size = 16
-        while size < 2 * names.count { size <<= 1 }
+        while size < 2 * texts.count { size <<= 1 }
         var slots = [Int32](repeating: 0, count: size)
-        for (i, name) in names.enumerated() {
-            var h = name.withBytes { Self.hash($0) } & (size - 1)
+        for (i, text) in texts.enumerated() {
+            var name = Array(text.utf8)
+            var h = name.withUnsafeMutableBytes { Self.hash(UnsafeRawBufferPointer($0)) } & (size - 1)
             while slots[h] != 0 { h = (h + 1) & (size - 1) }
             slots[h] = Int32(i + 1)
         }
         self.slots = slots
         mask = size - 1
+        var firstBytes: [UInt64] = [0, 0, 0, 0]
+        for name in texts {
+            if let first = name.utf8.first { firstBytes[Int(first >> 6)] |= 1 << UInt64(first & 63) }
+        }
+        self.firstBytes = firstBytes
     }
 
-    var isEmpty: Bool { names.isEmpty }
+    var isEmpty: Bool { starts.count == 1 }
 
     /// Which name `bytes` is (its index in the list given), or nil.
     func index(of bytes: UnsafeRawBufferPointer) -> Int? {
         index(of: bytes, hash: Self.hash(bytes))
     }
 
+    /// Whether name `k` is `other`.
+    @inline(__always)
+    private func name(_ k: Int, is other: UnsafeRawBufferPointer) -> Bool {
+        let start = starts[k]
+        let count = starts[k + 1] - start
+        guard count == other.count else { return false }
+        guard count > 0 else { return true }
+        return bytes.withUnsafeBytes { memcmp($0.baseAddress! + start, other.baseAddress!, count) == 0 }
+    }
+
     /// The same, with `hash` = `ByteSet.hash(bytes)` computed once for lookups in several sets.
     func index(of bytes: UnsafeRawBufferPointer, hash: Int) -> Int? {
-        guard !names.isEmpty else { return nil }
+        guard !isEmpty else { return nil }
         var h = hash & mask
         while true {
             let slot = Int(slots[h])
             if slot == 0 { return nil }
-            if names[slot - 1].matches(bytes) { return slot - 1 }
+            if name(slot - 1, is: bytes) { return slot - 1 }
             h = (h + 1) & mask
         }
     }
@@ -157,16 +178,85 @@ struct ByteSet: Sendable {
 
     /// Whether `bytes` starts with one of the names (for prefixes).
     func hasPrefix(of bytes: UnsafeRawBufferPointer) -> Bool {
-        names.contains { name in
-            name.count <= bytes.count && name.matches(UnsafeRawBufferPointer(rebasing: bytes[0..<name.count]))
+        guard let first = bytes.first, firstBytes[Int(first &>> 6)] & (1 &<< UInt64(first & 63)) != 0 else {
+            return false
         }
+        for k in 0..<(starts.count - 1) where starts[k + 1] - starts[k] <= bytes.count {
+            if name(k, is: UnsafeRawBufferPointer(rebasing: bytes[0..<(starts[k + 1] - starts[k])])) { return true }
+        }
+        return false
     }
 
+    /// Eight bytes a step, then the tail, mixed as MurmurHash3's finaliser does (the table uses
+    /// the low bits).
     @inline(__always)
     static func hash(_ bytes: UnsafeRawBufferPointer) -> Int {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return Int(truncatingIfNeeded: h ^ (h >> 32))
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: bytes.count)
+        guard let base = bytes.baseAddress else { return Int(truncatingIfNeeded: h) }
+        let n = bytes.count
+        var i = 0
+        while i &+ 8 <= n {
+            h = (h ^ base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h &>> 29
+            i &+= 8
+        }
+        if i < n {
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < n {
+                tail |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) &<< shift
+                shift &+= 8
+                i &+= 1
+            }
+            h = (h ^ tail) &* 0x9E37_79B9_7F4A_7C15
+        }
+        h ^= h &>> 33
+        h &*= 0xFF51_AFD7_ED55_8CCD
+        h ^= h &>> 33
+        return Int(truncatingIfNeeded: h)
+    }
+}
+
+/// What a preset does with a vendor key, found with one lookup per key: the client column it
+/// fills, whether metadata drops it, the name it is renamed to.
+struct KeyRoles {
+    struct Role {
+        /// Index in the preset's client columns, or -1.
+        var clientColumn = -1
+        var dropped = false
+        /// Index in the renames, or -1.
+        var rename = -1
+    }
+
+    private let names: ByteSet
+    private let roles: [Role]
+
+    init(clientKeys: [String], droppedKeys: [String], renamedKeys: [String]) {
+        var order: [String] = []
+        var roles: [Role] = []
+        var index: [String: Int] = [:]
+        func entry(_ name: String) -> Int {
+            if let k = index[name] { return k }
+            index[name] = order.count
+            order.append(name)
+            roles.append(Role())
+            return order.count - 1
+        }
+        // A name listed twice keeps its first column and rename, as a `ByteSet` lookup finds.
+        for (k, name) in clientKeys.enumerated() where index[name] == nil { roles[entry(name)].clientColumn = k }
+        for name in droppedKeys { roles[entry(name)].dropped = true }
+        for (k, name) in renamedKeys.enumerated() {
+            let e = entry(name)
+            if roles[e].rename < 0 { roles[e].rename = k }
+        }
+        names = ByteSet(order)
+        self.roles = roles
+    }
+
+    /// The role of `key`, whose `ByteSet.hash` is `hash`; nil when the preset has none for it.
+    @inline(__always)
+    func role(of key: UnsafeRawBufferPointer, hash: Int) -> Role? {
+        names.index(of: key, hash: hash).map { roles[$0] }
     }
 }
 
@@ -198,7 +288,7 @@ final class VendorObjects {
     /// Scans a record's top level in slot 0 (the record is not checked JSON yet): its outcome,
     /// and `scanner(0)` holds its members.
     func scanRecord(_ bytes: UnsafeRawBufferPointer) -> JSONScanner.Outcome {
-        let outcome = scanner(0).scan(bytes)
+        let outcome = scanner(0).scanWithMemberObjects(bytes)
         scanned[0] = (bytes.baseAddress, bytes.count, outcome == .object)
         return outcome
     }
@@ -217,10 +307,28 @@ final class VendorObjects {
     func open(_ bytes: UnsafeRawBufferPointer, slot: Int) -> VendorObject? {
         let scanner = scanner(slot)
         if scanned[slot].count != bytes.count || scanned[slot].start != bytes.baseAddress {
-            scanned[slot] = (bytes.baseAddress, bytes.count, scanner.scan(bytes) == .object)
+            if slot > 0, let member = recordMember(at: bytes) {
+                scanner.adoptMembers(of: member, from: scanners[0])
+                scanned[slot] = (bytes.baseAddress, bytes.count, true)
+            } else {
+                scanned[slot] = (bytes.baseAddress, bytes.count, scanner.scan(bytes) == .object)
+            }
         }
         guard scanned[slot].isObject else { return nil }
         return VendorObject(bytes: bytes, members: scanner.members, arena: arena)
+    }
+
+    /// The top-level member of the record in slot 0 whose value is the object `bytes`, if any: its
+    /// members were found by the record's scan.
+    private func recordMember(at bytes: UnsafeRawBufferPointer) -> JSONMember? {
+        guard scanned[0].isObject, let record = scanned[0].start, let start = bytes.baseAddress,
+            start >= record, start < record + scanned[0].count
+        else { return nil }
+        let offset = record.distance(to: start)
+        for member in scanners[0].members where member.valueStart == offset {
+            return member.kind == .object && member.valueEnd - offset == bytes.count ? member : nil
+        }
+        return nil
     }
 
     /// The object value `value`, or the empty object when it is absent or not an object.

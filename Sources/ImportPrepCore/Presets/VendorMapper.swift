@@ -64,8 +64,10 @@ final class VendorMapper {
     private let merges: ByteSet
     private let internalEvents: ByteSet
     private let droppedKeys: ByteSet
+    /// Client columns, dropped keys and renames in one table (metadata looks each key up once).
+    private let keyRoles: KeyRoles
     private let droppedPrefixes: ByteSet
-    private let clientVendorKeys: ByteSet
+    private let hasClientColumns: Bool
     /// One id per distinct client column (`$os` and `os` both fill `operating_system`).
     private let clientColumnIDs: [Int]
     /// The client columns the row being written has, and the vendor keys that filled them (left
@@ -96,7 +98,6 @@ final class VendorMapper {
     }
     /// The id of the client column that takes only 2-letter codes.
     private let countryColumnID: Int?
-    private let renameFrom = ByteSet(Preset.traitRenames.map(\.from))
     private let renameTo = Preset.traitRenames.map { ByteString($0.to) }
     private let junkIDs = ByteSet(Preset.junkIDs)
     private let userProperty: ByteString?
@@ -113,7 +114,10 @@ final class VendorMapper {
         internalEvents = ByteSet(preset.internalEvents.filter { !settings.keepEvents.contains($0) })
         droppedKeys = ByteSet(preset.droppedKeys)
         droppedPrefixes = ByteSet(preset.droppedPrefixes)
-        clientVendorKeys = ByteSet(preset.clientColumns.map(\.vendor))
+        hasClientColumns = !preset.clientColumns.isEmpty
+        keyRoles = KeyRoles(
+            clientKeys: preset.clientColumns.map(\.vendor), droppedKeys: preset.droppedKeys,
+            renamedKeys: Preset.traitRenames.map(\.from))
         var ids: [String: Int] = [:]
         let columnIDs = preset.clientColumns.map { column in
             if let id = ids[column.column] { return id }
@@ -1142,10 +1146,12 @@ final class VendorMapper {
 
     /// Device and geo properties as client columns (`country_code` only when a 2-letter code).
     private func writeClientColumns(_ properties: VendorObject) {
-        guard !clientVendorKeys.isEmpty else { return }
+        guard hasClientColumns else { return }
         for i in 0..<properties.count {
             let key = properties.key(i)
-            guard let column = clientVendorKeys.index(of: key) else { continue }
+            guard let column = keyRoles.role(of: key, hash: ByteSet.hash(key))?.clientColumn, column >= 0 else {
+                continue
+            }
             let value = properties.value(i)
             let bit: UInt64 = 1 << UInt64(clientColumnIDs[column])
             guard value.isScalarText, writtenColumns & bit == 0 else { continue }
@@ -1187,14 +1193,16 @@ final class VendorMapper {
                 if index == sources.count - 1, let skipPrefixesInLast, skipPrefixesInLast.hasPrefix(of: key) {
                     continue
                 }
-                if consumed.contains(where: { $0.matches(key) }) || droppedKeys.contains(key, hash: hash)
-                    || droppedPrefixes.hasPrefix(of: key)
-                    || clientKeysWritten.contains(where: { DuplicateKeyFinder.same($0, key) })
+                let role = keyRoles.role(of: key, hash: hash) ?? KeyRoles.Role()
+                if role.dropped || consumed.contains(where: { $0.matches(key) }) || droppedPrefixes.hasPrefix(of: key)
+                    || (role.clientColumn >= 0
+                        && clientKeysWritten.contains(where: { DuplicateKeyFinder.same($0, key) }))
                 {
                     continue
                 }
                 var name = key
-                if let rename = renameFrom.index(of: key, hash: hash) {
+                if role.rename >= 0 {
+                    let rename = role.rename
                     let target = renameTo[rename]
                     if (0..<source.count).contains(where: { target.matches(source.key($0)) }) {
                         warnings[rowEnds.count].append(Problem(.metadataKeyCollision, .metadataKey(key)))

@@ -130,3 +130,61 @@ import Testing
         #expect(String(decoding: decoded, as: UTF8.self) == "a\"b\\c/d\né🎉")
     }
 }
+
+/// The vendor presets read a record's objects (`properties`, `event_properties`…) from the
+/// record's own scan (`scanWithMemberObjects` + `adoptMembers`): what they get must be what a scan
+/// of the object alone gives.
+@Suite struct AdoptedMembersTests {
+    static let records: [String] = [
+        #"{"event":"x","properties":{"a":1,"b":"two","c":{"d":[1,{"e":2}]},"f":[],"g":true,"h":null,"i":-1.5e3}}"#,
+        #" { "p" : { "k\"ey" : "va\\lue\u00e9" , "n" :  0 , "o" : { } , "arr" : [ { "x" : 1 } ] } , "q" : { } } "#,
+        #"{"list":[{"a":1},{"b":2}],"obj":{"a":{"b":{"c":{}}},"z":"Zoë Müller"},"s":"{\"not\":\"an object\"}"}"#,
+        #"{"first":{"a":"1"},"second":{"b":"2","c":[]},"third":7}"#,
+        "{\"many\":{" + (0..<300).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + "},\"after\":{\"x\":\"y\"}}",
+    ]
+
+    struct Member: Equatable {
+        var key: String
+        var keyHasEscapes: Bool
+        var kind: JSONValueKind
+        var value: String
+        var valueHasEscapes: Bool
+    }
+
+    func members(_ scanner: JSONScanner, of bytes: UnsafeRawBufferPointer) -> [Member] {
+        scanner.members.map { m in
+            Member(
+                key: String(decoding: bytes[m.keyStart..<m.keyEnd], as: UTF8.self), keyHasEscapes: m.keyHasEscapes,
+                kind: m.kind, value: String(decoding: bytes[m.valueStart..<m.valueEnd], as: UTF8.self),
+                valueHasEscapes: m.valueHasEscapes)
+        }
+    }
+
+    @Test(arguments: records)
+    func adoptedMembersAreTheObjectsOwnScan(record: String) {
+        let bytes = Array(record.utf8)
+        bytes.withUnsafeBytes { raw in
+            let recordScanner = JSONScanner()
+            #expect(recordScanner.scanWithMemberObjects(raw) == .object)
+            let topLevel = Array(recordScanner.members)
+            #expect(members(recordScanner, of: raw) == members(JSONScanner(), scanning: raw))
+            var objects = 0
+            for member in topLevel where member.kind == .object {
+                objects += 1
+                let value = UnsafeRawBufferPointer(rebasing: raw[member.valueStart..<member.valueEnd])
+                let adopted = JSONScanner()
+                adopted.adoptMembers(of: member, from: recordScanner)
+                let direct = JSONScanner()
+                #expect(direct.scan(value) == .object)
+                #expect(members(adopted, of: value) == members(direct, of: value))
+                #expect(adopted.members.count == direct.members.count)
+            }
+            #expect(objects > 0)
+        }
+    }
+
+    func members(_ scanner: JSONScanner, scanning raw: UnsafeRawBufferPointer) -> [Member] {
+        _ = scanner.scan(raw)
+        return members(scanner, of: raw)
+    }
+}
