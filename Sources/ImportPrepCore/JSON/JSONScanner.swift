@@ -314,6 +314,8 @@ public final class JSONScanner {
         var i = start
         while i < n {
             let c = p[i]
+            // One test for the usual case, a structural or value byte (compact NDJSON has no spaces).
+            if c > 0x20 { break }
             guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { break }
             i += 1
         }

@@ -45,7 +45,7 @@ public final class MigrationProfiler: RecordSink {
     private let futureLimit: Int
     private static let year2000 = Timestamp.daysFromCivil(2000, 1, 1) * 86_400
 
-    /// Per user and company (keyed by a hash of the id; 40 bytes with the key): when it was first
+    /// Per user and company (`EntityTable`, keyed by a hash of the id; 40 bytes with the key): when it was first
     /// named by another record and first and last identified, and the properties it was given.
     struct EntityState {
         /// Microseconds since 1970 (Int.max: none yet). For a company: its first mention by
@@ -61,8 +61,8 @@ public final class MigrationProfiler: RecordSink {
         var isNamedElsewhere: Bool { firstEvent != Int.max }
         var isNew: Bool { !isIdentified && !isNamedElsewhere }
     }
-    @exclusivity(unchecked) private var users: [UInt64: EntityState] = [:]
-    @exclusivity(unchecked) private var companies: [UInt64: EntityState] = [:]
+    private let users = EntityTable()
+    private let companies = EntityTable()
     /// Keys past a scope's 64th that an entity's identifies set.
     @exclusivity(unchecked) private var overflowKeys: [UInt64: Set<Int>] = [:]
     /// The identify record being read: its keys (scope number) and whether each is null or `""`.
@@ -182,31 +182,29 @@ public final class MigrationProfiler: RecordSink {
         guard entityChecksStopped == nil else { return }
         if let user {
             let key = Self.hash(user)
-            var state = users[key] ?? EntityState()
+            let state = users.state(for: key)
             if eventType == .identifyUser {
-                identify(&state, at: micros, here: here)
-                accumulate(&state, entity: key, here: here)
+                identify(&state.pointee, at: micros, here: here)
+                accumulate(&state.pointee, entity: key, here: here)
             } else {
-                if state.isNew && userCandidates.count < 64 {
+                if state.pointee.isNew && userCandidates.count < 64 {
                     userCandidates.append((key, here(Self.masked(user))))
                 }
-                state.firstEvent = min(state.firstEvent, micros)
+                state.pointee.firstEvent = min(state.pointee.firstEvent, micros)
             }
-            users[key] = state
         }
         if let company {
             let key = Self.hash(company)
-            var state = companies[key] ?? EntityState()
+            let state = companies.state(for: key)
             if eventType == .identifyCompany {
-                identify(&state, at: micros, here: here)
-                accumulate(&state, entity: key &+ 1, here: here)
+                identify(&state.pointee, at: micros, here: here)
+                accumulate(&state.pointee, entity: key &+ 1, here: here)
             } else {
-                if state.isNew && companyCandidates.count < 64 {
+                if state.pointee.isNew && companyCandidates.count < 64 {
                     companyCandidates.append((key, here(Self.masked(company))))
                 }
-                state.firstEvent = min(state.firstEvent, micros)
+                state.pointee.firstEvent = min(state.pointee.firstEvent, micros)
             }
-            companies[key] = state
         }
     }
 
@@ -512,20 +510,19 @@ public final class MigrationProfiler: RecordSink {
         for code in [FindingCode.junkID, .idWhitespace, .idIsEmail] {
             add(code, counts[code.index], breakdown: sorted(breakdowns[code.index]), examples: examples[code.index])
         }
-        let neverUsers = users.values.filter { $0.isNamedElsewhere && !$0.isIdentified }.count
+        let neverUsers = users.count { $0.isNamedElsewhere && !$0.isIdentified }
         add(
             .userNeverIdentified, neverUsers,
-            examples: userCandidates.filter { !users[$0.key]!.isIdentified }.map(\.example))
-        let neverCompanies = companies.values.filter { $0.isNamedElsewhere && !$0.isIdentified }.count
+            examples: userCandidates.filter { users.state(of: $0.key)?.isIdentified == false }.map(\.example))
+        let neverCompanies = companies.count { $0.isNamedElsewhere && !$0.isIdentified }
         add(
             .companyNeverIdentified, neverCompanies,
-            examples: companyCandidates.filter { !companies[$0.key]!.isIdentified }.map(\.example))
+            examples: companyCandidates.filter { companies.state(of: $0.key)?.isIdentified == false }.map(\.example))
         add(
             .identifyAfterFirstEvent,
-            users.values.filter {
+            users.count {
                 $0.firstIdentify != Int.max && $0.firstEvent != Int.max && $0.firstIdentify > $0.firstEvent
-            }
-            .count)
+            })
         for code in [FindingCode.identifyPropertyDropped, .identifyNullOverwrite, .identifyOutOfOrder] {
             add(code, counts[code.index], examples: examples[code.index])
         }
