@@ -36,6 +36,14 @@
         count &+= bytes.count
     }
 
+    /// Appends `count` bytes that `body` writes at the pointer it is given.
+    @inline(__always)
+    func append(count: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
+        if count > capacity - self.count { grow(to: self.count + count) }
+        body(base + self.count)
+        self.count &+= count
+    }
+
     func append(contentsOf bytes: [UInt8]) {
         bytes.withUnsafeBytes { append(contentsOf: $0) }
     }

@@ -80,6 +80,21 @@ import Testing
         #expect(String(decoding: out.bytes, as: UTF8.self) == expected)
     }
 
+    @Test(arguments: [
+        ("0001-02-03T04:05:06.000007Z", "0001-02-03T04:05:06.000007"),
+        ("9999-12-31T23:59:59.999999999Z", "9999-12-31T23:59:59.999999"),
+        ("2024-10-09 08:07:06.5", "2024-10-09T08:07:06.500000"),
+        ("0999-01-01T00:00:00.000010", "0999-01-01T00:00:00.000010"),
+    ])
+    func normalizedTextAtTheEdgesOfEachField(text: String, expected: String) throws {
+        let time = try Array(text.utf8).withUnsafeBytes { Timestamp.parse($0) }.get()
+        let out = LineBuffer()
+        out.append(UInt8(ascii: "["))
+        time.appendNormalized(to: out)
+        out.append(UInt8(ascii: "]"))
+        #expect(String(decoding: out.bytes, as: UTF8.self) == "[\(expected)]")
+    }
+
     @Test func aVendorTimeThatOverflowsIsNone() {
         #expect(Timestamp.vendorTime("99999999999999999999") == nil)
         #expect(Timestamp.vendorTime("yesterday") == nil)
