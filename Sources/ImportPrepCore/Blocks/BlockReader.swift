@@ -241,6 +241,7 @@ final class ShiftedSink: RecordSink {
     }
 
     var needsValues: Bool { target.needsValues }
+    var readsMetadata: Bool { target.readsMetadata }
     var shouldStop: Bool { target.shouldStop }
     func blankLine() { target.blankLine() }
 

@@ -184,6 +184,7 @@ final class ConvertedBlock: RecordSink, BlockResult, @unchecked Sendable {
 
     /// Reads and converts one block (on a worker thread), `prefix` (a CSV header copy) first.
     func convert(path: String, range: Range<Int>, prefix: [UInt8], format: InputFormat, options: ConvertOptions) {
+        readsMetadata = options.mode != .split
         endedBetweenRecords = nil
         entries.removeAll(keepingCapacity: true)
         output.removeAll()
@@ -212,6 +213,7 @@ final class ConvertedBlock: RecordSink, BlockResult, @unchecked Sendable {
     // MARK: RecordSink
 
     var needsValues: Bool { true }
+    private(set) var readsMetadata = true
     var shouldStop: Bool { false }
 
     func blankLine() { blankLines += 1 }

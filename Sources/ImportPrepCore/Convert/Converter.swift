@@ -80,6 +80,8 @@ public final class Converter: RecordSink {
     @exclusivity(unchecked) public internal(set) var summary = ConvertSummary()
     public internal(set) var shouldStop = false
     public var needsValues: Bool { true }
+    /// `split` writes lines as they are.
+    public var readsMetadata: Bool { options.mode != .split }
 
     let writer: ChunkWriter
     private let rejects: OutputFile?

@@ -172,7 +172,7 @@ struct NormalizedWriter {
             first = false
         }
         let metadata = r[.metadata]
-        if metadata.kind == .object, metadata.bytes.count > 0, scanner.scan(metadata.bytes) == .object {
+        if metadata.kind == .object, metadata.bytes.count > 0, scanner.scanMetadata(of: r) == .object {
             for member in scanner.members {
                 separator(out)
                 let key = UnsafeRawBufferPointer(rebasing: metadata.bytes[member.keyStart..<member.keyEnd])

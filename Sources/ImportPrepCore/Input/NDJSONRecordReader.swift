@@ -24,6 +24,8 @@ public final class NDJSONRecordReader: RecordReader {
         // decoded from escapes at most its size again.
         let arena = ByteArena(capacity: 2 * lines.maxLineBytes + 64)
         var recordNumber = 0
+        // Writers and profile read `metadata`'s members; the record's scan notes them.
+        let membersOfObjects = sink.readsMetadata
         while !sink.shouldStop, let line = try lines.next() {
             if line.isBlank(rowDelimiter: nil) {
                 sink.blankLine()
@@ -37,7 +39,9 @@ public final class NDJSONRecordReader: RecordReader {
             if line.isOversized {
                 problems.append(Problem(.recordTooLarge, .none, .limit(lines.maxLineBytes)))
             } else {
-                switch scanner.scan(line.content) {
+                let outcome =
+                    membersOfObjects ? scanner.scanWithMemberObjects(line.content) : scanner.scan(line.content)
+                switch outcome {
                 case .invalid(let error):
                     problems.append(Problem(error.code, .none, .syntax(error.reason, offset: error.offset)))
                 case .notAnObject(let kind):
@@ -45,7 +49,7 @@ public final class NDJSONRecordReader: RecordReader {
                 case .object:
                     Self.collectFields(
                         of: line.content, scanner: scanner, into: &fields, arena: arena, duplicates: &duplicates,
-                        metadataKeys: &metadataKeys)
+                        metadataKeys: &metadataKeys, membersOfObjects: membersOfObjects)
                     type = SchemaChecker.check(&fields, into: &problems)
                 }
             }
@@ -55,11 +59,13 @@ public final class NDJSONRecordReader: RecordReader {
     }
 
     /// Maps the scanner's members to `fields`, decoding escaped keys and known string values, and
-    /// finds keys named twice at the top level and at the top level of `metadata`.
+    /// finds keys named twice at the top level and at the top level of `metadata`. With
+    /// `membersOfObjects` (the scan was `scanWithMemberObjects`), `metadata`'s members are kept.
     @inline(__always)
     static func collectFields(
         of record: UnsafeRawBufferPointer, scanner: JSONScanner, into fields: inout RecordFields,
-        arena: ByteArena, duplicates: inout DuplicateKeyFinder, metadataKeys: inout [UnsafeRawBufferPointer]
+        arena: ByteArena, duplicates: inout DuplicateKeyFinder, metadataKeys: inout [UnsafeRawBufferPointer],
+        membersOfObjects: Bool
     ) {
         arena.reset()
         for member in scanner.members {
@@ -83,6 +89,11 @@ public final class NDJSONRecordReader: RecordReader {
             if member.kind == .string && member.valueHasEscapes { value = arena.decodeJSONString(value)! }
             fields[known] = FieldValue(kind: member.kind, bytes: value, holdsContainers: member.holdsContainers)
             if known == .metadata {
+                if membersOfObjects && member.kind == .object {
+                    fields.metadataMembers = scanner.keys(of: member)
+                    fields.metadataMembersOf = value
+                    fields.metadataMembersOffset = member.valueStart
+                }
                 findDuplicates(
                     in: scanner.keys(of: member), of: record, arena: arena, duplicates: &duplicates,
                     keys: &metadataKeys, into: &fields.duplicateMetadataKeys)

@@ -4,6 +4,9 @@ public protocol RecordSink: AnyObject {
     /// Whether readers should keep every value and the raw text of records (convert, split), not
     /// only what the schema checks (validate).
     var needsValues: Bool { get }
+    /// Whether the sink reads the members of `metadata` (convert's writer, profile): the NDJSON
+    /// reader then notes them during the record's scan (`RecordFields.metadataMembers`).
+    var readsMetadata: Bool { get }
     /// Readers stop early when this turns true (`--fail-fast`).
     var shouldStop: Bool { get }
     /// A blank line was skipped.
@@ -33,6 +36,7 @@ public protocol RecordSink: AnyObject {
 }
 
 extension RecordSink {
+    public var readsMetadata: Bool { false }
     public func linesNotRead(_ count: Int) {}
     public func skipped(_ reason: SkipReason, at location: RecordLocation) {}
     public func derivedRowFollows() {}

@@ -90,9 +90,13 @@ public final class JSONScanner {
     /// scanning the record with `scanWithMemberObjects` (offsets made relative to the value): an object inside a record that was
     /// scanned is read without scanning its bytes again. Not for `holdsContainers` or `keys(of:)`.
     func adoptMembers(of member: JSONMember, from other: JSONScanner) {
-        let keys = other.keys(of: member)
+        adoptMembers(other.keys(of: member), offset: member.valueStart)
+    }
+
+    /// The same from the keys themselves (`RecordFields.metadataMembers`): the object's value
+    /// starts at `base` in the record they were found in.
+    func adoptMembers(_ keys: UnsafeBufferPointer<JSONKey>, offset base: Int) {
         while capacity <= keys.count { grow() }
-        let base = member.valueStart
         for (k, key) in keys.enumerated() {
             slots[k] = JSONMember(
                 keyStart: key.start - base, keyEnd: key.end - base, keyHasEscapes: key.hasEscapes,
@@ -100,6 +104,20 @@ public final class JSONScanner {
                 valueHasEscapes: key.valueHasEscapes)
         }
         count = keys.count
+    }
+
+    /// Reads the `metadata` object of `fields` into `members`: taken from the record's scan when
+    /// the reader kept it (`RecordFields.metadataMembers`), else scanned (a CSV cell, a record read
+    /// without it). Offsets are relative to the metadata's bytes.
+    func scanMetadata(of fields: RecordFields) -> Outcome {
+        let metadata = fields[.metadata]
+        if let keys = fields.metadataMembers, let described = fields.metadataMembersOf,
+            described.baseAddress == metadata.bytes.baseAddress, described.count == metadata.bytes.count
+        {
+            adoptMembers(keys, offset: fields.metadataMembersOffset)
+            return .object
+        }
+        return scan(metadata.bytes)
     }
 
     public init() {

@@ -174,11 +174,11 @@ final class VendorRowChecker {
         problems.clear()
         fields.reset()
         var type: EventType? = nil
-        switch rowScanner.scan(bytes) {
+        switch rowScanner.scanWithMemberObjects(bytes) {
         case .object:
             NDJSONRecordReader.collectFields(
                 of: bytes, scanner: rowScanner, into: &fields, arena: arena, duplicates: &duplicates,
-                metadataKeys: &metadataKeys)
+                metadataKeys: &metadataKeys, membersOfObjects: true)
             type = SchemaChecker.check(&fields, into: &problems)
         case .invalid(let error):
             problems.append(Problem(error.code, .none, .syntax(error.reason, offset: error.offset)))

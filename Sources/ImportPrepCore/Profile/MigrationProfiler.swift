@@ -138,6 +138,7 @@ public final class MigrationProfiler: RecordSink {
     // MARK: RecordSink
 
     public var needsValues: Bool { true }
+    public var readsMetadata: Bool { true }
     /// SIGINT/SIGTERM: stop reading (the caller removes the temporary files and exits).
     public var shouldStop: Bool { Interruption.signal != 0 }
     public func blankLine() {}
@@ -258,7 +259,7 @@ public final class MigrationProfiler: RecordSink {
     private func properties(of fields: RecordFields, scope type: EventType, here: (String) -> FindingExample) {
         let scope = type == .identifyUser ? "users" : type == .identifyCompany ? "companies" : "events"
         let metadata = fields[.metadata]
-        if metadata.kind == .object, metadata.bytes.count > 0, scanner.scan(metadata.bytes) == .object {
+        if metadata.kind == .object, metadata.bytes.count > 0, scanner.scanMetadata(of: fields) == .object {
             for member in scanner.members {
                 let key = UnsafeRawBufferPointer(rebasing: metadata.bytes[member.keyStart..<member.keyEnd])
                 let value = UnsafeRawBufferPointer(rebasing: metadata.bytes[member.valueStart..<member.valueEnd])

@@ -40,6 +40,13 @@ public struct RecordFields {
     public var duplicateMetadataKeys: [UnsafeRawBufferPointer] = []
     /// `inserted_at` as `SchemaChecker` parsed it, when it is a valid timestamp string.
     public var insertedAt: Timestamp?
+    /// The members of the `metadata` object as the record's scan found them (offsets in the
+    /// record; the object is `metadataMembersOf`, starting at `metadataMembersOffset`), when the
+    /// reader scanned with `scanWithMemberObjects`: `JSONScanner.scanMetadata` reads them instead
+    /// of scanning the object again.
+    public var metadataMembers: UnsafeBufferPointer<JSONKey>?
+    var metadataMembersOf: UnsafeRawBufferPointer?
+    var metadataMembersOffset = 0
 
     public init() {
         values = Array(repeating: .absent, count: KnownField.allCases.count)
@@ -63,6 +70,8 @@ public struct RecordFields {
         duplicateKeys.clear()
         duplicateMetadataKeys.clear()
         insertedAt = nil
+        metadataMembers = nil
+        metadataMembersOf = nil
     }
 }
 

@@ -188,3 +188,57 @@ import Testing
         return members(scanner, of: raw)
     }
 }
+
+/// Convert's writer and profile read `metadata`'s members from the record's scan when the sink
+/// asks for them (`readsMetadata`): the same members as a scan of the metadata alone.
+@Suite struct MetadataMembersTests {
+    final class MetadataSink: RecordSink {
+        var needsValues: Bool { true }
+        let readsMetadata: Bool
+        var shouldStop: Bool { false }
+        var kept = 0
+        var compared = 0
+        var mismatches: [String] = []
+
+        init(readsMetadata: Bool) { self.readsMetadata = readsMetadata }
+
+        func blankLine() {}
+        func fileProblem(_ problem: Problem, at location: RecordLocation) {}
+        func accept(
+            _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],
+            raw: UnsafeRawBufferPointer
+        ) {
+            let metadata = fields[.metadata]
+            guard metadata.kind == .object else { return }
+            if fields.metadataMembers != nil { kept += 1 }
+            let fromRecord = JSONScanner()
+            let alone = JSONScanner()
+            guard fromRecord.scanMetadata(of: fields) == .object, alone.scan(metadata.bytes) == .object else {
+                mismatches.append("line \(location.line): not an object")
+                return
+            }
+            compared += 1
+            let a = AdoptedMembersTests().members(fromRecord, of: metadata.bytes)
+            let b = AdoptedMembersTests().members(alone, of: metadata.bytes)
+            if a != b { mismatches.append("line \(location.line)") }
+        }
+    }
+
+    static let lines = [
+        #"{"event_type":"track","user_id":"u1","event_name":"e","inserted_at":"2024-01-01T00:00:00Z","metadata":{"a":1,"b\u0041":"x\ny","c":{"d":[1]},"e":null,"f":true}}"#,
+        #"{"event_type":"track","metadata" : { } ,"user_id":"u2"}"#,
+        #"{"metadata":{"plan":"team","seats":3},"metadata":{"other":1},"event_type":"identify_user","user_id":"u3"}"#,
+        #"{"event_type":"track","user_id":"u4","metadata":"{\"not\":\"an object\"}"}"#,
+    ]
+
+    @Test(arguments: [true, false])
+    func theRecordsScanGivesTheMembersOfAScanOfTheMetadata(readsMetadata: Bool) throws {
+        let sink = MetadataSink(readsMetadata: readsMetadata)
+        let text = Self.lines.joined(separator: "\n") + "\n"
+        let lines = LineReader(source: ByteSource(bytes: Array(text.utf8), maxReadSize: 1 << 20), maxLineBytes: 1 << 20)
+        try InputFormat.ndjson.makeReader(lines: lines, delimiter: UInt8(ascii: ",")).run(into: sink)
+        #expect(sink.mismatches == [])
+        #expect(sink.compared == 3)
+        #expect(sink.kept == (readsMetadata ? 3 : 0))
+    }
+}
