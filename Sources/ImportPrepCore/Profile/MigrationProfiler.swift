@@ -15,6 +15,12 @@ public struct ProfileOptions: Sendable {
     /// `--max-memory`: when the process's resident memory passes it, the entity checks stop
     /// (their maps stop growing) and the report says where.
     public var maxMemory = 2 << 30
+    /// Read large regular files in blocks on every core (the report is the same as on one).
+    public var parallel = true
+    /// Files smaller than this are read on one core.
+    public var parallelThreshold = 32 << 20
+    /// Input bytes per block when reading on several cores.
+    public var blockSize = 16 << 20
 
     public init() {}
 }
@@ -25,23 +31,22 @@ public struct ProfileOptions: Sendable {
 /// and left out.
 public final class MigrationProfiler: RecordSink {
     public let options: ProfileOptions
-    public private(set) var files: [String] = []
-    public private(set) var readFailures: [(file: String, reason: String)] = []
+    public internal(set) var files: [String] = []
+    public internal(set) var readFailures: [(file: String, reason: String)] = []
     /// Valid records profiled, and invalid ones left out.
-    @exclusivity(unchecked) public private(set) var records = 0
-    @exclusivity(unchecked) public private(set) var invalid = 0
-    @exclusivity(unchecked) private var progress = ProgressBatch()
-    public private(set) var skipped = 0
+    @exclusivity(unchecked) public internal(set) var records = 0
+    @exclusivity(unchecked) public internal(set) var invalid = 0
+    @exclusivity(unchecked) var progress = ProgressBatch()
+    public internal(set) var skipped = 0
     /// Records per UTC day (days since 1970) and event type.
-    @exclusivity(unchecked) public private(set) var byDay: [Int: [Int]] = [:]
+    @exclusivity(unchecked) public internal(set) var byDay: [Int: [Int]] = [:]
 
-    private var fileIndex = 0
-    @exclusivity(unchecked) private var counts = [Int](repeating: 0, count: FindingCode.allCases.count)
-    @exclusivity(unchecked) private var examples = [[FindingExample]](repeating: [], count: FindingCode.allCases.count)
-    @exclusivity(unchecked) private var breakdowns = [[String: Int]](repeating: [:], count: FindingCode.allCases.count)
-    @exclusivity(unchecked) private var midnight = 0
-    private var midnightExamples: [FindingExample] = []
-    private var future = 0
+    var fileIndex = 0
+    @exclusivity(unchecked) var counts = [Int](repeating: 0, count: FindingCode.allCases.count)
+    @exclusivity(unchecked) var examples = [[FindingExample]](repeating: [], count: FindingCode.allCases.count)
+    @exclusivity(unchecked) var breakdowns = [[String: Int]](repeating: [:], count: FindingCode.allCases.count)
+    @exclusivity(unchecked) var midnight = 0
+    var midnightExamples: [FindingExample] = []
     private let futureLimit: Int
     private static let year2000 = Timestamp.daysFromCivil(2000, 1, 1) * 86_400
 
@@ -65,8 +70,10 @@ public final class MigrationProfiler: RecordSink {
     private let companies = EntityTable()
     /// Keys past a scope's 64th that an entity's identifies set.
     @exclusivity(unchecked) private var overflowKeys: [UInt64: Set<Int>] = [:]
-    /// The identify record being read: its keys (scope number) and whether each is null or `""`.
-    @exclusivity(unchecked) private var identifyKeys: [(id: Int, isNull: Bool, isEmpty: Bool)] = []
+    /// A property an identify record names: its number in its scope, and whether it is null or `""`.
+    typealias IdentifyKey = (id: Int, isNull: Bool, isEmpty: Bool)
+    /// The identify record being read: its keys.
+    @exclusivity(unchecked) private var identifyKeys: [IdentifyKey] = []
     private var scopeKeyCounts: [String: Int] = [:]
     /// The first few entities named before they were identified, for examples.
     private var userCandidates: [(key: UInt64, example: FindingExample)] = []
@@ -85,7 +92,7 @@ public final class MigrationProfiler: RecordSink {
         var firstLine = [FindingExample?](repeating: nil, count: PropertyKind.allCases.count)
     }
     @exclusivity(unchecked) private var keyIndex: [UInt64: Int] = [:]
-    @exclusivity(unchecked) private var keyKinds: [KeyKinds] = []
+    @exclusivity(unchecked) var keyKinds: [KeyKinds] = []
     private let scanner = JSONScanner()
     private let arena = ByteArena(capacity: 1 << 20)
     private let junkIDs = ByteSet(Preset.junkIDs + ["0", "-1", "test"])
@@ -104,8 +111,53 @@ public final class MigrationProfiler: RecordSink {
     public private(set) var duplicatesNotChecked: String?
     private var duplicateCounts: (records: Int, events: Int, recordExamples: [Int], eventExamples: [Int])?
 
-    public init(options: ProfileOptions) {
+    /// A block's profiler (`profileInBlocks`): its entity checks and duplicate hashes wait in
+    /// `log` for the join.
+    let isBlock: Bool
+    @exclusivity(unchecked) var log = EntityLog()
+    /// Files read in blocks on several cores.
+    public internal(set) var filesReadInBlocks = 0
+    /// Records whose entity checks ran at a join (for the memory check's pace).
+    var joinedSteps = 0
+
+    public convenience init(options: ProfileOptions) {
+        self.init(options: options, isBlock: false)
+    }
+
+    /// A profiler of one block of `path`.
+    convenience init(options: ProfileOptions, blockOf path: String) {
+        self.init(options: options, isBlock: true)
+        files = [path]
+    }
+
+    /// Makes a block's profiler ready for the next block of `path` (its buffers kept).
+    func startBlock(of path: String) {
+        precondition(isBlock)
+        files = [path]
+        readFailures = []
+        records = 0
+        invalid = 0
+        skipped = 0
+        byDay.removeAll(keepingCapacity: true)
+        for k in counts.indices {
+            counts[k] = 0
+            examples[k].removeAll()
+            breakdowns[k].removeAll()
+        }
+        midnight = 0
+        midnightExamples.removeAll()
+        keyIndex.removeAll(keepingCapacity: true)
+        keyKinds.removeAll(keepingCapacity: true)
+        scopeKeyCounts.removeAll()
+        log.steps.removeAll(keepingCapacity: true)
+        log.keys.removeAll(keepingCapacity: true)
+        log.ids.removeAll(keepingCapacity: true)
+        log.hashes.removeAll(keepingCapacity: true)
+    }
+
+    private init(options: ProfileOptions, isBlock: Bool) {
         self.options = options
+        self.isBlock = isBlock
         futureLimit = options.startedAt + 86_400
         var convert = ConvertOptions()
         convert.maxRecordBytes = options.maxRecordBytes
@@ -117,6 +169,7 @@ public final class MigrationProfiler: RecordSink {
     /// Profiles one file (`-` is standard input).
     public func profile(path: String) {
         defer { progress.handOver() }
+        if profileInBlocks(path: path) { return }
         do { try profile(source: ByteSource(path: path)) } catch {
             files.append(path)
             readFailures.append((path, error.description))
@@ -159,11 +212,7 @@ public final class MigrationProfiler: RecordSink {
         }
         records += 1
         progress.record()
-        if records & 0xFFFF == 1 && entityChecksStopped == nil, let resident = Self.residentBytes(),
-            resident > options.maxMemory
-        {
-            entityChecksStopped = (files[fileIndex], location.line, resident)
-        }
+        if !isBlock && records & 0xFFFF == 1 { checkMemory(line: location.line) }
         arena.reset()
         let here = { (text: String) in FindingExample(file: self.files[self.fileIndex], line: location.line, text: text)
         }
@@ -179,30 +228,56 @@ public final class MigrationProfiler: RecordSink {
         duplicates(eventType, fields: fields, problems: problems, raw: raw, record: fileIndex << 40 | location.line)
         let user = eventType == .identifyCompany ? nil : text(fields[.userID])
         let company = text(fields[.companyID])
-        for id in [user, company].compactMap({ $0 }) { checkID(id, here: here) }
+        if let user { checkID(user, here: here) }
+        if let company { checkID(company, here: here) }
+        let userKey = user.map(Self.hash) ?? 0
+        let companyKey = company.map(Self.hash) ?? 0
+        if isBlock {
+            log.append(
+                eventType, micros: micros, line: location.line, user: user, userKey: userKey, company: company,
+                companyKey: companyKey, keys: identifyKeys)
+            return
+        }
         guard entityChecksStopped == nil else { return }
+        applyEntities(
+            eventType, micros: micros, user: user, userKey: userKey, company: company, companyKey: companyKey,
+            keys: identifyKeys[...], here: here)
+    }
+
+    /// Stops the entity checks when the process's resident memory passed `--max-memory`.
+    func checkMemory(line: Int) {
+        if entityChecksStopped == nil, let resident = Self.residentBytes(), resident > options.maxMemory {
+            entityChecksStopped = (files[fileIndex], line, resident)
+        }
+    }
+
+    /// What a record tells of its user and company (SPEC §9's identify checks), in input order:
+    /// at once on one core, at the join for a block's records.
+    func applyEntities(
+        _ eventType: EventType, micros: Int, user: UnsafeRawBufferPointer?, userKey: UInt64,
+        company: UnsafeRawBufferPointer?, companyKey: UInt64, keys: ArraySlice<IdentifyKey>,
+        here: (String) -> FindingExample
+    ) {
         if let user {
-            let key = Self.hash(user)
-            let state = users.state(for: key)
+            let state = users.state(for: userKey)
             if eventType == .identifyUser {
                 identify(&state.pointee, at: micros, here: here)
-                accumulate(&state.pointee, entity: key, here: here)
+                accumulate(&state.pointee, entity: userKey, keys: keys, here: here)
             } else {
                 if state.pointee.isNew && userCandidates.count < 64 {
-                    userCandidates.append((key, here(Self.masked(user))))
+                    userCandidates.append((userKey, here(Self.masked(user))))
                 }
                 state.pointee.firstEvent = min(state.pointee.firstEvent, micros)
             }
         }
         if let company {
-            let key = Self.hash(company)
-            let state = companies.state(for: key)
+            let state = companies.state(for: companyKey)
             if eventType == .identifyCompany {
                 identify(&state.pointee, at: micros, here: here)
-                accumulate(&state.pointee, entity: key &+ 1, here: here)
+                accumulate(&state.pointee, entity: companyKey &+ 1, keys: keys, here: here)
             } else {
                 if state.pointee.isNew && companyCandidates.count < 64 {
-                    companyCandidates.append((key, here(Self.masked(company))))
+                    companyCandidates.append((companyKey, here(Self.masked(company))))
                 }
                 state.pointee.firstEvent = min(state.pointee.firstEvent, micros)
             }
@@ -291,12 +366,14 @@ public final class MigrationProfiler: RecordSink {
     /// Rules on accumulative properties: an identify that leaves out, or sets to null or `""`, a
     /// property an earlier identify of the entity set (not null; `""` included); then the
     /// properties it sets join the entity's.
-    private func accumulate(_ state: inout EntityState, entity: UInt64, here: (String) -> FindingExample) {
+    private func accumulate(
+        _ state: inout EntityState, entity: UInt64, keys: ArraySlice<IdentifyKey>, here: (String) -> FindingExample
+    ) {
         var present: UInt64 = 0
         var presentPast64: Set<Int> = []
         var overwrite = false
         var set: UInt64 = 0
-        for (id, isNull, isEmpty) in identifyKeys {
+        for (id, isNull, isEmpty) in keys {
             let had = id < 64 ? state.keys & (1 << UInt64(id)) != 0 : overflowKeys[entity]?.contains(id) ?? false
             if (isNull || isEmpty) && had { overwrite = true }
             if id < 64 {
@@ -311,7 +388,7 @@ public final class MigrationProfiler: RecordSink {
         if dropped { note(.identifyPropertyDropped, here("leaves out a property an earlier identify set")) }
         if overwrite { note(.identifyNullOverwrite, here("sets an earlier property to null or \"\"")) }
         state.keys |= set
-        for (id, isNull, _) in identifyKeys where id >= 64 && !isNull { overflowKeys[entity, default: []].insert(id) }
+        for (id, isNull, _) in keys where id >= 64 && !isNull { overflowKeys[entity, default: []].insert(id) }
     }
 
     /// Notes a property's kind (nil: null) in its scope; an identify's keys also go to `identifyKeys`.
@@ -319,33 +396,31 @@ public final class MigrationProfiler: RecordSink {
         _ kind: PropertyKind?, scope: String, key: UnsafeRawBufferPointer, empty: Bool = false,
         here: (String) -> FindingExample
     ) {
-        // Looked up by a hash of scope and key (no text built per record); a different key under
-        // the same hash moves to the next slot.
-        var slot = DuplicateEvents.hash(key).0 ^ (scope == "users" ? 1 : scope == "companies" ? 2 : 3)
-        var index = 0
-        while true {
-            if let known = keyIndex[slot] {
-                let same = keyKinds[known].keyBytes.withUnsafeBytes { $0.sameBytes(as: key) }
-                if same && keyKinds[known].scope == scope {
-                    index = known
-                    break
-                }
-                slot &+= 1
-                continue
-            }
-            index = keyKinds.count
-            keyIndex[slot] = index
-            let number = scopeKeyCounts[scope, default: 0]
-            scopeKeyCounts[scope] = number + 1
-            keyKinds.append(KeyKinds(scope: scope, keyBytes: Array(key), id: number))
-            break
-        }
+        let index = keyEntry(scope: scope, key: key)
         if scope != "events" { identifyKeys.append((keyKinds[index].id, kind == nil, kind != nil && empty)) }
         guard let kind else { return }
         keyKinds[index].records[kind.rawValue] += 1
         if keyKinds[index].firstLine[kind.rawValue] == nil {
             keyKinds[index].firstLine[kind.rawValue] = here(kind.name)
         }
+    }
+
+    /// Where (scope, key) is in `keyKinds`, added (with the next number of its scope) when new.
+    /// Looked up by a hash of scope and key (no text built per record); a different key under the
+    /// same hash moves to the next slot.
+    func keyEntry(scope: String, key: UnsafeRawBufferPointer) -> Int {
+        var slot = DuplicateEvents.hash(key).0 ^ (scope == "users" ? 1 : scope == "companies" ? 2 : 3)
+        while let known = keyIndex[slot] {
+            let same = keyKinds[known].keyBytes.withUnsafeBytes { $0.sameBytes(as: key) }
+            if same && keyKinds[known].scope == scope { return known }
+            slot &+= 1
+        }
+        let index = keyKinds.count
+        keyIndex[slot] = index
+        let number = scopeKeyCounts[scope, default: 0]
+        scopeKeyCounts[scope] = number + 1
+        keyKinds.append(KeyKinds(scope: scope, keyBytes: Array(key), id: number))
+        return index
     }
 
     private func personalData(
@@ -372,42 +447,75 @@ public final class MigrationProfiler: RecordSink {
     private func duplicates(
         _ type: EventType, fields: RecordFields, problems: [Problem], raw: UnsafeRawBufferPointer, record: Int
     ) {
+        guard duplicatesNotChecked == nil, isBlock || openDuplicateChecks() else { return }
+        normalized.removeAll()
+        guard case .write = decide.record(type, fields: fields, problems: problems, raw: raw, into: normalized),
+            normalized.count > 1
+        else { return }
+        let line = normalized.bytes(from: 0).dropLastByte()
+        keep(.copies, DuplicateEvents.hash(line), record: record)
+        guard type == .track || type == .pageView, lineScanner.scan(line) == .object else { return }
+        func member(_ name: StaticString) -> UnsafeRawBufferPointer {
+            for m in lineScanner.members
+            where UnsafeRawBufferPointer(rebasing: line[m.keyStart..<m.keyEnd]).equals(name) {
+                return UnsafeRawBufferPointer(rebasing: line[m.valueStart..<m.valueEnd])
+            }
+            return UnsafeRawBufferPointer(start: nil, count: 0)
+        }
+        groupKey.removeAll()
+        for part in type == .track ? Self.trackGroupFields : Self.pageGroupFields {
+            groupKey.append(contentsOf: member(part))
+            groupKey.append(0)
+        }
+        keep(.eventGroups, DuplicateEvents.hash(groupKey.bytes), record: record)
+        groupKey.append(contentsOf: member("metadata"))
+        keep(.eventVersions, DuplicateEvents.hash(groupKey.bytes), record: record)
+    }
+
+    /// The three duplicate checks: exact copies, events by group, events by group and metadata.
+    enum DuplicateCheck: UInt8 {
+        case copies, eventGroups, eventVersions
+    }
+
+    /// Creates the duplicate checks' spill files on first use; false when they cannot be written.
+    func openDuplicateChecks() -> Bool {
+        guard duplicatesNotChecked == nil else { return false }
+        guard copies == nil else { return true }
+        do throws(IOFailure) {
+            let expected = max(options.expectedBytes / 200, 1_000)
+            copies = try DuplicateEvents(temporaryFolder: options.temporaryFolder, expectedRecords: expected)
+            eventGroups = try DuplicateEvents(temporaryFolder: options.temporaryFolder, expectedRecords: expected)
+            eventVersions = try DuplicateEvents(temporaryFolder: options.temporaryFolder, expectedRecords: expected)
+            return true
+        } catch {
+            stopDuplicateChecks(error)
+            return false
+        }
+    }
+
+    /// Adds a record's hash to a duplicate check (kept in the block's log for a block's records).
+    func keep(_ check: DuplicateCheck, _ hash: (UInt64, UInt64), record: Int) {
+        if isBlock {
+            log.hashes.append(.init(check: check, high: hash.0, low: hash.1, line: record))
+            return
+        }
         guard duplicatesNotChecked == nil else { return }
         do throws(IOFailure) {
-            if copies == nil {
-                let expected = max(options.expectedBytes / 200, 1_000)
-                copies = try DuplicateEvents(temporaryFolder: options.temporaryFolder, expectedRecords: expected)
-                eventGroups = try DuplicateEvents(temporaryFolder: options.temporaryFolder, expectedRecords: expected)
-                eventVersions = try DuplicateEvents(temporaryFolder: options.temporaryFolder, expectedRecords: expected)
+            switch check {
+            case .copies: try copies!.add(high: hash.0, low: hash.1, record: record)
+            case .eventGroups: try eventGroups!.add(high: hash.0, low: hash.1, record: record)
+            case .eventVersions: try eventVersions!.add(high: hash.0, low: hash.1, record: record)
             }
-            normalized.removeAll()
-            guard case .write = decide.record(type, fields: fields, problems: problems, raw: raw, into: normalized),
-                normalized.count > 1
-            else { return }
-            let line = normalized.bytes(from: 0).dropLastByte()
-            try copies!.add(key: line, record: record)
-            guard type == .track || type == .pageView, lineScanner.scan(line) == .object else { return }
-            func member(_ name: StaticString) -> UnsafeRawBufferPointer {
-                for m in lineScanner.members
-                where UnsafeRawBufferPointer(rebasing: line[m.keyStart..<m.keyEnd]).equals(name) {
-                    return UnsafeRawBufferPointer(rebasing: line[m.valueStart..<m.valueEnd])
-                }
-                return UnsafeRawBufferPointer(start: nil, count: 0)
-            }
-            groupKey.removeAll()
-            for part in type == .track ? Self.trackGroupFields : Self.pageGroupFields {
-                groupKey.append(contentsOf: member(part))
-                groupKey.append(0)
-            }
-            try eventGroups!.add(key: groupKey.bytes, record: record)
-            groupKey.append(contentsOf: member("metadata"))
-            try eventVersions!.add(key: groupKey.bytes, record: record)
         } catch {
-            duplicatesNotChecked = "the temporary files could not be written (\(error.description))"
-            copies = nil
-            eventGroups = nil
-            eventVersions = nil
+            stopDuplicateChecks(error)
         }
+    }
+
+    private func stopDuplicateChecks(_ error: IOFailure) {
+        duplicatesNotChecked = "the temporary files could not be written (\(error.description))"
+        copies = nil
+        eventGroups = nil
+        eventVersions = nil
     }
 
     /// The fields that make an event's group (`duplicate_event`): the same event at the same time.

@@ -1,0 +1,200 @@
+import Dispatch
+import Foundation
+
+/// A block's records as far as the checks that depend on input order need them (identify order,
+/// accumulated properties, first mentions, duplicates), kept until the block's join. The entity
+/// and duplicate checks then run on them in input order, as one pass would.
+struct EntityLog {
+    struct Step {
+        /// The record's line, counted from the block's start.
+        var line: Int
+        var micros: Int
+        var type: EventType
+        var userKey: UInt64
+        var companyKey: UInt64
+        /// Where its identify keys are in `keys`, and its user and company ids in `ids`
+        /// (nil: none).
+        var keys: Range<Int>
+        var userID: Range<Int>?
+        var companyID: Range<Int>?
+    }
+
+    /// A record's hash in one of the duplicate checks.
+    struct Hash {
+        var check: MigrationProfiler.DuplicateCheck
+        var high: UInt64
+        var low: UInt64
+        /// The record's line, counted from the block's start.
+        var line: Int
+    }
+
+    var steps: [Step] = []
+    var keys: [MigrationProfiler.IdentifyKey] = []
+    var ids: [UInt8] = []
+    var hashes: [Hash] = []
+
+    mutating func append(
+        _ type: EventType, micros: Int, line: Int, user: UnsafeRawBufferPointer?, userKey: UInt64,
+        company: UnsafeRawBufferPointer?, companyKey: UInt64, keys identifyKeys: [MigrationProfiler.IdentifyKey]
+    ) {
+        guard user != nil || company != nil else { return }
+        let keyStart = keys.count
+        keys.append(contentsOf: identifyKeys)
+        func kept(_ id: UnsafeRawBufferPointer?) -> Range<Int>? {
+            guard let id else { return nil }
+            let start = ids.count
+            ids.append(contentsOf: id)
+            return start..<ids.count
+        }
+        steps.append(
+            Step(
+                line: line, micros: micros, type: type, userKey: userKey, companyKey: companyKey,
+                keys: keyStart..<keys.count, userID: kept(user), companyID: kept(company)))
+    }
+}
+
+extension MigrationProfiler {
+    private static let slots = 3
+
+    /// Profiles a large regular file in blocks on every core (`BlockReader`): each block is read,
+    /// checked, normalized and hashed by a profiler of its own; the blocks are then joined in
+    /// input order (counts added, examples and property keys merged, the entity and duplicate
+    /// checks run on their logs), so the report is the one of a single pass. False when the file
+    /// does not qualify (a vendor preset, gzip, UTF-16, standard input, a small file, one core).
+    func profileInBlocks(path: String) -> Bool {
+        guard options.preset == nil,
+            let reader = BlockReader.open(
+                path: path, format: options.format, parallel: options.parallel, threshold: options.parallelThreshold,
+                delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, blockSize: options.blockSize)
+        else { return false }
+        fileIndex = files.count
+        files.append(path)
+        var blockOptions = options
+        blockOptions.parallel = false
+        blockOptions.format = reader.format
+        let workerOptions = blockOptions
+        let blocks = (0..<Self.slots).map { _ in ProfiledBlock() }
+        var failed = false
+        let rest = reader.run(
+            slots: blocks, shouldStop: { failed || shouldStop },
+            read: { block, range, prefix in
+                block.profile(path: path, range: range, prefix: prefix, options: workerOptions)
+            },
+            handOver: { block, _, shift in
+                guard let profiled = block.profiler else { return }
+                if let failure = profiled.readFailures.first {
+                    readFailures.append((path, failure.reason))
+                    failed = true
+                    return
+                }
+                join(profiled, shift: shift)
+            })
+        if let rest, !failed {
+            do throws(IOFailure) {
+                try reader.readRest(
+                    rest, delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, into: self,
+                    counted: { _, _ in })
+            } catch {
+                readFailures.append((path, error.description))
+            }
+        }
+        filesReadInBlocks += 1
+        return true
+    }
+
+    /// Adds a block's profile, its lines moved by `shift`: what commutes is added, the first
+    /// examples kept, and the block's entity steps and duplicate hashes run here in order.
+    func join(_ block: MigrationProfiler, shift: RecordLocation) {
+        let moved = { (example: FindingExample) in
+            FindingExample(file: example.file, line: example.line + shift.line, text: example.text)
+        }
+        records += block.records
+        invalid += block.invalid
+        skipped += block.skipped
+        for (day, types) in block.byDay {
+            if let known = byDay[day] {
+                byDay[day] = zip(known, types).map { $0 + $1 }
+            } else {
+                byDay[day] = types
+            }
+        }
+        for k in counts.indices {
+            counts[k] += block.counts[k]
+            for example in block.examples[k] where examples[k].count < 5 { examples[k].append(moved(example)) }
+            for (kind, count) in block.breakdowns[k] { breakdowns[k][kind, default: 0] += count }
+        }
+        midnight += block.midnight
+        for example in block.midnightExamples where midnightExamples.count < 5 {
+            midnightExamples.append(moved(example))
+        }
+
+        // The block numbered its keys per scope in the order it met them; so does this profiler.
+        var numbers: [String: [Int]] = [:]
+        for entry in block.keyKinds {
+            let index = entry.keyBytes.withUnsafeBytes { keyEntry(scope: entry.scope, key: $0) }
+            for kind in entry.records.indices {
+                keyKinds[index].records[kind] += entry.records[kind]
+                if keyKinds[index].firstLine[kind] == nil, let first = entry.firstLine[kind] {
+                    keyKinds[index].firstLine[kind] = moved(first)
+                }
+            }
+            numbers[entry.scope, default: []].append(keyKinds[index].id)
+        }
+
+        let userNumbers = numbers["users"] ?? []
+        let companyNumbers = numbers["companies"] ?? []
+        var keys: [IdentifyKey] = []
+        let file = files[fileIndex]
+        block.log.ids.withUnsafeBytes { ids in
+            for step in block.log.steps {
+                let line = step.line + shift.line
+                joinedSteps += 1
+                if joinedSteps & 0xFFFF == 1 { checkMemory(line: line) }
+                guard entityChecksStopped == nil else { break }
+                let scope = step.type == .identifyUser ? userNumbers : companyNumbers
+                keys.removeAll(keepingCapacity: true)
+                for key in block.log.keys[step.keys] { keys.append((scope[key.id], key.isNull, key.isEmpty)) }
+                applyEntities(
+                    step.type, micros: step.micros,
+                    user: step.userID.map { UnsafeRawBufferPointer(rebasing: ids[$0]) }, userKey: step.userKey,
+                    company: step.companyID.map { UnsafeRawBufferPointer(rebasing: ids[$0]) },
+                    companyKey: step.companyKey, keys: keys[...],
+                    here: { FindingExample(file: file, line: line, text: $0) })
+            }
+        }
+
+        guard block.records > 0, openDuplicateChecks() else { return }
+        for hash in block.log.hashes {
+            keep(hash.check, (hash.high, hash.low), record: fileIndex << 40 | (hash.line + shift.line))
+        }
+    }
+}
+
+/// One block of a file as a worker profiled it, with its own `MigrationProfiler` (lines counted
+/// from the block's start). `@unchecked Sendable`: a worker sets it in `profile`; the profiler
+/// reads it only after `BlockReader` saw the worker finish.
+private final class ProfiledBlock: BlockResult, @unchecked Sendable {
+    private(set) var profiler: MigrationProfiler?
+    private(set) var lines = 0
+    private(set) var endedBetweenRecords: Bool?
+
+    func profile(path: String, range: Range<Int>, prefix: [UInt8], options: ProfileOptions) {
+        let profiler = self.profiler ?? MigrationProfiler(options: options, blockOf: path)
+        profiler.startBlock(of: path)
+        lines = 0
+        endedBetweenRecords = nil
+        do throws(IOFailure) {
+            endedBetweenRecords = try BlockReader.read(
+                path: path, range: range, prefix: prefix, format: options.format ?? .ndjson,
+                delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, into: profiler,
+                counted: { _, lines in self.lines = lines })
+        } catch {
+            profiler.readFailures.append((path, error.description))
+        }
+        profiler.progress.handOver()
+        self.profiler = profiler
+    }
+
+    var records: Int { (profiler?.records ?? 0) + (profiler?.invalid ?? 0) }
+    var readFailed: Bool { profiler?.readFailures.isEmpty == false }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import ImportPrepTestSupport
+import Testing
+
+@testable import ImportPrepCore
+
+/// `profile` of a file read in blocks on several cores gives the report of one pass: the text,
+/// JSON and HTML reports the same byte for byte, examples and their lines included.
+@Suite struct ProfileBlockTests {
+    func profile(_ path: String, parallel: Bool, blockSize: Int) -> MigrationProfiler {
+        var options = ProfileOptions()
+        options.startedAt = ProfileTests.now
+        options.parallel = parallel
+        options.parallelThreshold = 0
+        options.blockSize = blockSize
+        let profiler = MigrationProfiler(options: options)
+        profiler.profile(path: path)
+        return profiler
+    }
+
+    func expectSameReports(_ path: String, blockSize: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+        let one = profile(path, parallel: false, blockSize: blockSize)
+        let blocks = profile(path, parallel: true, blockSize: blockSize)
+        #expect(one.filesReadInBlocks == 0, sourceLocation: sourceLocation)
+        #expect(blocks.filesReadInBlocks == 1, sourceLocation: sourceLocation)
+        #expect(blocks.records == one.records && blocks.invalid == one.invalid, sourceLocation: sourceLocation)
+        #expect(ProfileReport.json(blocks) == ProfileReport.json(one), sourceLocation: sourceLocation)
+        #expect(
+            ProfileReport.text(blocks, style: .plain) == ProfileReport.text(one, style: .plain),
+            sourceLocation: sourceLocation)
+        #expect(ProfileHTML.page(blocks) == ProfileHTML.page(one), sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: [300, 1_000, 4_000])
+    func theBundledHistoryJoinsToTheOnePassReport(blockSize: Int) {
+        let one = profile(
+            Paths.samples.appendingPathComponent("profile-history.ndjson").path, parallel: false, blockSize: blockSize)
+        #expect(one.findings().count >= 15)
+        expectSameReports(Paths.samples.appendingPathComponent("profile-history.ndjson").path, blockSize: blockSize)
+    }
+
+    /// Users identified many times, in and out of order, with more than 64 keys that come and go
+    /// (some null or `""`), events before and after, exact and near duplicates, invalid lines.
+    static func history(seed: UInt64, records: Int) -> String {
+        var random = EventGenerator(seed: seed)
+        var lines: [String] = []
+        for _ in 0..<records {
+            let user = "\"u\(random.next(40))\""
+            let time = String(
+                format: "2024-01-%02dT%02d:%02d:00Z", 1 + random.next(28), random.next(24), random.next(60))
+            switch random.next(10) {
+            case 0, 1, 2:
+                let keys = (0..<(1 + random.next(6))).map { _ in "k\(random.next(80))" }
+                let members = Set(keys).sorted().map { key in
+                    let value = random.pick(["1", "\"x\"", "null", "\"\"", "true", "\"2024-01-02\"", "{\"a\":1}"])
+                    return "\"\(key)\":\(value)"
+                }
+                lines.append(ProfileTests.identify(user, time, metadata: "{" + members.joined(separator: ",") + "}"))
+            case 3:
+                lines.append(
+                    "{\"event_type\":\"identify_company\",\"company_id\":\"c\(random.next(9))\",\"inserted_at\":\"\(time)\","
+                        + "\"metadata\":{\"plan\":\(random.pick(["\"pro\"", "3", "null"]))}}")
+            case 4:
+                lines.append(lines.last ?? "")
+            case 5:
+                lines.append("{\"event_type\":\"track\",\"user_id\":\(user)")
+            default:
+                let company = random.next(3) == 0 ? "\"c\(random.next(12))\"" : nil
+                let metadata = random.pick(["{}", "{\"email\":\"ann@example.org\"}", "{\"n\":\(random.next(3))}"])
+                lines.append(
+                    ProfileTests.track(
+                        random.next(15) == 0 ? "\"anonymous\"" : user, time, name: random.pick(["A", "B"]),
+                        company: company, metadata: metadata))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func identifyOrderAndDuplicatesAcrossBlocksAreThoseOfOnePass(seed: UInt64) throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("history.ndjson")
+        try Self.history(seed: seed, records: 1_500).write(toFile: path, atomically: true, encoding: .utf8)
+        let one = profile(path, parallel: false, blockSize: 0)
+        for code in [
+            FindingCode.identifyOutOfOrder, .identifyPropertyDropped, .identifyNullOverwrite, .duplicateRecord,
+        ] {
+            #expect(one.findings().contains { $0.code == code }, "\(code)")
+        }
+        for blockSize in [500, 7_000, 40_000] { expectSameReports(path, blockSize: blockSize) }
+    }
+
+    @Test func aCSVFileJoinsToTheOnePassReport() throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("history.csv")
+        var random = EventGenerator(seed: 9)
+        let events = (0..<600).map { _ in random.event() }
+        try EventGenerator.csv(events).write(toFile: path, atomically: true, encoding: .utf8)
+        expectSameReports(path, blockSize: 2_000)
+    }
+}
