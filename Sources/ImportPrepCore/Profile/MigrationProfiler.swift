@@ -90,6 +90,8 @@ public final class MigrationProfiler: RecordSink {
         var id: Int
         var records = [Int](repeating: 0, count: PropertyKind.allCases.count)
         var firstLine = [FindingExample?](repeating: nil, count: PropertyKind.allCases.count)
+        /// Bit `k`: `firstLine[k]` is set (tested without copying the example).
+        var kindsSeen: UInt8 = 0
     }
     @exclusivity(unchecked) private var keyIndex: [UInt64: Int] = [:]
     @exclusivity(unchecked) var keyKinds: [KeyKinds] = []
@@ -117,6 +119,8 @@ public final class MigrationProfiler: RecordSink {
     @exclusivity(unchecked) var log = EntityLog()
     /// Files read in blocks on several cores.
     public internal(set) var filesReadInBlocks = 0
+    /// Files whose rest was read on one core after a block (a CSV cut that was not confirmed).
+    public internal(set) var oneCoreRests = 0
     /// Records whose entity checks ran at a join (for the memory check's pace).
     var joinedSteps = 0
 
@@ -214,22 +218,21 @@ public final class MigrationProfiler: RecordSink {
         progress.record()
         if !isBlock && records & 0xFFFF == 1 { checkMemory(line: location.line) }
         arena.reset()
-        let here = { (text: String) in FindingExample(file: self.files[self.fileIndex], line: location.line, text: text)
-        }
+        let line = location.line
         let utc = time.inUTC
         let seconds =
             Timestamp.daysFromCivil(utc.year, utc.month, utc.day) * 86_400 + utc.hour * 3_600
             + utc.minute * 60 + utc.second
         let micros = seconds * 1_000_000 + utc.nanoseconds / 1_000
-        countTime(time, seconds: seconds, type: eventType, here: here)
+        countTime(time, seconds: seconds, type: eventType, line: line)
 
         identifyKeys.removeAll(keepingCapacity: true)
-        properties(of: fields, scope: eventType, here: here)
+        properties(of: fields, scope: eventType, line: line)
         duplicates(eventType, fields: fields, problems: problems, raw: raw, record: fileIndex << 40 | location.line)
         let user = eventType == .identifyCompany ? nil : text(fields[.userID])
         let company = text(fields[.companyID])
-        if let user { checkID(user, here: here) }
-        if let company { checkID(company, here: here) }
+        if let user { checkID(user, line: line) }
+        if let company { checkID(company, line: line) }
         let userKey = user.map(Self.hash) ?? 0
         let companyKey = company.map(Self.hash) ?? 0
         if isBlock {
@@ -239,9 +242,11 @@ public final class MigrationProfiler: RecordSink {
             return
         }
         guard entityChecksStopped == nil else { return }
-        applyEntities(
-            eventType, micros: micros, user: user, userKey: userKey, company: company, companyKey: companyKey,
-            keys: identifyKeys[...], here: here)
+        identifyKeys.withUnsafeBufferPointer { keys in
+            applyEntities(
+                eventType, micros: micros, user: user, userKey: userKey, company: company, companyKey: companyKey,
+                keys: keys, line: line)
+        }
     }
 
     /// Stops the entity checks when the process's resident memory passed `--max-memory`.
@@ -255,17 +260,17 @@ public final class MigrationProfiler: RecordSink {
     /// at once on one core, at the join for a block's records.
     func applyEntities(
         _ eventType: EventType, micros: Int, user: UnsafeRawBufferPointer?, userKey: UInt64,
-        company: UnsafeRawBufferPointer?, companyKey: UInt64, keys: ArraySlice<IdentifyKey>,
-        here: (String) -> FindingExample
+        company: UnsafeRawBufferPointer?, companyKey: UInt64, keys: UnsafeBufferPointer<IdentifyKey>,
+        line: Int
     ) {
         if let user {
             let state = users.state(for: userKey)
             if eventType == .identifyUser {
-                identify(&state.pointee, at: micros, here: here)
-                accumulate(&state.pointee, entity: userKey, keys: keys, here: here)
+                identify(&state.pointee, at: micros, line: line)
+                accumulate(&state.pointee, entity: userKey, keys: keys, line: line)
             } else {
                 if state.pointee.isNew && userCandidates.count < 64 {
-                    userCandidates.append((userKey, here(Self.masked(user))))
+                    userCandidates.append((userKey, example(at: line, Self.masked(user))))
                 }
                 state.pointee.firstEvent = min(state.pointee.firstEvent, micros)
             }
@@ -273,11 +278,11 @@ public final class MigrationProfiler: RecordSink {
         if let company {
             let state = companies.state(for: companyKey)
             if eventType == .identifyCompany {
-                identify(&state.pointee, at: micros, here: here)
-                accumulate(&state.pointee, entity: companyKey &+ 1, keys: keys, here: here)
+                identify(&state.pointee, at: micros, line: line)
+                accumulate(&state.pointee, entity: companyKey &+ 1, keys: keys, line: line)
             } else {
                 if state.pointee.isNew && companyCandidates.count < 64 {
-                    companyCandidates.append((companyKey, here(Self.masked(company))))
+                    companyCandidates.append((companyKey, example(at: line, Self.masked(company))))
                 }
                 state.pointee.firstEvent = min(state.pointee.firstEvent, micros)
             }
@@ -286,38 +291,38 @@ public final class MigrationProfiler: RecordSink {
 
     // MARK: Time
 
-    private func countTime(_ time: Timestamp, seconds: Int, type: EventType, here: (String) -> FindingExample) {
+    private func countTime(_ time: Timestamp, seconds: Int, type: EventType, line: Int) {
         let day = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         byDay[day, default: [0, 0, 0, 0]][type.rawValue] += 1
         if time.hour == 0 && time.minute == 0 && time.second == 0 && time.nanoseconds == 0 {
             midnight += 1
-            if midnightExamples.count < 5 { midnightExamples.append(here(Self.dayText(day))) }
+            if midnightExamples.count < 5 { midnightExamples.append(example(at: line, Self.dayText(day))) }
         }
         if seconds > futureLimit {
-            note(.futureTimestamp, here(Self.dayText(day)))
+            note(.futureTimestamp, example(at: line, Self.dayText(day)))
         } else if seconds < Self.year2000 {
             note(
-                .ancientTimestamp, here(Self.dayText(day)),
+                .ancientTimestamp, example(at: line, Self.dayText(day)),
                 kind: seconds == 0 ? "zero epoch (1970-01-01)" : "before 2000")
         }
     }
 
     // MARK: Identities
 
-    private func checkID(_ id: UnsafeRawBufferPointer, here: (String) -> FindingExample) {
+    private func checkID(_ id: UnsafeRawBufferPointer, line: Int) {
         if junkIDs.containsIgnoringASCIICase(id) {
             let text = String(decoding: id, as: UTF8.self)
-            note(.junkID, here(text), kind: text)
+            note(.junkID, example(at: line, text), kind: text)
         }
         if let first = id.first, let last = id.last, Self.isSpace(first) || Self.isSpace(last) {
-            note(.idWhitespace, here("\"\(String(decoding: id, as: UTF8.self))\""))
+            note(.idWhitespace, example(at: line, "\"\(String(decoding: id, as: UTF8.self))\""))
         }
-        if Self.isEmail(id) { note(.idIsEmail, here(Self.masked(id))) }
+        if Self.isEmail(id) { note(.idIsEmail, example(at: line, Self.masked(id))) }
     }
 
-    private func identify(_ state: inout EntityState, at micros: Int, here: (String) -> FindingExample) {
+    private func identify(_ state: inout EntityState, at micros: Int, line: Int) {
         if state.isIdentified && micros < state.latestIdentify {
-            note(.identifyOutOfOrder, here("earlier than this entity's previous identify"))
+            note(.identifyOutOfOrder, example(at: line, "earlier than this entity's previous identify"))
         }
         state.firstIdentify = min(state.firstIdentify, micros)
         state.latestIdentify = max(state.latestIdentify, micros)
@@ -331,7 +336,7 @@ public final class MigrationProfiler: RecordSink {
         var name: String { ["string", "number", "boolean", "date", "nested"][rawValue] }
     }
 
-    private func properties(of fields: RecordFields, scope type: EventType, here: (String) -> FindingExample) {
+    private func properties(of fields: RecordFields, scope type: EventType, line: Int) {
         let scope = type == .identifyUser ? "users" : type == .identifyCompany ? "companies" : "events"
         let metadata = fields[.metadata]
         if metadata.kind == .object, metadata.bytes.count > 0, scanner.scanMetadata(of: fields) == .object {
@@ -348,18 +353,18 @@ public final class MigrationProfiler: RecordSink {
                 case .string:
                     let text = member.valueHasEscapes ? arena.decodeJSONString(value) ?? value : value
                     kind = Self.isDate(text) ? .date : .string
-                    if type == .track || type == .pageView { personalData(in: text, key: decodedKey, here: here) }
+                    if type == .track || type == .pageView { personalData(in: text, key: decodedKey, line: line) }
                 }
-                noteKind(kind, scope: scope, key: decodedKey, empty: value.isEmpty, here: here)
+                noteKind(kind, scope: scope, key: decodedKey, empty: value.isEmpty, line: line)
             }
         }
         for (key, value) in fields.metadataCells {
             let kind: PropertyKind =
                 JSONEncoding.isPortableNumber(value) ? .number : Self.isDate(value) ? .date : .string
             if kind != .number && (type == .track || type == .pageView) {
-                personalData(in: value, key: key, here: here)
+                personalData(in: value, key: key, line: line)
             }
-            noteKind(kind, scope: scope, key: key, empty: value.isEmpty, here: here)
+            noteKind(kind, scope: scope, key: key, empty: value.isEmpty, line: line)
         }
     }
 
@@ -367,7 +372,7 @@ public final class MigrationProfiler: RecordSink {
     /// property an earlier identify of the entity set (not null; `""` included); then the
     /// properties it sets join the entity's.
     private func accumulate(
-        _ state: inout EntityState, entity: UInt64, keys: ArraySlice<IdentifyKey>, here: (String) -> FindingExample
+        _ state: inout EntityState, entity: UInt64, keys: UnsafeBufferPointer<IdentifyKey>, line: Int
     ) {
         var present: UInt64 = 0
         var presentPast64: Set<Int> = []
@@ -385,8 +390,10 @@ public final class MigrationProfiler: RecordSink {
         }
         let dropped =
             state.keys & ~present != 0 || (overflowKeys[entity].map { !$0.isSubset(of: presentPast64) } ?? false)
-        if dropped { note(.identifyPropertyDropped, here("leaves out a property an earlier identify set")) }
-        if overwrite { note(.identifyNullOverwrite, here("sets an earlier property to null or \"\"")) }
+        if dropped {
+            note(.identifyPropertyDropped, example(at: line, "leaves out a property an earlier identify set"))
+        }
+        if overwrite { note(.identifyNullOverwrite, example(at: line, "sets an earlier property to null or \"\"")) }
         state.keys |= set
         for (id, isNull, _) in keys where id >= 64 && !isNull { overflowKeys[entity, default: []].insert(id) }
     }
@@ -394,14 +401,15 @@ public final class MigrationProfiler: RecordSink {
     /// Notes a property's kind (nil: null) in its scope; an identify's keys also go to `identifyKeys`.
     private func noteKind(
         _ kind: PropertyKind?, scope: String, key: UnsafeRawBufferPointer, empty: Bool = false,
-        here: (String) -> FindingExample
+        line: Int
     ) {
         let index = keyEntry(scope: scope, key: key)
         if scope != "events" { identifyKeys.append((keyKinds[index].id, kind == nil, kind != nil && empty)) }
         guard let kind else { return }
         keyKinds[index].records[kind.rawValue] += 1
-        if keyKinds[index].firstLine[kind.rawValue] == nil {
-            keyKinds[index].firstLine[kind.rawValue] = here(kind.name)
+        if keyKinds[index].kindsSeen & (1 << kind.rawValue) == 0 {
+            keyKinds[index].kindsSeen |= 1 << kind.rawValue
+            keyKinds[index].firstLine[kind.rawValue] = example(at: line, kind.name)
         }
     }
 
@@ -424,7 +432,7 @@ public final class MigrationProfiler: RecordSink {
     }
 
     private func personalData(
-        in text: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, here: (String) -> FindingExample
+        in text: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, line: Int
     ) {
         let kind: String
         if Self.isEmail(text) {
@@ -439,7 +447,8 @@ public final class MigrationProfiler: RecordSink {
             return
         }
         let name = String(decoding: key, as: UTF8.self)
-        note(.piiInEventMetadata, here("\(name): \(kind) \(Self.masked(text))"), kind: "\(kind) in \(name)")
+        note(
+            .piiInEventMetadata, example(at: line, "\(name): \(kind) \(Self.masked(text))"), kind: "\(kind) in \(name)")
     }
 
     // MARK: Duplicates
@@ -556,6 +565,11 @@ public final class MigrationProfiler: RecordSink {
         eventGroups = nil
         eventVersions = nil
         duplicatesNotChecked = duplicatesNotChecked ?? "the run was interrupted"
+    }
+
+    /// An example at `line` of the file being read.
+    func example(at line: Int, _ text: String) -> FindingExample {
+        FindingExample(file: files[fileIndex], line: line, text: text)
     }
 
     private func example(record: Int, _ text: String) -> FindingExample {

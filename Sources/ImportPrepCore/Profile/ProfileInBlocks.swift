@@ -90,6 +90,8 @@ extension MigrationProfiler {
                 join(profiled, shift: shift)
             })
         if let rest, !failed {
+            // A CSV cut libcsv did not confirm: the rest, from that block's start, on this core.
+            oneCoreRests += 1
             do throws(IOFailure) {
                 try reader.readRest(
                     rest, delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, into: self,
@@ -134,7 +136,8 @@ extension MigrationProfiler {
             let index = entry.keyBytes.withUnsafeBytes { keyEntry(scope: entry.scope, key: $0) }
             for kind in entry.records.indices {
                 keyKinds[index].records[kind] += entry.records[kind]
-                if keyKinds[index].firstLine[kind] == nil, let first = entry.firstLine[kind] {
+                if keyKinds[index].kindsSeen & (1 << kind) == 0, let first = entry.firstLine[kind] {
+                    keyKinds[index].kindsSeen |= 1 << kind
                     keyKinds[index].firstLine[kind] = moved(first)
                 }
             }
@@ -144,27 +147,30 @@ extension MigrationProfiler {
         let userNumbers = numbers["users"] ?? []
         let companyNumbers = numbers["companies"] ?? []
         var keys: [IdentifyKey] = []
-        let file = files[fileIndex]
-        block.log.ids.withUnsafeBytes { ids in
-            for step in block.log.steps {
+        let log = block.log
+        log.ids.withUnsafeBytes { ids in
+            for step in log.steps {
                 let line = step.line + shift.line
                 joinedSteps += 1
                 if joinedSteps & 0xFFFF == 1 { checkMemory(line: line) }
                 guard entityChecksStopped == nil else { break }
-                let scope = step.type == .identifyUser ? userNumbers : companyNumbers
                 keys.removeAll(keepingCapacity: true)
-                for key in block.log.keys[step.keys] { keys.append((scope[key.id], key.isNull, key.isEmpty)) }
-                applyEntities(
-                    step.type, micros: step.micros,
-                    user: step.userID.map { UnsafeRawBufferPointer(rebasing: ids[$0]) }, userKey: step.userKey,
-                    company: step.companyID.map { UnsafeRawBufferPointer(rebasing: ids[$0]) },
-                    companyKey: step.companyKey, keys: keys[...],
-                    here: { FindingExample(file: file, line: line, text: $0) })
+                if !step.keys.isEmpty {
+                    let scope = step.type == .identifyUser ? userNumbers : companyNumbers
+                    for key in log.keys[step.keys] { keys.append((scope[key.id], key.isNull, key.isEmpty)) }
+                }
+                keys.withUnsafeBufferPointer { keys in
+                    applyEntities(
+                        step.type, micros: step.micros,
+                        user: step.userID.map { UnsafeRawBufferPointer(rebasing: ids[$0]) }, userKey: step.userKey,
+                        company: step.companyID.map { UnsafeRawBufferPointer(rebasing: ids[$0]) },
+                        companyKey: step.companyKey, keys: keys, line: line)
+                }
             }
         }
 
         guard block.records > 0, openDuplicateChecks() else { return }
-        for hash in block.log.hashes {
+        for hash in log.hashes {
             keep(hash.check, (hash.high, hash.low), record: fileIndex << 40 | (hash.line + shift.line))
         }
     }

@@ -98,4 +98,14 @@ import Testing
         try EventGenerator.csv(events).write(toFile: path, atomically: true, encoding: .utf8)
         expectSameReports(path, blockSize: 2_000)
     }
+
+    /// A stray quote misleads a CSV cut; the rest of the file is read on one core after the
+    /// blocks before it were joined, and the report is still the one-pass report.
+    @Test func theRestAfterARefusedCutJoinsToTheOnePassReport() throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("stray.csv")
+        try BlockTestFiles.csvWithStrayQuote().write(toFile: path, atomically: true, encoding: .utf8)
+        expectSameReports(path, blockSize: 3_000)
+        #expect(profile(path, parallel: true, blockSize: 3_000).oneCoreRests == 1)
+    }
 }
