@@ -5,27 +5,39 @@ import Foundation
 /// accumulated properties, first mentions, duplicates), kept until the block's join. The entity
 /// and duplicate checks then run on them in input order, as one pass would.
 struct EntityLog {
+    /// 48 bytes; where its identify keys and ids are follows from the steps before it (each
+    /// step's keys and ids are appended after the previous step's).
     struct Step {
         /// The record's line, counted from the block's start.
         var line: Int
         var micros: Int
-        var type: EventType
         var userKey: UInt64
         var companyKey: UInt64
-        /// Where its identify keys are in `keys`, and its user and company ids in `ids`
-        /// (nil: none).
-        var keys: Range<Int>
-        var userID: Range<Int>?
-        var companyID: Range<Int>?
+        /// How many identify keys it has in `keys`, and the lengths of its user and company ids
+        /// in `ids`.
+        var keyCount: UInt32
+        var userIDCount: UInt32
+        var companyIDCount: UInt32
+        var type: EventType
+        var hasUser: Bool
+        var hasCompany: Bool
     }
 
-    /// A record's hash in one of the duplicate checks.
+    /// A record's hash in one of the duplicate checks (24 bytes).
     struct Hash {
-        var check: MigrationProfiler.DuplicateCheck
         var high: UInt64
         var low: UInt64
-        /// The record's line, counted from the block's start.
-        var line: Int
+        /// The record's line, counted from the block's start, times 4, plus the check.
+        var lineAndCheck: Int
+
+        var line: Int { lineAndCheck >> 2 }
+        var check: MigrationProfiler.DuplicateCheck { .init(rawValue: UInt8(lineAndCheck & 3))! }
+
+        init(check: MigrationProfiler.DuplicateCheck, high: UInt64, low: UInt64, line: Int) {
+            self.high = high
+            self.low = low
+            lineAndCheck = line << 2 | Int(check.rawValue)
+        }
     }
 
     var steps: [Step] = []
@@ -38,18 +50,15 @@ struct EntityLog {
         company: UnsafeRawBufferPointer?, companyKey: UInt64, keys identifyKeys: [MigrationProfiler.IdentifyKey]
     ) {
         guard user != nil || company != nil else { return }
-        let keyStart = keys.count
         keys.append(contentsOf: identifyKeys)
-        func kept(_ id: UnsafeRawBufferPointer?) -> Range<Int>? {
-            guard let id else { return nil }
-            let start = ids.count
-            ids.append(contentsOf: id)
-            return start..<ids.count
-        }
+        if let user { ids.append(contentsOf: user) }
+        if let company { ids.append(contentsOf: company) }
         steps.append(
             Step(
-                line: line, micros: micros, type: type, userKey: userKey, companyKey: companyKey,
-                keys: keyStart..<keys.count, userID: kept(user), companyID: kept(company)))
+                line: line, micros: micros, userKey: userKey, companyKey: companyKey,
+                keyCount: UInt32(identifyKeys.count), userIDCount: UInt32(user?.count ?? 0),
+                companyIDCount: UInt32(company?.count ?? 0), type: type, hasUser: user != nil,
+                hasCompany: company != nil))
     }
 }
 
@@ -149,21 +158,28 @@ extension MigrationProfiler {
         var keys: [IdentifyKey] = []
         let log = block.log
         log.ids.withUnsafeBytes { ids in
+            var nextKey = 0
+            var nextID = 0
             for step in log.steps {
                 let line = step.line + shift.line
+                let stepKeys = nextKey..<(nextKey + Int(step.keyCount))
+                let user = nextID..<(nextID + Int(step.userIDCount))
+                let company = user.upperBound..<(user.upperBound + Int(step.companyIDCount))
+                nextKey = stepKeys.upperBound
+                nextID = company.upperBound
                 joinedSteps += 1
                 if joinedSteps & 0xFFFF == 1 { checkMemory(line: line) }
                 guard entityChecksStopped == nil else { break }
                 keys.removeAll(keepingCapacity: true)
-                if !step.keys.isEmpty {
+                if !stepKeys.isEmpty {
                     let scope = step.type == .identifyUser ? userNumbers : companyNumbers
-                    for key in log.keys[step.keys] { keys.append((scope[key.id], key.isNull, key.isEmpty)) }
+                    for key in log.keys[stepKeys] { keys.append((scope[key.id], key.isNull, key.isEmpty)) }
                 }
                 keys.withUnsafeBufferPointer { keys in
                     applyEntities(
                         step.type, micros: step.micros,
-                        user: step.userID.map { UnsafeRawBufferPointer(rebasing: ids[$0]) }, userKey: step.userKey,
-                        company: step.companyID.map { UnsafeRawBufferPointer(rebasing: ids[$0]) },
+                        user: step.hasUser ? UnsafeRawBufferPointer(rebasing: ids[user]) : nil, userKey: step.userKey,
+                        company: step.hasCompany ? UnsafeRawBufferPointer(rebasing: ids[company]) : nil,
                         companyKey: step.companyKey, keys: keys, line: line)
                 }
             }
