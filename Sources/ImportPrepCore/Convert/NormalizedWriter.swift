@@ -6,10 +6,13 @@ struct NormalizedWriter {
     private let scratch: ByteArena
     private let scanner = JSONScanner()
     private let nested = LineBuffer()
+    /// Where the last line's members are, as it was written (nil: not noted).
+    let members: NormalizedMembers?
 
-    init(inferNumbers: Bool, epoch: EpochUnit?, maxRecordBytes: Int) {
+    init(inferNumbers: Bool, epoch: EpochUnit?, maxRecordBytes: Int, notesMembers: Bool = false) {
         self.inferNumbers = inferNumbers
         self.epoch = epoch
+        members = notesMembers ? NormalizedMembers() : nil
         scratch = ByteArena(capacity: maxRecordBytes + 1)
     }
 
@@ -44,9 +47,12 @@ struct NormalizedWriter {
         _ r: RecordFields, type: EventType, into out: LineBuffer, repairs: inout RepairSet
     ) -> Timestamp? {
         let isCompany = type == .identifyCompany
+        members?.removeAll()
         out.append(UInt8(ascii: "{"))
         JSONEncoding.appendKey("event_type", to: out)
+        let typeStart = out.count + 1
         JSONEncoding.appendLiteral(type.staticName, quoted: true, to: out)
+        members?.note(NormalizedMembers.Member.eventType, typeStart..<(out.count - 1))
 
         if !isCompany { appendText(.userID, r, out, &repairs) }
         appendText(.companyID, r, out, &repairs)
@@ -73,6 +79,7 @@ struct NormalizedWriter {
                 repairs.insert(.timestampNormalized)
             }
         }
+        members?.note(NormalizedMembers.Member.insertedAt, timeStart..<out.count)
         out.append(UInt8(ascii: "\""))
 
         if isCompany {
@@ -109,6 +116,7 @@ struct NormalizedWriter {
         }
         out.append(UInt8(ascii: ","))
         JSONEncoding.appendKey(field.staticName, to: out)
+        let start = out.count + 1
         if value.kind == .number {
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: value.bytes)
@@ -117,6 +125,7 @@ struct NormalizedWriter {
         } else {
             JSONEncoding.appendString(value.bytes, to: out)
         }
+        members?.noteField(field, start..<(out.count - 1))
     }
 
     /// `hostname` and `pathname`: from the url when there is one (the API derives them from it).
@@ -141,7 +150,9 @@ struct NormalizedWriter {
         if given.kind != .string || !given.bytes.sameBytes(as: derived) { repairs.insert(.urlPartsDerived) }
         out.append(UInt8(ascii: ","))
         JSONEncoding.appendKey(field.staticName, to: out)
+        let start = out.count + 1
         JSONEncoding.appendString(derived, to: out)
+        members?.noteField(field, start..<(out.count - 1))
     }
 
     /// A value of a key outside the schema: strings re-escaped canonically, the rest as written.
@@ -165,6 +176,8 @@ struct NormalizedWriter {
     private mutating func appendMetadata(_ r: RecordFields, _ out: LineBuffer, _ repairs: inout RepairSet) {
         out.append(UInt8(ascii: ","))
         JSONEncoding.appendKey("metadata", to: out)
+        let metadataStart = out.count
+        defer { members?.note(NormalizedMembers.Member.metadata, metadataStart..<out.count) }
         out.append(UInt8(ascii: "{"))
         var first = true
         func separator(_ out: LineBuffer) {
@@ -205,5 +218,38 @@ struct NormalizedWriter {
         }
         if !metadata.isGiven && r.metadataCells.isEmpty { repairs.insert(.metadataFilled) }
         out.append(UInt8(ascii: "}"))
+    }
+}
+
+/// Where the values of some members of a normalized line are (a string without its quotes,
+/// `metadata` with its braces; empty when the line has no such member), noted as the line is
+/// written: `profile`'s duplicate-event keys read them without scanning the line again.
+final class NormalizedMembers {
+    enum Member: Int, CaseIterable {
+        case eventType, userID, eventName, insertedAt, hostname, pathname, metadata
+    }
+
+    /// One span per member (a fixed buffer: noting costs a store, no copy-on-write check).
+    private let spans = UnsafeMutablePointer<Range<Int>>.allocate(capacity: Member.allCases.count)
+
+    init() { spans.initialize(repeating: 0..<0, count: Member.allCases.count) }
+
+    deinit { spans.deallocate() }
+
+    subscript(member: Member) -> Range<Int> { spans[member.rawValue] }
+
+    func removeAll() { spans.update(repeating: 0..<0, count: Member.allCases.count) }
+
+    @inline(__always) func note(_ member: Member, _ span: Range<Int>) { spans[member.rawValue] = span }
+
+    /// Notes a text field's value (the fields other than these are not kept).
+    @inline(__always) func noteField(_ field: KnownField, _ span: Range<Int>) {
+        switch field {
+        case .userID: note(Member.userID, span)
+        case .eventName: note(Member.eventName, span)
+        case .hostname: note(Member.hostname, span)
+        case .pathname: note(Member.pathname, span)
+        default: break
+        }
     }
 }

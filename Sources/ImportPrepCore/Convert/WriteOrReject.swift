@@ -16,13 +16,17 @@
     /// `--max-record-bytes`: what `convert` writes must pass `validate` with the same options.
     let maxRecordBytes: Int
     private var writer: NormalizedWriter
+    /// Where the members of the last line written are (`notesMembers`), else nil.
+    var normalizedMembers: NormalizedMembers? { writer.members }
 
-    public init(options: ConvertOptions, maxLineBytes: Int) {
+    /// `notesMembers`: note where the members of each line are (`profile`), not needed by `convert`.
+    public init(options: ConvertOptions, maxLineBytes: Int, notesMembers: Bool = false) {
         mode = options.mode
         self.maxLineBytes = maxLineBytes
         maxRecordBytes = options.maxRecordBytes
         writer = NormalizedWriter(
-            inferNumbers: options.inferNumbers, epoch: options.epoch, maxRecordBytes: options.maxRecordBytes)
+            inferNumbers: options.inferNumbers, epoch: options.epoch, maxRecordBytes: options.maxRecordBytes,
+            notesMembers: notesMembers)
     }
 
     /// Decides about one record; for `convert` the normalized line is appended to `line` (and

@@ -106,7 +106,6 @@ public final class MigrationProfiler: RecordSink {
     @exclusivity(unchecked) private var decide: WriteOrReject
     private let normalized: LineBuffer
     private let groupKey = LineBuffer(capacity: 4096)
-    private let lineScanner = JSONScanner()
     @exclusivity(unchecked) private var copies: DuplicateEvents?
     @exclusivity(unchecked) private var eventGroups: DuplicateEvents?
     @exclusivity(unchecked) private var eventVersions: DuplicateEvents?
@@ -167,7 +166,7 @@ public final class MigrationProfiler: RecordSink {
         var convert = ConvertOptions()
         convert.maxRecordBytes = options.maxRecordBytes
         convert.delimiter = options.delimiter
-        decide = WriteOrReject(options: convert, maxLineBytes: Int.max)
+        decide = WriteOrReject(options: convert, maxLineBytes: Int.max, notesMembers: true)
         normalized = LineBuffer(capacity: 2 * options.maxRecordBytes + 64)
     }
 
@@ -464,21 +463,15 @@ public final class MigrationProfiler: RecordSink {
         else { return }
         let line = normalized.bytes(from: 0).dropLastByte()
         keep(.copies, DuplicateEvents.hash(line), record: record)
-        guard type == .track || type == .pageView, lineScanner.scan(line) == .object else { return }
-        func member(_ name: StaticString) -> UnsafeRawBufferPointer {
-            for m in lineScanner.members
-            where UnsafeRawBufferPointer(rebasing: line[m.keyStart..<m.keyEnd]).equals(name) {
-                return UnsafeRawBufferPointer(rebasing: line[m.valueStart..<m.valueEnd])
-            }
-            return UnsafeRawBufferPointer(start: nil, count: 0)
-        }
+        guard type == .track || type == .pageView else { return }
+        let members = decide.normalizedMembers!
         groupKey.removeAll()
         for part in type == .track ? Self.trackGroupFields : Self.pageGroupFields {
-            groupKey.append(contentsOf: member(part))
+            groupKey.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[members[part]]))
             groupKey.append(0)
         }
         keep(.eventGroups, DuplicateEvents.hash(groupKey.bytes), record: record)
-        groupKey.append(contentsOf: member("metadata"))
+        groupKey.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[members[.metadata]]))
         keep(.eventVersions, DuplicateEvents.hash(groupKey.bytes), record: record)
     }
 
@@ -529,9 +522,9 @@ public final class MigrationProfiler: RecordSink {
     }
 
     /// The fields that make an event's group (`duplicate_event`): the same event at the same time.
-    private static let trackGroupFields: [StaticString] = ["event_type", "user_id", "event_name", "inserted_at"]
-    private static let pageGroupFields: [StaticString] = [
-        "event_type", "user_id", "hostname", "pathname", "inserted_at",
+    private static let trackGroupFields: [NormalizedMembers.Member] = [.eventType, .userID, .eventName, .insertedAt]
+    private static let pageGroupFields: [NormalizedMembers.Member] = [
+        .eventType, .userID, .hostname, .pathname, .insertedAt,
     ]
 
     /// Sorts the spilled hashes (once): records repeating an earlier one, and events whose group
