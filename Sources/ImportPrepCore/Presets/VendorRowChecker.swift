@@ -29,6 +29,12 @@ final class VendorRowChecker {
         wrongVendor = nil
     }
 
+    /// Reads the rest of a file on one core after its blocks: `shapeChecked` when the file's
+    /// first block checked the vendor's shape already.
+    func continueFile(shapeChecked: Bool) {
+        self.shapeChecked = shapeChecked
+    }
+
     @exclusivity(unchecked) var keys: DuplicateEvents?
     @exclusivity(unchecked) var keyPass = KeyPass.note
     /// Set when the first record has another known vendor's shape: the reader stops the file with

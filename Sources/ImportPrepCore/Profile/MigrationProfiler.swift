@@ -150,6 +150,7 @@ public final class MigrationProfiler: RecordSink {
         }
         midnight = 0
         midnightExamples.removeAll()
+        metDerivedRowCandidate = false
         keyIndex.removeAll(keepingCapacity: true)
         keyKinds.removeAll(keepingCapacity: true)
         scopeKeyCounts.removeAll()
@@ -196,11 +197,21 @@ public final class MigrationProfiler: RecordSink {
 
     public var needsValues: Bool { true }
     public var readsMetadata: Bool { true }
-    /// SIGINT/SIGTERM: stop reading (the caller removes the temporary files and exits).
-    public var shouldStop: Bool { Interruption.signal != 0 }
+    /// SIGINT/SIGTERM: stop reading (the caller removes the temporary files and exits). A block's
+    /// profiler also stops at a derived row it cannot decide (see `profileInBlocks`).
+    public var shouldStop: Bool { Interruption.signal != 0 || metDerivedRowCandidate }
     public func blankLine() {}
     public func fileProblem(_ problem: Problem, at location: RecordLocation) {}
     public func skipped(_ reason: SkipReason, at location: RecordLocation) { skipped += 1 }
+
+    /// A block's profiler met a derived identify row of an entity new to its block (SPEC §8 rule
+    /// 5): whether it is written depends on the blocks before.
+    public func derivedRowCandidate(
+        _ candidate: DerivedRowCandidate, at location: RecordLocation, record: UnsafeRawBufferPointer
+    ) {
+        metDerivedRowCandidate = true
+    }
+    @exclusivity(unchecked) private(set) var metDerivedRowCandidate = false
 
     /// Where the entity checks stopped because memory passed `--max-memory` (nil: they did not).
     public private(set) var entityChecksStopped: (file: String, line: Int, residentBytes: Int)?

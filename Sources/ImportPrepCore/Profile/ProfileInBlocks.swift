@@ -69,12 +69,20 @@ extension MigrationProfiler {
     /// checked, normalized and hashed by a profiler of its own; the blocks are then joined in
     /// input order (counts added, examples and property keys merged, the entity and duplicate
     /// checks run on their logs), so the report is the one of a single pass. False when the file
-    /// does not qualify (a vendor preset, gzip, UTF-16, standard input, a small file, one core).
+    /// does not qualify (gzip, UTF-16, standard input, a small file, one core, a vendor export
+    /// that is not NDJSON lines or is read with `--dedupe`).
+    ///
+    /// A vendor export's blocks are mapped on the workers too. A derived identify row (SPEC §8
+    /// rule 5) of an entity new to a block can only be decided with the snapshots of every block
+    /// before it, which a profiler's join does not replay: the first block that meets one stops,
+    /// and the file is read on this core from that block's start (before it, no block met an
+    /// entity's properties, so there is no snapshot to carry over).
     func profileInBlocks(path: String) -> Bool {
-        guard options.preset == nil,
+        guard
             let reader = BlockReader.open(
                 path: path, format: options.format, parallel: options.parallel, threshold: options.parallelThreshold,
-                delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, blockSize: options.blockSize)
+                delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, blockSize: options.blockSize),
+            options.preset.map(reader.serves) ?? true
         else { return false }
         fileIndex = files.count
         files.append(path)
@@ -82,7 +90,10 @@ extension MigrationProfiler {
         blockOptions.parallel = false
         blockOptions.format = reader.format
         let workerOptions = blockOptions
-        let blocks = (0..<Self.slots).map { _ in ProfiledBlock() }
+        let blocks = (0..<Self.slots).map { _ in
+            ProfiledBlock(
+                vendor: PresetBlockState.workerChecker(options.preset, maxRecordBytes: options.maxRecordBytes))
+        }
         var failed = false
         let rest = reader.run(
             slots: blocks, shouldStop: { failed || shouldStop },
@@ -99,12 +110,15 @@ extension MigrationProfiler {
                 join(profiled, shift: shift)
             })
         if let rest, !failed {
-            // A CSV cut libcsv did not confirm: the rest, from that block's start, on this core.
+            // A CSV cut libcsv did not confirm, or a derived row to decide: the rest, from that
+            // block's start, on this core.
             oneCoreRests += 1
+            let vendor = options.preset.map { VendorRowChecker(settings: $0, maxRecordBytes: options.maxRecordBytes) }
+            vendor?.continueFile(shapeChecked: rest.start > 0)
             do throws(IOFailure) {
                 try reader.readRest(
-                    rest, delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, into: self,
-                    counted: { _, _ in })
+                    rest, delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, vendor: vendor,
+                    into: self, counted: { _, _ in })
             } catch {
                 readFailures.append((path, error.description))
             }
@@ -199,16 +213,25 @@ private final class ProfiledBlock: BlockResult, @unchecked Sendable {
     private(set) var profiler: MigrationProfiler?
     private(set) var lines = 0
     private(set) var endedBetweenRecords: Bool?
+    /// A vendor export's mapper, its state kept from block to block of one worker's slot.
+    private let vendor: VendorRowChecker?
+
+    init(vendor: VendorRowChecker?) {
+        self.vendor = vendor
+    }
 
     func profile(path: String, range: Range<Int>, prefix: [UInt8], options: ProfileOptions) {
         let profiler = self.profiler ?? MigrationProfiler(options: options, blockOf: path)
         profiler.startBlock(of: path)
+        vendor?.startBlock(first: range.lowerBound == 0)
+        // `profile` does not report the vendor's repeated event keys (rule 13): none are listed.
+        vendor?.keyPass = .note
         lines = 0
         endedBetweenRecords = nil
         do throws(IOFailure) {
             endedBetweenRecords = try BlockReader.read(
                 path: path, range: range, prefix: prefix, format: options.format ?? .ndjson,
-                delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, into: profiler,
+                delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, vendor: vendor, into: profiler,
                 counted: { _, lines in self.lines = lines })
         } catch {
             profiler.readFailures.append((path, error.description))
@@ -219,4 +242,6 @@ private final class ProfiledBlock: BlockResult, @unchecked Sendable {
 
     var records: Int { (profiler?.records ?? 0) + (profiler?.invalid ?? 0) }
     var readFailed: Bool { profiler?.readFailures.isEmpty == false }
+    /// It met a derived row it cannot decide alone (see `profileInBlocks`).
+    var overflowed: Bool { profiler?.metDerivedRowCandidate == true }
 }

@@ -7,8 +7,9 @@ import Testing
 /// `profile` of a file read in blocks on several cores gives the report of one pass: the text,
 /// JSON and HTML reports the same byte for byte, examples and their lines included.
 @Suite struct ProfileBlockTests {
-    func profile(_ path: String, parallel: Bool, blockSize: Int) -> MigrationProfiler {
+    func profile(_ path: String, parallel: Bool, blockSize: Int, preset: PresetSettings? = nil) -> MigrationProfiler {
         var options = ProfileOptions()
+        options.preset = preset
         options.startedAt = ProfileTests.now
         options.parallel = parallel
         options.parallelThreshold = 0
@@ -18,9 +19,12 @@ import Testing
         return profiler
     }
 
-    func expectSameReports(_ path: String, blockSize: Int, sourceLocation: SourceLocation = #_sourceLocation) {
-        let one = profile(path, parallel: false, blockSize: blockSize)
-        let blocks = profile(path, parallel: true, blockSize: blockSize)
+    @discardableResult
+    func expectSameReports(
+        _ path: String, blockSize: Int, preset: PresetSettings? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) -> (one: MigrationProfiler, blocks: MigrationProfiler) {
+        let one = profile(path, parallel: false, blockSize: blockSize, preset: preset)
+        let blocks = profile(path, parallel: true, blockSize: blockSize, preset: preset)
         #expect(one.filesReadInBlocks == 0, sourceLocation: sourceLocation)
         #expect(blocks.filesReadInBlocks == 1, sourceLocation: sourceLocation)
         #expect(blocks.records == one.records && blocks.invalid == one.invalid, sourceLocation: sourceLocation)
@@ -29,6 +33,8 @@ import Testing
             ProfileReport.text(blocks, style: .plain) == ProfileReport.text(one, style: .plain),
             sourceLocation: sourceLocation)
         #expect(ProfileHTML.page(blocks) == ProfileHTML.page(one), sourceLocation: sourceLocation)
+        #expect(blocks.skipped == one.skipped, sourceLocation: sourceLocation)
+        return (one, blocks)
     }
 
     @Test(arguments: [300, 1_000, 4_000])
@@ -107,5 +113,57 @@ import Testing
         try BlockTestFiles.csvWithStrayQuote().write(toFile: path, atomically: true, encoding: .utf8)
         expectSameReports(path, blockSize: 3_000)
         #expect(profile(path, parallel: true, blockSize: 3_000).oneCoreRests == 1)
+    }
+
+    /// A Mixpanel export (anonymous ids, merges, page views, broken lines, `terminated early`) is
+    /// mapped on every core: no derived rows, so no block falls back to one core.
+    @Test(arguments: [1_000, 3_000])
+    func aMixpanelExportIsMappedInBlocksToTheOnePassReport(blockSize: Int) throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("export.ndjson")
+        try PresetBlockTests.mixpanel(records: 2_000, seed: 4).write(toFile: path, atomically: true, encoding: .utf8)
+        let (one, blocks) = expectSameReports(path, blockSize: blockSize, preset: PresetSettings(preset: .mixpanel))
+        #expect(one.records > 1_500 && one.invalid > 0 && one.skipped > 0)
+        #expect(blocks.oneCoreRests == 0)
+    }
+
+    /// Amplitude events derive identify rows (SPEC §8 rule 5) that only the blocks before can
+    /// decide: skipped events are mapped in blocks, and from the first block that meets a user's
+    /// properties the file is read on one core. Without derived rows every block is joined.
+    @Test func anAmplitudeExportIsReadOnOneCoreFromItsFirstDerivedRow() throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("export.ndjson")
+        let sessions = (0..<400).map { i in
+            "{\"event_type\":\"session_start\",\"amplitude_id\":\(i),\"user_id\":\"u-\(i % 9)\","
+                + "\"event_time\":\"2024-03-01 10:00:00.000000\",\"user_properties\":{\"plan\":\"x\"}}"
+        }
+        try (sessions.joined(separator: "\n") + "\n" + PresetBlockTests.amplitude(records: 1_500, seed: 6))
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let amplitude = PresetSettings(preset: .amplitude)
+        let (one, blocks) = expectSameReports(path, blockSize: 2_000, preset: amplitude)
+        #expect(one.records > 1_500 && one.skipped >= 400)
+        #expect(blocks.oneCoreRests == 1)
+
+        var noDerived = amplitude
+        noDerived.derivedIdentify = false
+        let (fewer, joined) = expectSameReports(path, blockSize: 2_000, preset: noDerived)
+        #expect(fewer.records < one.records)
+        #expect(joined.oneCoreRests == 0)
+    }
+
+    /// The wrong preset for a file stops it with the same reason in blocks as on one core.
+    @Test func aSegmentFileReadAsMixpanelFailsAsOnOneCore() throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("segment.ndjson")
+        let line =
+            #"{"type":"track","messageId":"m","event":"Clicked","userId":"u1","timestamp":"2024-01-01T00:00:00Z"}"#
+        try String(repeating: line + "\n", count: 300).write(toFile: path, atomically: true, encoding: .utf8)
+        let mixpanel = PresetSettings(preset: .mixpanel)
+        let one = profile(path, parallel: false, blockSize: 2_000, preset: mixpanel)
+        let blocks = profile(path, parallel: true, blockSize: 2_000, preset: mixpanel)
+        #expect(blocks.filesReadInBlocks == 1)
+        #expect(one.readFailures.map(\.reason).first?.contains("use --from segment") == true)
+        #expect(blocks.readFailures.map(\.reason) == one.readFailures.map(\.reason))
+        #expect(blocks.records == 0 && one.records == 0)
     }
 }
