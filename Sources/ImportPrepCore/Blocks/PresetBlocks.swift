@@ -6,9 +6,10 @@ final class PresetBlockState {
     private var keys: DuplicateEvents?
     private var keysFailure: String?
 
-    init(settings: PresetSettings, maxRecordBytes: Int, fileSize: Int) {
+    /// `countsEventKeys`: rule 13's count of repeated event keys is kept (not by `profile`).
+    init(settings: PresetSettings, maxRecordBytes: Int, fileSize: Int, countsEventKeys: Bool = true) {
         checker = VendorRowChecker(settings: settings, maxRecordBytes: maxRecordBytes)
-        if settings.preset.hasEventKeys {
+        if settings.preset.hasEventKeys && countsEventKeys {
             do throws(IOFailure) {
                 keys = try DuplicateEvents(
                     temporaryFolder: settings.temporaryFolder, expectedRecords: max(fileSize / 200, 1_000))
@@ -27,14 +28,16 @@ final class PresetBlockState {
 
     /// Hands over the candidates of `pending` due before entry `index` (all that are left when
     /// nil): each whose entity's snapshot changed is replayed into `sink` as the derived row it is.
+    /// `willReplay` is told each candidate just before its row goes to `sink`.
     func replay(
         _ pending: PendingCandidates, before index: Int?, cursor: inout Int, shift: RecordLocation,
-        into sink: RecordSink
+        into sink: RecordSink, willReplay: (DerivedRowCandidate) -> Void = { _ in }
     ) {
         while cursor < pending.list.count, index == nil || pending.list[cursor].before <= index! {
             let (_, candidate, location, range) = pending.list[cursor]
             cursor += 1
             guard checker.mapper.fingerprints[candidate.entity] != candidate.snapshot else { continue }
+            willReplay(candidate)
             pending.bytes[range].withUnsafeBytes { record in
                 checker.replay(candidate, record: record, at: location.shifted(by: shift), into: sink)
             }

@@ -92,4 +92,16 @@ public struct FindingExample: Sendable, Equatable {
     public var file: String
     public var line: Int
     public var text: String
+    /// Its row's place among the rows of one vendor record (see `MigrationProfiler.rowOrder`):
+    /// how a block's examples and those of the derived rows replayed at its join are merged.
+    var order: UInt8 = 1
+
+    public static func == (a: FindingExample, b: FindingExample) -> Bool {
+        a.file == b.file && a.line == b.line && a.text == b.text
+    }
+
+    /// Before `other` in input order.
+    func precedes(_ other: FindingExample) -> Bool {
+        (line, order) < (other.line, other.order)
+    }
 }

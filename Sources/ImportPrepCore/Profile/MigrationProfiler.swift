@@ -89,6 +89,8 @@ public final class MigrationProfiler: RecordSink {
         var key: String { String(decoding: keyBytes, as: UTF8.self) }
         /// Its number among its scope's keys.
         var id: Int
+        /// Where it was first met (a record's line and `rowOrder`).
+        var introduced: (line: Int, order: UInt8)
         var records = [Int](repeating: 0, count: PropertyKind.allCases.count)
         var firstLine = [FindingExample?](repeating: nil, count: PropertyKind.allCases.count)
         /// Bit `k`: `firstLine[k]` is set (tested without copying the example).
@@ -150,7 +152,9 @@ public final class MigrationProfiler: RecordSink {
         }
         midnight = 0
         midnightExamples.removeAll()
-        metDerivedRowCandidate = false
+        candidates.removeAll()
+        rowOf = (-1, -1, 0)
+        tooManyRows = false
         keyIndex.removeAll(keepingCapacity: true)
         keyKinds.removeAll(keepingCapacity: true)
         scopeKeyCounts.removeAll()
@@ -197,21 +201,45 @@ public final class MigrationProfiler: RecordSink {
 
     public var needsValues: Bool { true }
     public var readsMetadata: Bool { true }
-    /// SIGINT/SIGTERM: stop reading (the caller removes the temporary files and exits). A block's
-    /// profiler also stops at a derived row it cannot decide (see `profileInBlocks`).
-    public var shouldStop: Bool { Interruption.signal != 0 || metDerivedRowCandidate }
+    /// SIGINT/SIGTERM: stop reading (the caller removes the temporary files and exits).
+    public var shouldStop: Bool { Interruption.signal != 0 }
     public func blankLine() {}
     public func fileProblem(_ problem: Problem, at location: RecordLocation) {}
     public func skipped(_ reason: SkipReason, at location: RecordLocation) { skipped += 1 }
 
     /// A block's profiler met a derived identify row of an entity new to its block (SPEC §8 rule
-    /// 5): whether it is written depends on the blocks before.
+    /// 5): whether it is written depends on the blocks before, so the join decides (and replays it).
     public func derivedRowCandidate(
         _ candidate: DerivedRowCandidate, at location: RecordLocation, record: UnsafeRawBufferPointer
     ) {
-        metDerivedRowCandidate = true
+        candidates.append(before: 0, candidate, at: location, record: record)
     }
-    @exclusivity(unchecked) private(set) var metDerivedRowCandidate = false
+    /// A block's candidate derived rows, with copies of their vendor records.
+    @exclusivity(unchecked) var candidates = PendingCandidates()
+
+    /// In a block's profiler: the place of the row being read among the rows of its vendor record,
+    /// `2 * n + 1` for its `n`th row; a derived row replayed at the join before its `n`th row gets
+    /// `2 * n` (`replayOrder`). Entity steps, examples and property keys of the block and of
+    /// the replayed rows are merged by (line, order), which is input order.
+    @exclusivity(unchecked) private(set) var rowOrder: UInt8 = 1
+    @exclusivity(unchecked) var replayOrder: UInt8?
+    @exclusivity(unchecked) private var rowOf = (line: -1, record: -1, count: 0)
+    /// A vendor record gave more rows than `rowOrder` can tell apart: the file is read on one core.
+    @exclusivity(unchecked) private(set) var tooManyRows = false
+
+    private func orderRow(_ location: RecordLocation) {
+        if let replayOrder {
+            rowOrder = replayOrder
+            return
+        }
+        if location.line == rowOf.line && location.record == rowOf.record {
+            rowOf.count += 1
+            if rowOf.count > 100 { tooManyRows = true }
+        } else {
+            rowOf = (location.line, location.record, 0)
+        }
+        rowOrder = UInt8(truncatingIfNeeded: min(2 * rowOf.count + 1, 255))
+    }
 
     /// Where the entity checks stopped because memory passed `--max-memory` (nil: they did not).
     public private(set) var entityChecksStopped: (file: String, line: Int, residentBytes: Int)?
@@ -220,6 +248,7 @@ public final class MigrationProfiler: RecordSink {
         _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],
         raw: UnsafeRawBufferPointer
     ) {
+        if isBlock { orderRow(location) }
         guard let eventType, let time = fields.insertedAt, !problems.contains(where: { !$0.code.isWarning }) else {
             invalid += 1
             progress.count(flagged: true)
@@ -248,8 +277,8 @@ public final class MigrationProfiler: RecordSink {
         let companyKey = company.map(Self.hash) ?? 0
         if isBlock {
             log.append(
-                eventType, micros: micros, line: location.line, user: user, userKey: userKey, company: company,
-                companyKey: companyKey, keys: identifyKeys)
+                eventType, micros: micros, line: location.line, order: rowOrder, user: user, userKey: userKey,
+                company: company, companyKey: companyKey, keys: identifyKeys)
             return
         }
         guard entityChecksStopped == nil else { return }
@@ -414,7 +443,7 @@ public final class MigrationProfiler: RecordSink {
         _ kind: PropertyKind?, scope: String, key: UnsafeRawBufferPointer, empty: Bool = false,
         line: Int
     ) {
-        let index = keyEntry(scope: scope, key: key)
+        let index = keyEntry(scope: scope, key: key, at: (line, rowOrder))
         if scope != "events" { identifyKeys.append((keyKinds[index].id, kind == nil, kind != nil && empty)) }
         guard let kind else { return }
         keyKinds[index].records[kind.rawValue] += 1
@@ -427,7 +456,7 @@ public final class MigrationProfiler: RecordSink {
     /// Where (scope, key) is in `keyKinds`, added (with the next number of its scope) when new.
     /// Looked up by a hash of scope and key (no text built per record); a different key under the
     /// same hash moves to the next slot.
-    func keyEntry(scope: String, key: UnsafeRawBufferPointer) -> Int {
+    func keyEntry(scope: String, key: UnsafeRawBufferPointer, at introduced: (line: Int, order: UInt8)) -> Int {
         var slot = DuplicateEvents.hash(key).0 ^ (scope == "users" ? 1 : scope == "companies" ? 2 : 3)
         while let known = keyIndex[slot] {
             let same = keyKinds[known].keyBytes.withUnsafeBytes { $0.sameBytes(as: key) }
@@ -438,7 +467,7 @@ public final class MigrationProfiler: RecordSink {
         keyIndex[slot] = index
         let number = scopeKeyCounts[scope, default: 0]
         scopeKeyCounts[scope] = number + 1
-        keyKinds.append(KeyKinds(scope: scope, keyBytes: Array(key), id: number))
+        keyKinds.append(KeyKinds(scope: scope, keyBytes: Array(key), id: number, introduced: introduced))
         return index
     }
 
@@ -574,7 +603,7 @@ public final class MigrationProfiler: RecordSink {
 
     /// An example at `line` of the file being read.
     func example(at line: Int, _ text: String) -> FindingExample {
-        FindingExample(file: files[fileIndex], line: line, text: text)
+        FindingExample(file: files[fileIndex], line: line, text: text, order: rowOrder)
     }
 
     private func example(record: Int, _ text: String) -> FindingExample {

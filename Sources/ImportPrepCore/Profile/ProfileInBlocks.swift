@@ -21,6 +21,10 @@ struct EntityLog {
         var type: EventType
         var hasUser: Bool
         var hasCompany: Bool
+        /// The row's `MigrationProfiler.rowOrder`.
+        var order: UInt8
+
+        func precedes(_ other: Step) -> Bool { (line, order) < (other.line, other.order) }
     }
 
     /// A record's hash in one of the duplicate checks (24 bytes).
@@ -46,7 +50,7 @@ struct EntityLog {
     var hashes: [Hash] = []
 
     mutating func append(
-        _ type: EventType, micros: Int, line: Int, user: UnsafeRawBufferPointer?, userKey: UInt64,
+        _ type: EventType, micros: Int, line: Int, order: UInt8, user: UnsafeRawBufferPointer?, userKey: UInt64,
         company: UnsafeRawBufferPointer?, companyKey: UInt64, keys identifyKeys: [MigrationProfiler.IdentifyKey]
     ) {
         guard user != nil || company != nil else { return }
@@ -58,7 +62,7 @@ struct EntityLog {
                 line: line, micros: micros, userKey: userKey, companyKey: companyKey,
                 keyCount: UInt32(identifyKeys.count), userIDCount: UInt32(user?.count ?? 0),
                 companyIDCount: UInt32(company?.count ?? 0), type: type, hasUser: user != nil,
-                hasCompany: company != nil))
+                hasCompany: company != nil, order: order))
     }
 }
 
@@ -73,10 +77,9 @@ extension MigrationProfiler {
     /// that is not NDJSON lines or is read with `--dedupe`).
     ///
     /// A vendor export's blocks are mapped on the workers too. A derived identify row (SPEC §8
-    /// rule 5) of an entity new to a block can only be decided with the snapshots of every block
-    /// before it, which a profiler's join does not replay: the first block that meets one stops,
-    /// and the file is read on this core from that block's start (before it, no block met an
-    /// entity's properties, so there is no snapshot to carry over).
+    /// rule 5) of an entity new to a block is decided at the join, with the property snapshots of
+    /// the blocks before: when written, it is replayed into a profiler of its own (`derived`) and
+    /// merged with the block's records by (line, row order).
     func profileInBlocks(path: String) -> Bool {
         guard
             let reader = BlockReader.open(
@@ -94,6 +97,11 @@ extension MigrationProfiler {
             ProfiledBlock(
                 vendor: PresetBlockState.workerChecker(options.preset, maxRecordBytes: options.maxRecordBytes))
         }
+        let vendor = options.preset.map {
+            PresetBlockState(
+                settings: $0, maxRecordBytes: options.maxRecordBytes, fileSize: reader.size, countsEventKeys: false)
+        }
+        let derived = vendor.map { _ in MigrationProfiler(options: workerOptions, blockOf: path) }
         var failed = false
         let rest = reader.run(
             slots: blocks, shouldStop: { failed || shouldStop },
@@ -107,17 +115,27 @@ extension MigrationProfiler {
                     failed = true
                     return
                 }
-                join(profiled, shift: shift)
+                guard let vendor, let derived, let checker = block.vendor else {
+                    join(profiled, shift: shift)
+                    return
+                }
+                derived.startBlock(of: path)
+                var cursor = 0
+                vendor.replay(
+                    profiled.candidates, before: nil, cursor: &cursor,
+                    shift: RecordLocation(line: 0, record: 0, byteOffset: 0),
+                    into: derived, willReplay: { derived.replayOrder = UInt8(truncatingIfNeeded: 2 * $0.position) })
+                join(profiled, derived: derived.records + derived.invalid > 0 ? derived : nil, shift: shift)
+                vendor.join(checker, recordsBefore: shift.record)
             })
         if let rest, !failed {
-            // A CSV cut libcsv did not confirm, or a derived row to decide: the rest, from that
-            // block's start, on this core.
+            // A CSV cut libcsv did not confirm, or a vendor record of too many rows: the rest, from
+            // that block's start, on this core.
             oneCoreRests += 1
-            let vendor = options.preset.map { VendorRowChecker(settings: $0, maxRecordBytes: options.maxRecordBytes) }
-            vendor?.continueFile(shapeChecked: rest.start > 0)
+            vendor?.checker.continueFile(shapeChecked: rest.start > 0)
             do throws(IOFailure) {
                 try reader.readRest(
-                    rest, delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, vendor: vendor,
+                    rest, delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes, vendor: vendor?.checker,
                     into: self, counted: { _, _ in })
             } catch {
                 readFailures.append((path, error.description))
@@ -128,81 +146,139 @@ extension MigrationProfiler {
     }
 
     /// Adds a block's profile, its lines moved by `shift`: what commutes is added, the first
-    /// examples kept, and the block's entity steps and duplicate hashes run here in order.
-    func join(_ block: MigrationProfiler, shift: RecordLocation) {
+    /// examples kept, and the block's entity steps and duplicate hashes run here in order. The
+    /// derived rows replayed for the block (`derived`, lines counted from the block's start too)
+    /// are merged with its records by (line, row order).
+    func join(_ block: MigrationProfiler, derived: MigrationProfiler? = nil, shift: RecordLocation) {
+        let parts = derived.map { [block, $0] } ?? [block]
         let moved = { (example: FindingExample) in
-            FindingExample(file: example.file, line: example.line + shift.line, text: example.text)
+            FindingExample(
+                file: example.file, line: example.line + shift.line, text: example.text, order: example.order)
         }
-        records += block.records
-        invalid += block.invalid
-        skipped += block.skipped
-        for (day, types) in block.byDay {
-            if let known = byDay[day] {
-                byDay[day] = zip(known, types).map { $0 + $1 }
-            } else {
-                byDay[day] = types
+        for part in parts {
+            records += part.records
+            invalid += part.invalid
+            skipped += part.skipped
+            for (day, types) in part.byDay {
+                if let known = byDay[day] {
+                    byDay[day] = zip(known, types).map { $0 + $1 }
+                } else {
+                    byDay[day] = types
+                }
             }
+            for k in counts.indices {
+                counts[k] += part.counts[k]
+                for (kind, count) in part.breakdowns[k] { breakdowns[k][kind, default: 0] += count }
+            }
+            midnight += part.midnight
         }
         for k in counts.indices {
-            counts[k] += block.counts[k]
-            for example in block.examples[k] where examples[k].count < 5 { examples[k].append(moved(example)) }
-            for (kind, count) in block.breakdowns[k] { breakdowns[k][kind, default: 0] += count }
+            for example in Self.merged(parts.map { $0.examples[k] }, by: { $0.precedes($1) })
+            where examples[k].count < 5 {
+                examples[k].append(moved(example))
+            }
         }
-        midnight += block.midnight
-        for example in block.midnightExamples where midnightExamples.count < 5 {
+        for example in Self.merged(parts.map(\.midnightExamples), by: { $0.precedes($1) })
+        where midnightExamples.count < 5 {
             midnightExamples.append(moved(example))
         }
 
-        // The block numbered its keys per scope in the order it met them; so does this profiler.
-        var numbers: [String: [Int]] = [:]
-        for entry in block.keyKinds {
-            let index = entry.keyBytes.withUnsafeBytes { keyEntry(scope: entry.scope, key: $0) }
+        // Each part numbered its keys per scope in the order it met them; so does this profiler,
+        // the parts' keys taken in the order they were met.
+        var numbers = parts.map { _ in [String: [Int]]() }
+        let entries = Self.merged(
+            parts.indices.map { p in parts[p].keyKinds.map { (part: p, entry: $0) } },
+            by: {
+                ($0.entry.introduced.line, $0.entry.introduced.order) < (
+                    $1.entry.introduced.line, $1.entry.introduced.order
+                )
+            })
+        for (p, entry) in entries {
+            let index = entry.keyBytes.withUnsafeBytes {
+                keyEntry(scope: entry.scope, key: $0, at: (entry.introduced.line + shift.line, entry.introduced.order))
+            }
             for kind in entry.records.indices {
                 keyKinds[index].records[kind] += entry.records[kind]
-                if keyKinds[index].kindsSeen & (1 << kind) == 0, let first = entry.firstLine[kind] {
+                guard let first = entry.firstLine[kind].map(moved) else { continue }
+                if keyKinds[index].kindsSeen & (1 << kind) == 0 {
                     keyKinds[index].kindsSeen |= 1 << kind
-                    keyKinds[index].firstLine[kind] = moved(first)
+                    keyKinds[index].firstLine[kind] = first
+                } else if let known = keyKinds[index].firstLine[kind], first.precedes(known) {
+                    keyKinds[index].firstLine[kind] = first
                 }
             }
-            numbers[entry.scope, default: []].append(keyKinds[index].id)
+            numbers[p][entry.scope, default: []].append(keyKinds[index].id)
         }
 
-        let userNumbers = numbers["users"] ?? []
-        let companyNumbers = numbers["companies"] ?? []
+        let logs = parts.map(\.log)
+        let userNumbers = numbers.map { $0["users"] ?? [] }
+        let companyNumbers = numbers.map { $0["companies"] ?? [] }
         var keys: [IdentifyKey] = []
-        let log = block.log
-        log.ids.withUnsafeBytes { ids in
-            var nextKey = 0
-            var nextID = 0
-            for step in log.steps {
-                let line = step.line + shift.line
-                let stepKeys = nextKey..<(nextKey + Int(step.keyCount))
-                let user = nextID..<(nextID + Int(step.userIDCount))
-                let company = user.upperBound..<(user.upperBound + Int(step.companyIDCount))
-                nextKey = stepKeys.upperBound
-                nextID = company.upperBound
-                joinedSteps += 1
-                if joinedSteps & 0xFFFF == 1 { checkMemory(line: line) }
-                guard entityChecksStopped == nil else { break }
-                keys.removeAll(keepingCapacity: true)
-                if !stepKeys.isEmpty {
-                    let scope = step.type == .identifyUser ? userNumbers : companyNumbers
-                    for key in log.keys[stepKeys] { keys.append((scope[key.id], key.isNull, key.isEmpty)) }
-                }
-                keys.withUnsafeBufferPointer { keys in
-                    applyEntities(
-                        step.type, micros: step.micros,
-                        user: step.hasUser ? UnsafeRawBufferPointer(rebasing: ids[user]) : nil, userKey: step.userKey,
-                        company: step.hasCompany ? UnsafeRawBufferPointer(rebasing: ids[company]) : nil,
-                        companyKey: step.companyKey, keys: keys, line: line)
+        var next = parts.map { _ in (step: 0, key: 0, id: 0) }
+        logs[0].ids.withUnsafeBytes { blockIDs in
+            (logs.count > 1 ? logs[1].ids : []).withUnsafeBytes { derivedIDs in
+                while entityChecksStopped == nil {
+                    var p = 0
+                    if logs.count > 1, next[1].step < logs[1].steps.count,
+                        next[0].step == logs[0].steps.count
+                            || logs[1].steps[next[1].step].precedes(logs[0].steps[next[0].step])
+                    {
+                        p = 1
+                    }
+                    guard next[p].step < logs[p].steps.count else { break }
+                    let step = logs[p].steps[next[p].step]
+                    let ids = p == 0 ? blockIDs : derivedIDs
+                    let line = step.line + shift.line
+                    let stepKeys = next[p].key..<(next[p].key + Int(step.keyCount))
+                    let user = next[p].id..<(next[p].id + Int(step.userIDCount))
+                    let company = user.upperBound..<(user.upperBound + Int(step.companyIDCount))
+                    next[p] = (next[p].step + 1, stepKeys.upperBound, company.upperBound)
+                    joinedSteps += 1
+                    if joinedSteps & 0xFFFF == 1 { checkMemory(line: line) }
+                    guard entityChecksStopped == nil else { break }
+                    keys.removeAll(keepingCapacity: true)
+                    if !stepKeys.isEmpty {
+                        let scope = step.type == .identifyUser ? userNumbers[p] : companyNumbers[p]
+                        for key in logs[p].keys[stepKeys] { keys.append((scope[key.id], key.isNull, key.isEmpty)) }
+                    }
+                    keys.withUnsafeBufferPointer { keys in
+                        applyEntities(
+                            step.type, micros: step.micros,
+                            user: step.hasUser ? UnsafeRawBufferPointer(rebasing: ids[user]) : nil,
+                            userKey: step.userKey,
+                            company: step.hasCompany ? UnsafeRawBufferPointer(rebasing: ids[company]) : nil,
+                            companyKey: step.companyKey, keys: keys, line: line)
+                    }
                 }
             }
         }
 
-        guard block.records > 0, openDuplicateChecks() else { return }
-        for hash in log.hashes {
-            keep(hash.check, (hash.high, hash.low), record: fileIndex << 40 | (hash.line + shift.line))
+        guard parts.contains(where: { $0.records > 0 }), openDuplicateChecks() else { return }
+        for log in logs {
+            for hash in log.hashes {
+                keep(hash.check, (hash.high, hash.low), record: fileIndex << 40 | (hash.line + shift.line))
+            }
         }
+    }
+
+    /// Two lists, each in order, merged (the first's item first on a tie); one list as it is.
+    static func merged<T>(_ lists: [[T]], by precedes: (T, T) -> Bool) -> [T] {
+        guard lists.count == 2, !lists[1].isEmpty else { return lists[0] }
+        let (first, second) = (lists[0], lists[1])
+        var out: [T] = []
+        out.reserveCapacity(first.count + second.count)
+        var i = 0
+        var j = 0
+        while i < first.count || j < second.count {
+            if j == second.count || (i < first.count && !precedes(second[j], first[i])) {
+                out.append(first[i])
+                i += 1
+            } else {
+                out.append(second[j])
+                j += 1
+            }
+        }
+        return out
     }
 }
 
@@ -213,8 +289,9 @@ private final class ProfiledBlock: BlockResult, @unchecked Sendable {
     private(set) var profiler: MigrationProfiler?
     private(set) var lines = 0
     private(set) var endedBetweenRecords: Bool?
-    /// A vendor export's mapper, its state kept from block to block of one worker's slot.
-    private let vendor: VendorRowChecker?
+    /// A vendor export's mapper, its state kept from block to block of one worker's slot; its
+    /// entities' last property snapshots join the file's at the hand-over.
+    let vendor: VendorRowChecker?
 
     init(vendor: VendorRowChecker?) {
         self.vendor = vendor
@@ -242,6 +319,6 @@ private final class ProfiledBlock: BlockResult, @unchecked Sendable {
 
     var records: Int { (profiler?.records ?? 0) + (profiler?.invalid ?? 0) }
     var readFailed: Bool { profiler?.readFailures.isEmpty == false }
-    /// It met a derived row it cannot decide alone (see `profileInBlocks`).
-    var overflowed: Bool { profiler?.metDerivedRowCandidate == true }
+    /// A vendor record gave more rows than the join can order (see `MigrationProfiler.rowOrder`).
+    var overflowed: Bool { profiler?.tooManyRows == true }
 }
