@@ -49,6 +49,8 @@ extension Converter {
             })
         if let rest {
             csvFallbacks += 1
+            // Only the file's first record decides the vendor's shape.
+            vendor?.checker.continueFile(shapeChecked: rest.start > 0)
             do throws(IOFailure) {
                 try reader.readRest(
                     rest, delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes,

@@ -155,6 +155,8 @@ public final class Validator: RecordSink {
             // A CSV cut libcsv did not confirm, or a block with more errors than it could keep:
             // the rest, from that block's start, on this core.
             oneCoreRests += 1
+            // Only the file's first record decides the vendor's shape.
+            vendor?.checker.continueFile(shapeChecked: rest.start > 0)
             do throws(IOFailure) {
                 try reader.readRest(
                     rest, delimiter: options.delimiter, maxRecordBytes: options.maxRecordBytes,

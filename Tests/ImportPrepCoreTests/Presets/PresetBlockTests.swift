@@ -211,3 +211,38 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// The rest of a vendor export read on one core after a block with more errors than it keeps
+/// does not check the vendor's shape again: only the file's first record decides it.
+@Suite struct PresetRestTests {
+    @Test func aRestStartingAtAnotherVendorsRecordIsNotAWrongVendor() throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("export.ndjson")
+        let mixpanel = (0..<38).map {
+            "{\"event\":\"Clicked\",\"properties\":{\"time\":\(1_700_000_000 + $0),\"distinct_id\":\"u\($0)\"}}"
+        }
+        let segment =
+            "{\"type\":\"track\",\"messageId\":\"m\",\"userId\":\"u\",\"event\":\"E\",\"timestamp\":\"2024-01-01T00:00:00Z\"}"
+        let rest = (0..<300).flatMap { _ in [segment, "not json"] }
+        try Data(((mixpanel + rest).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        func validate(parallel: Bool) throws -> Validator {
+            var options = ValidationOptions()
+            options.preset = PresetSettings(preset: .mixpanel)
+            options.parallel = parallel
+            options.parallelThreshold = 0
+            options.blockSize = 3_000
+            options.blockErrorBudget = 5
+            let validator = Validator(
+                options: options, errorStream: try OutputFile.create(path: folder.path("errors-\(parallel).ndjson")))
+            validator.validate(path: path)
+            validator.finish()
+            return validator
+        }
+        let one = try validate(parallel: false)
+        let blocks = try validate(parallel: true)
+        #expect(blocks.filesReadInBlocks == 1 && blocks.oneCoreRests == 1)
+        #expect(one.summaries[0].readFailure == nil)
+        #expect(blocks.summaries == one.summaries)
+        #expect(try folder.read("errors-true.ndjson") == (try folder.read("errors-false.ndjson")))
+    }
+}
