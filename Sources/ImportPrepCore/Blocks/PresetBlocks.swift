@@ -28,16 +28,14 @@ final class PresetBlockState {
 
     /// Hands over the candidates of `pending` due before entry `index` (all that are left when
     /// nil): each whose entity's snapshot changed is replayed into `sink` as the derived row it is.
-    /// `willReplay` is told each candidate just before its row goes to `sink`.
     func replay(
         _ pending: PendingCandidates, before index: Int?, cursor: inout Int, shift: RecordLocation,
-        into sink: RecordSink, willReplay: (DerivedRowCandidate) -> Void = { _ in }
+        into sink: RecordSink
     ) {
         while cursor < pending.list.count, index == nil || pending.list[cursor].before <= index! {
             let (_, candidate, location, range) = pending.list[cursor]
             cursor += 1
             guard checker.mapper.fingerprints[candidate.entity] != candidate.snapshot else { continue }
-            willReplay(candidate)
             pending.bytes[range].withUnsafeBytes { record in
                 checker.replay(candidate, record: record, at: location.shifted(by: shift), into: sink)
             }

@@ -35,6 +35,15 @@ final class VendorMapper {
     var derivedRows = DerivedRows.decide
     /// The candidates of the last record (`DerivedRows.candidates`).
     @exclusivity(unchecked) private(set) var candidates: [DerivedRowCandidate] = []
+    /// Keep each candidate's row (`candidateRow`): `profile` checks the ones written from these
+    /// bytes at the join instead of mapping the vendor record again.
+    @exclusivity(unchecked) var keepsCandidateRows = false
+    @exclusivity(unchecked) private var candidateRows: [UInt8] = []
+
+    /// The row `candidate` would have been (without its line's end), while its record is mapped.
+    func candidateRow<R>(_ candidate: DerivedRowCandidate, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        candidateRows.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[candidate.row])) }
+    }
     /// The type of each derived row of the last record (the event's row is not listed).
     @exclusivity(unchecked) private(set) var derivedTypes: [EventType] = []
 
@@ -152,6 +161,7 @@ final class VendorMapper {
         rows.removeAll()
         rowEnds.clear()
         candidates.clear()
+        candidateRows.clear()
         derivedTypes.clear()
         for k in warnings.indices { warnings[k].clear() }
         guard let top = objects.open(record, slot: 0) else { return .rows(0) }
@@ -941,8 +951,16 @@ final class VendorMapper {
         case .candidates:
             let before = fingerprints.updateValue(snapshot, forKey: key)
             if before == nil {
+                var row = 0..<0
+                if keepsCandidateRows {
+                    let start = candidateRows.count
+                    candidateRows.append(
+                        contentsOf: UnsafeRawBufferPointer(rebasing: rows.bytes(from: rowStart).dropLast()))
+                    row = start..<candidateRows.count
+                }
                 candidates.append(
-                    DerivedRowCandidate(type: type, entity: key, snapshot: snapshot, position: derivedTypes.count))
+                    DerivedRowCandidate(
+                        type: type, entity: key, snapshot: snapshot, position: derivedTypes.count, row: row))
             }
             unwritten = before == nil || before == snapshot
         case .all:
@@ -1291,6 +1309,8 @@ public struct DerivedRowCandidate: Sendable {
     public var snapshot: UInt64
     /// How many of the record's rows come before it.
     public var position: Int
+    /// Where its row is in `VendorMapper.candidateRow` (when the mapper keeps candidate rows).
+    var row: Range<Int> = 0..<0
 }
 
 /// The objects whose members become a row's metadata (at most two; a key of the second wins),

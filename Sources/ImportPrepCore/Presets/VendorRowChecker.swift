@@ -177,6 +177,21 @@ final class VendorRowChecker {
         let start = row == 0 ? 0 : mapper.rowEnds[row - 1]
         let end = mapper.rowEnds[row]
         let bytes = UnsafeRawBufferPointer(rebasing: mapper.rows.bytes[start..<(end - 1)])
+        checkRow(
+            bytes, warnings: mapper.warnings[row], derived: derived ?? (row > 0), at: location, raw: raw, into: sink)
+    }
+
+    /// Reads and checks a derived row a block's mapper kept (`VendorMapper.candidateRow`) and hands
+    /// it over, with itself as `raw`. The mapper's warnings are not repeated: `profile`, which
+    /// replays rows this way, reads only whether a row has errors.
+    func checkDerivedRow(_ bytes: UnsafeRawBufferPointer, at location: RecordLocation, into sink: RecordSink) {
+        checkRow(bytes, warnings: [], derived: true, at: location, raw: bytes, into: sink)
+    }
+
+    private func checkRow(
+        _ bytes: UnsafeRawBufferPointer, warnings: [Problem], derived: Bool, at location: RecordLocation,
+        raw: UnsafeRawBufferPointer, into sink: RecordSink
+    ) {
         problems.clear()
         fields.reset()
         var type: EventType? = nil
@@ -191,8 +206,8 @@ final class VendorRowChecker {
         case .notAnObject(let kind):
             problems.append(Problem(.notAnObject, .none, .found(kind)))
         }
-        problems.append(contentsOf: mapper.warnings[row])
-        if derived ?? (row > 0) { sink.derivedRowFollows() }
+        problems.append(contentsOf: warnings)
+        if derived { sink.derivedRowFollows() }
         sink.accept(location, eventType: type, fields: fields, problems: problems, raw: raw)
     }
 }

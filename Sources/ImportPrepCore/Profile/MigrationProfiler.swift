@@ -208,14 +208,17 @@ public final class MigrationProfiler: RecordSink {
     public func skipped(_ reason: SkipReason, at location: RecordLocation) { skipped += 1 }
 
     /// A block's profiler met a derived identify row of an entity new to its block (SPEC §8 rule
-    /// 5): whether it is written depends on the blocks before, so the join decides (and replays it).
+    /// 5): whether it is written depends on the blocks before, so the join decides (and checks it).
     public func derivedRowCandidate(
         _ candidate: DerivedRowCandidate, at location: RecordLocation, record: UnsafeRawBufferPointer
     ) {
-        candidates.append(before: 0, candidate, at: location, record: record)
+        guard let mapper = blockMapper else { return }
+        mapper.candidateRow(candidate) { candidates.append(before: 0, candidate, at: location, record: $0) }
     }
-    /// A block's candidate derived rows, with copies of their vendor records.
+    /// A block's candidate derived rows, with copies of the rows (`VendorMapper.keepsCandidateRows`).
     @exclusivity(unchecked) var candidates = PendingCandidates()
+    /// The mapper of a vendor export's block, which keeps its candidates' rows.
+    var blockMapper: VendorMapper?
 
     /// In a block's profiler: the place of the row being read among the rows of its vendor record,
     /// `2 * n + 1` for its `n`th row; a derived row replayed at the join before its `n`th row gets

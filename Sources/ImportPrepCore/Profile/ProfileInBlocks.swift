@@ -120,11 +120,14 @@ extension MigrationProfiler {
                     return
                 }
                 derived.startBlock(of: path)
-                var cursor = 0
-                vendor.replay(
-                    profiled.candidates, before: nil, cursor: &cursor,
-                    shift: RecordLocation(line: 0, record: 0, byteOffset: 0),
-                    into: derived, willReplay: { derived.replayOrder = UInt8(truncatingIfNeeded: 2 * $0.position) })
+                let pending = profiled.candidates
+                for (_, candidate, location, row) in pending.list
+                where vendor.checker.mapper.fingerprints[candidate.entity] != candidate.snapshot {
+                    derived.replayOrder = UInt8(truncatingIfNeeded: 2 * candidate.position)
+                    pending.bytes[row].withUnsafeBytes {
+                        vendor.checker.checkDerivedRow($0, at: location, into: derived)
+                    }
+                }
                 join(profiled, derived: derived.records + derived.invalid > 0 ? derived : nil, shift: shift)
                 vendor.join(checker, recordsBefore: shift.record)
             })
@@ -300,6 +303,8 @@ private final class ProfiledBlock: BlockResult, @unchecked Sendable {
     func profile(path: String, range: Range<Int>, prefix: [UInt8], options: ProfileOptions) {
         let profiler = self.profiler ?? MigrationProfiler(options: options, blockOf: path)
         profiler.startBlock(of: path)
+        profiler.blockMapper = vendor?.mapper
+        vendor?.mapper.keepsCandidateRows = true
         vendor?.startBlock(first: range.lowerBound == 0)
         // `profile` does not report the vendor's repeated event keys (rule 13): none are listed.
         vendor?.keyPass = .note
