@@ -35,11 +35,17 @@ final class PresetBlockState {
         while cursor < pending.list.count, index == nil || pending.list[cursor].before <= index! {
             let (_, candidate, location, range) = pending.list[cursor]
             cursor += 1
-            guard checker.mapper.fingerprints[candidate.entity] != candidate.snapshot else { continue }
+            guard writes(candidate) else { continue }
             pending.bytes[range].withUnsafeBytes { record in
                 checker.replay(candidate, record: record, at: location.shifted(by: shift), into: sink)
             }
         }
+    }
+
+    /// Whether a candidate's row is written: its entity's properties differ from the last ones
+    /// the blocks before left (or it has none yet).
+    func writes(_ candidate: DerivedRowCandidate) -> Bool {
+        checker.mapper.fingerprints[candidate.entity] != candidate.snapshot
     }
 
     /// After a block is handed over: its entities' last snapshots and its event keys join the file's.

@@ -121,8 +121,7 @@ extension MigrationProfiler {
                 }
                 derived.startBlock(of: path)
                 let pending = profiled.candidates
-                for (_, candidate, location, row) in pending.list
-                where vendor.checker.mapper.fingerprints[candidate.entity] != candidate.snapshot {
+                for (_, candidate, location, row) in pending.list where vendor.writes(candidate) {
                     derived.replayOrder = UInt8(truncatingIfNeeded: 2 * candidate.position)
                     pending.bytes[row].withUnsafeBytes {
                         vendor.checker.checkDerivedRow($0, at: location, into: derived)
