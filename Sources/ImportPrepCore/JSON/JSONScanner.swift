@@ -158,6 +158,18 @@ public final class JSONScanner {
 
     @inline(__always)
     private func scan(_ record: UnsafeRawBufferPointer, valuesOfMemberObjects: Bool) -> Outcome {
+        if let base = record.baseAddress,
+            scanObjectRecord(base.assumingMemoryBound(to: UInt8.self), record.count, valuesOfMemberObjects)
+        {
+            return .object
+        }
+        return scanAnyValue(record, valuesOfMemberObjects: valuesOfMemberObjects)
+    }
+
+    /// The scan of any text (what `scan` falls back to): every value kind at the top, every
+    /// error with its offset and reason.
+    @inline(__always)
+    func scanAnyValue(_ record: UnsafeRawBufferPointer, valuesOfMemberObjects: Bool) -> Outcome {
         // `slot` is the member being read; `used` members before it are complete.
         var used = 0
         var slot = slots
@@ -323,6 +335,266 @@ public final class JSONScanner {
                     inObject ? "expected ',' or '}' after a value" : "expected ',' or ']' after a value")
             }
         }
+    }
+
+    // MARK: - Records that are objects (the usual case), without the general loop's bookkeeping
+
+    /// Scans a record that is a well-formed object, top-level members one after another: no
+    /// depth, container or member-state tests per token, as the general loop needs. Containers
+    /// inside a member's value are checked by `skipContainer`. Returns false at the first thing
+    /// it does not accept, without saying why: `scanAnyValue` then reads the record again and
+    /// finds the error and its offset (the members and keys it records are the same, which
+    /// `JSONScannerTests` check on every input they have).
+    @inline(__always)
+    func scanObjectRecord(_ p: UnsafePointer<UInt8>, _ n: Int, _ valuesOfMemberObjects: Bool) -> Bool {
+        var error = JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "")
+        var i = Self.skipWhitespace(p, 0, n)
+        guard i < n, p[i] == UInt8(ascii: "{") else { return false }
+        i = Self.skipWhitespace(p, i + 1, n)
+        var used = 0
+        var keys = 0
+        if i < n && p[i] == UInt8(ascii: "}") {
+            guard Self.skipWhitespace(p, i + 1, n) == n else { return false }
+            count = 0
+            return true
+        }
+        while true {
+            guard i < n, p[i] == UInt8(ascii: "\"") else { return false }
+            var escaped = false
+            let keyEnd = Self.scanString(p, i + 1, n, &escaped, &error)
+            guard keyEnd >= 0 else { return false }
+            if used == capacity { grow() }
+            let slot = slots + used
+            slot.initialize(
+                to: JSONMember(keyStart: i + 1, keyEnd: keyEnd, keyHasEscapes: escaped, keysStart: keys, keysEnd: keys))
+            i = Self.skipWhitespace(p, keyEnd + 1, n)
+            guard i < n, p[i] == UInt8(ascii: ":") else { return false }
+            i = Self.skipWhitespace(p, i + 1, n)
+            guard i < n else { return false }
+            switch p[i] {
+            case UInt8(ascii: "\""):
+                var valueEscaped = false
+                let end = Self.scanString(p, i + 1, n, &valueEscaped, &error)
+                guard end >= 0 else { return false }
+                slot.pointee.kind = .string
+                slot.pointee.valueStart = i + 1
+                slot.pointee.valueEnd = end
+                slot.pointee.valueHasEscapes = valueEscaped
+                i = end + 1
+            case UInt8(ascii: "{"):
+                slot.pointee.kind = .object
+                slot.pointee.valueStart = i
+                i = scanMemberObject(p, i, n, slot, &keys, valuesOfMemberObjects)
+                guard i >= 0 else { return false }
+                slot.pointee.valueEnd = i
+            case UInt8(ascii: "["):
+                slot.pointee.kind = .array
+                slot.pointee.valueStart = i
+                i = Self.scanMemberArray(p, i, n, slot)
+                guard i >= 0 else { return false }
+                slot.pointee.valueEnd = i
+            case let c:
+                let end = Self.scanScalar(p, i, n)
+                guard end >= 0 else { return false }
+                slot.pointee.kind =
+                    c == UInt8(ascii: "n")
+                    ? .null : c == UInt8(ascii: "t") || c == UInt8(ascii: "f") ? .bool : .number
+                slot.pointee.valueStart = i
+                slot.pointee.valueEnd = end
+                i = end
+            }
+            used += 1
+            i = Self.skipWhitespace(p, i, n)
+            guard i < n else { return false }
+            if p[i] == UInt8(ascii: ",") {
+                i = Self.skipWhitespace(p, i + 1, n)
+                continue
+            }
+            guard p[i] == UInt8(ascii: "}"), Self.skipWhitespace(p, i + 1, n) == n else { return false }
+            count = used
+            return true
+        }
+    }
+
+    /// A member's object value from its `{`: its keys (and, for `scanWithMemberObjects`, their
+    /// values) recorded for `keys(of:)`. Returns the index after its `}`, or -1.
+    @inline(__always)
+    private func scanMemberObject(
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ slot: UnsafeMutablePointer<JSONMember>,
+        _ keys: inout Int, _ valuesOfMemberObjects: Bool
+    ) -> Int {
+        var error = JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "")
+        var i = Self.skipWhitespace(p, start + 1, n)
+        if i < n && p[i] == UInt8(ascii: "}") { return i + 1 }
+        while true {
+            guard i < n, p[i] == UInt8(ascii: "\"") else { return -1 }
+            var escaped = false
+            let keyEnd = Self.scanString(p, i + 1, n, &escaped, &error)
+            guard keyEnd >= 0 else { return -1 }
+            let key = keySlots + keys
+            key.pointee = JSONKey(start: i + 1, end: keyEnd, hasEscapes: escaped)
+            i = Self.skipWhitespace(p, keyEnd + 1, n)
+            guard i < n, p[i] == UInt8(ascii: ":") else { return -1 }
+            i = Self.skipWhitespace(p, i + 1, n)
+            guard i < n else { return -1 }
+            let c = p[i]
+            let valueStart = i
+            var valueEscaped = false
+            var kind = JSONValueKind.string
+            if c == UInt8(ascii: "\"") {
+                let end = Self.scanString(p, i + 1, n, &valueEscaped, &error)
+                guard end >= 0 else { return -1 }
+                i = end + 1
+            } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+                slot.pointee.holdsContainers = true
+                kind = c == UInt8(ascii: "{") ? .object : .array
+                i = Self.skipContainer(p, i, n, depth: 3)
+                guard i >= 0 else { return -1 }
+            } else {
+                i = Self.scanScalar(p, i, n)
+                guard i >= 0 else { return -1 }
+                kind =
+                    c == UInt8(ascii: "n") ? .null : c == UInt8(ascii: "t") || c == UInt8(ascii: "f") ? .bool : .number
+            }
+            if valuesOfMemberObjects {
+                key.pointee.kind = kind
+                if kind == .string {
+                    key.pointee.valueStart = valueStart + 1
+                    key.pointee.valueEnd = i - 1
+                    key.pointee.valueHasEscapes = valueEscaped
+                } else {
+                    key.pointee.valueStart = valueStart
+                    key.pointee.valueEnd = i
+                }
+            }
+            keys += 1
+            if keys == keyCapacity { growKeys() }
+            slot.pointee.keysEnd = keys
+            i = Self.skipWhitespace(p, i, n)
+            guard i < n else { return -1 }
+            if p[i] == UInt8(ascii: ",") {
+                i = Self.skipWhitespace(p, i + 1, n)
+                continue
+            }
+            return p[i] == UInt8(ascii: "}") ? i + 1 : -1
+        }
+    }
+
+    /// A member's array value from its `[`. Returns the index after its `]`, or -1.
+    @inline(__always)
+    private static func scanMemberArray(
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ slot: UnsafeMutablePointer<JSONMember>
+    ) -> Int {
+        var error = JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "")
+        var i = skipWhitespace(p, start + 1, n)
+        if i < n && p[i] == UInt8(ascii: "]") { return i + 1 }
+        while true {
+            guard i < n else { return -1 }
+            let c = p[i]
+            if c == UInt8(ascii: "\"") {
+                var escaped = false
+                let end = scanString(p, i + 1, n, &escaped, &error)
+                guard end >= 0 else { return -1 }
+                i = end + 1
+            } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+                slot.pointee.holdsContainers = true
+                i = skipContainer(p, i, n, depth: 3)
+                guard i >= 0 else { return -1 }
+            } else {
+                i = scanScalar(p, i, n)
+                guard i >= 0 else { return -1 }
+            }
+            i = skipWhitespace(p, i, n)
+            guard i < n else { return -1 }
+            if p[i] == UInt8(ascii: ",") {
+                i = skipWhitespace(p, i + 1, n)
+                continue
+            }
+            return p[i] == UInt8(ascii: "]") ? i + 1 : -1
+        }
+    }
+
+    /// A number, `true`, `false` or `null` at `i`; the index after it, or -1.
+    @inline(__always)
+    private static func scanScalar(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Int {
+        switch p[i] {
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): scanNumber(p, i, n)
+        case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"): scanLiteral(p, i, n)
+        default: -1
+        }
+    }
+
+    /// Checks the container opening at `start`, at nesting `depth` (the record's object is 1),
+    /// and everything in it; returns the index after it, or -1 (a syntax error, or deeper than
+    /// `maxDepth`). Nothing is recorded.
+    private static func skipContainer(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, depth startDepth: Int)
+        -> Int
+    {
+        var error = JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "")
+        var i = start
+        var depth = startDepth - 1
+        var objectLevels: UInt64 = 0  // bit k set when the container at depth startDepth + k is an object
+        valueLoop: while true {
+            guard i < n else { return -1 }
+            let c = p[i]
+            if c == UInt8(ascii: "\"") {
+                var escaped = false
+                let end = scanString(p, i + 1, n, &escaped, &error)
+                guard end >= 0 else { return -1 }
+                i = end + 1
+            } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+                depth += 1
+                if depth > maxDepth { return -1 }
+                let isObject = c == UInt8(ascii: "{")
+                let bit: UInt64 = 1 << UInt64(depth - startDepth)
+                if isObject { objectLevels |= bit } else { objectLevels &= ~bit }
+                i = skipWhitespace(p, i + 1, n)
+                if i < n && p[i] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    i += 1
+                    depth -= 1
+                } else {
+                    if isObject {
+                        i = skipKey(p, i, n)
+                        guard i >= 0 else { return -1 }
+                    }
+                    continue valueLoop
+                }
+            } else {
+                i = scanScalar(p, i, n)
+                guard i >= 0 else { return -1 }
+            }
+            // A value just ended; `depth` is the depth of the container around it.
+            while true {
+                if depth < startDepth { return i }
+                i = skipWhitespace(p, i, n)
+                guard i < n else { return -1 }
+                let inObject = (objectLevels >> UInt64(depth - startDepth)) & 1 == 1
+                if p[i] == UInt8(ascii: ",") {
+                    i = skipWhitespace(p, i + 1, n)
+                    if inObject {
+                        i = skipKey(p, i, n)
+                        guard i >= 0 else { return -1 }
+                    }
+                    continue valueLoop
+                }
+                guard p[i] == (inObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) else { return -1 }
+                i += 1
+                depth -= 1
+            }
+        }
+    }
+
+    /// `"key"` and the `:` after it, nothing recorded; the index of the value, or -1.
+    @inline(__always)
+    private static func skipKey(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) -> Int {
+        guard start < n, p[start] == UInt8(ascii: "\"") else { return -1 }
+        var escaped = false
+        var error = JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "")
+        let end = scanString(p, start + 1, n, &escaped, &error)
+        guard end >= 0 else { return -1 }
+        let i = skipWhitespace(p, end + 1, n)
+        guard i < n, p[i] == UInt8(ascii: ":") else { return -1 }
+        return skipWhitespace(p, i + 1, n)
     }
 
     // MARK: - Inner loops (the scanner's one unsafe region)
