@@ -78,7 +78,7 @@ public final class Converter: RecordSink {
     public let options: ConvertOptions
     // Touched per record: exclusivity is not checked at run time (nothing here is reentrant).
     @exclusivity(unchecked) public internal(set) var summary = ConvertSummary()
-    public internal(set) var shouldStop = false
+    @exclusivity(unchecked) public internal(set) var shouldStop = false
     public var needsValues: Bool { true }
     /// `split` writes lines as they are.
     public var readsMetadata: Bool { options.mode != .split }

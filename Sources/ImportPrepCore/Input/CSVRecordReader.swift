@@ -22,13 +22,14 @@ public final class CSVRecordReader: RecordReader {
     /// reference counting or exclusivity checks per cell.
     private let builder: UnsafeMutablePointer<CSVRowBuilder>
     /// Lines after the open record's first line, kept in case it breaks.
-    private var continuation = ReplayLines()
+    /// Touched per line: exclusivity is not checked at run time (nothing here is reentrant).
+    @exclusivity(unchecked) private var continuation = ReplayLines()
     /// Lines to read again before reading on; `queueIndex` is the next one.
-    private var queue = ReplayLines()
-    private var spare = ReplayLines()
-    private var queueIndex = 0
+    @exclusivity(unchecked) private var queue = ReplayLines()
+    @exclusivity(unchecked) private var spare = ReplayLines()
+    @exclusivity(unchecked) private var queueIndex = 0
     /// A line taken from the queue, copied so that rebuilding the queue cannot move it.
-    private var current = ReplayLines()
+    @exclusivity(unchecked) private var current = ReplayLines()
 
     public init(lines: LineReader, delimiter: UInt8 = UInt8(ascii: ",")) {
         self.lines = lines

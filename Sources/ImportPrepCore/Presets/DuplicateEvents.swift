@@ -24,7 +24,7 @@ final class DuplicateEvents {
 
     private let folder: URL
     private let partitions: Int
-    private var buffers: [[Entry]]
+    @exclusivity(unchecked) private var buffers: [[Entry]]
     /// A partition's file, opened when its buffer first fills: a small input never touches the disk.
     private var handles: [FileHandle?]
     private var folderMade = false

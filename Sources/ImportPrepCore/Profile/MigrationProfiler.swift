@@ -42,12 +42,12 @@ public final class MigrationProfiler: RecordSink {
     /// Records per UTC day (days since 1970) and event type.
     @exclusivity(unchecked) public internal(set) var byDay: [Int: [Int]] = [:]
 
-    var fileIndex = 0
+    @exclusivity(unchecked) var fileIndex = 0
     @exclusivity(unchecked) var counts = [Int](repeating: 0, count: FindingCode.allCases.count)
     @exclusivity(unchecked) var examples = [[FindingExample]](repeating: [], count: FindingCode.allCases.count)
     @exclusivity(unchecked) var breakdowns = [[String: Int]](repeating: [:], count: FindingCode.allCases.count)
     @exclusivity(unchecked) var midnight = 0
-    var midnightExamples: [FindingExample] = []
+    @exclusivity(unchecked) var midnightExamples: [FindingExample] = []
     private let futureLimit: Int
     private static let year2000 = Timestamp.daysFromCivil(2000, 1, 1) * 86_400
 
@@ -75,10 +75,10 @@ public final class MigrationProfiler: RecordSink {
     typealias IdentifyKey = (id: Int, isNull: Bool, isEmpty: Bool)
     /// The identify record being read: its keys.
     @exclusivity(unchecked) private var identifyKeys: [IdentifyKey] = []
-    private var scopeKeyCounts: [String: Int] = [:]
+    @exclusivity(unchecked) private var scopeKeyCounts: [String: Int] = [:]
     /// The first few entities named before they were identified, for examples.
-    private var userCandidates: [(key: UInt64, example: FindingExample)] = []
-    private var companyCandidates: [(key: UInt64, example: FindingExample)] = []
+    @exclusivity(unchecked) private var userCandidates: [(key: UInt64, example: FindingExample)] = []
+    @exclusivity(unchecked) private var companyCandidates: [(key: UInt64, example: FindingExample)] = []
 
     /// Property kinds per (scope, key).
     struct KeyKinds {
@@ -112,7 +112,7 @@ public final class MigrationProfiler: RecordSink {
     @exclusivity(unchecked) private var eventGroups: DuplicateEvents?
     @exclusivity(unchecked) private var eventVersions: DuplicateEvents?
     /// Why duplicates were not checked (the temporary files could not be written).
-    public private(set) var duplicatesNotChecked: String?
+    @exclusivity(unchecked) public private(set) var duplicatesNotChecked: String?
     private var duplicateCounts: (records: Int, events: Int, recordExamples: [Int], eventExamples: [Int])?
 
     /// A block's profiler (`profileInBlocks`): its entity checks and duplicate hashes wait in
@@ -245,7 +245,7 @@ public final class MigrationProfiler: RecordSink {
     }
 
     /// Where the entity checks stopped because memory passed `--max-memory` (nil: they did not).
-    public private(set) var entityChecksStopped: (file: String, line: Int, residentBytes: Int)?
+    @exclusivity(unchecked) public private(set) var entityChecksStopped: (file: String, line: Int, residentBytes: Int)?
 
     public func accept(
         _ location: RecordLocation, eventType: EventType?, fields: RecordFields, problems: [Problem],

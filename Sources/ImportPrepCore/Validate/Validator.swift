@@ -37,10 +37,11 @@ public final class Validator: RecordSink {
     public private(set) var shownErrors: [ReportedProblem] = []
     /// The `--errors` stream failed; the report must say so (exit status 3).
     public private(set) var errorStreamFailure: IOFailure?
-    public private(set) var shouldStop = false
+    // Touched per record: exclusivity is not checked at run time (nothing here is reentrant).
+    @exclusivity(unchecked) public private(set) var shouldStop = false
 
     private let errorStream: OutputFile?
-    private var current = FileSummary(file: "")
+    @exclusivity(unchecked) private var current = FileSummary(file: "")
     @exclusivity(unchecked) private var progress = ProgressBatch()
     /// Whether the last block read ended between records (nil: not read to its end).
     private(set) var endedBetweenRecords: Bool?
@@ -54,7 +55,7 @@ public final class Validator: RecordSink {
     /// hand-over (placed by the errors shown before them), and the vendor records read.
     fileprivate var blockVendor: VendorRowChecker?
     fileprivate var candidates = PendingCandidates()
-    fileprivate var vendorRecords = 0
+    @exclusivity(unchecked) fileprivate var vendorRecords = 0
     /// Without `--from`: say which preset a file's first record looks like (read once, not per record).
     private let detectsVendors: Bool
 
