@@ -781,7 +781,10 @@ public final class MigrationProfiler: RecordSink {
 
     /// `local@domain.tld`: one `@`, no white space, a dot in the domain after its first character.
     static func isEmail(_ text: UnsafeRawBufferPointer) -> Bool {
-        guard let at = text.firstIndex(of: UInt8(ascii: "@")), at > 0, at < text.count - 3,
+        // Most values hold no `@`: one memchr decides.
+        guard let base = text.baseAddress, let found = memchr(base, 0x40, text.count) else { return false }
+        let at = base.distance(to: UnsafeRawPointer(found))
+        guard at > 0, at < text.count - 3,
             !text.contains(where: { isSpace($0) }), text[(at + 1)...].firstIndex(of: UInt8(ascii: "@")) == nil,
             let dot = text[(at + 2)...].lastIndex(of: UInt8(ascii: ".")), dot < text.count - 1
         else { return false }
@@ -802,13 +805,25 @@ public final class MigrationProfiler: RecordSink {
         return digits >= 8 && digits <= 15
     }
 
+    /// Four dot-separated numbers of one to three digits, each at most 255.
     static func isIPv4(_ text: UnsafeRawBufferPointer) -> Bool {
-        let parts = text.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return false }
-        return parts.allSatisfy { part in
-            part.count >= 1 && part.count <= 3 && part.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
-                && Int(String(decoding: part, as: UTF8.self))! <= 255
+        var dots = 0
+        var digits = 0
+        var value = 0
+        for c in text {
+            if c == UInt8(ascii: ".") {
+                guard digits > 0 else { return false }
+                dots += 1
+                digits = 0
+                value = 0
+                continue
+            }
+            guard c >= 0x30 && c <= 0x39 else { return false }
+            digits += 1
+            value = value * 10 + Int(c &- 0x30)
+            guard digits <= 3 && value <= 255 else { return false }
         }
+        return dots == 3 && digits > 0
     }
 
     /// 13–19 contiguous digits passing the Luhn check.
