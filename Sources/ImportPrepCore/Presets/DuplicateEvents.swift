@@ -8,18 +8,14 @@ import Foundation
 /// Finds the records whose vendor event key (`$insert_id`, `uuid`, `messageId`, …) an earlier
 /// record of the same file already had (SPEC §8 rule 13), in memory that does not grow with the
 /// file: a first pass writes a 128-bit hash of each key and its record number to partition files
-/// in a temporary folder; each partition is then sorted on its own, and what is left in memory is
-/// the sorted list of duplicate record numbers (8 bytes per duplicate), walked in step with the
+/// in a temporary folder; each partition is then read on its own into a table of its keys, and
+/// what is left in memory is the sorted list of duplicate record numbers (8 bytes per duplicate), walked in step with the
 /// second pass. Temporary bytes: 24 per record with a key, removed when done.
 final class DuplicateEvents {
-    struct Entry: Comparable {
+    struct Entry {
         var high: UInt64
         var low: UInt64
         var record: Int
-
-        static func < (a: Entry, b: Entry) -> Bool {
-            (a.high, a.low, a.record) < (b.high, b.low, b.record)
-        }
     }
 
     private let folder: URL
@@ -103,8 +99,8 @@ final class DuplicateEvents {
         buffers[k].removeAll(keepingCapacity: true)
     }
 
-    /// Sorts each partition (from its file, or its buffer when it never filled) and keeps every
-    /// record number after the first of its key. The partitions are sorted on every core.
+    /// Reads each partition (from its file, or its buffer when it never filled) and keeps every
+    /// record number after the first of its key. The partitions are read on every core.
     func finish() throws(IOFailure) {
         var paths = [String?](repeating: nil, count: partitions)
         for k in 0..<partitions {
@@ -139,13 +135,7 @@ final class DuplicateEvents {
             } else {
                 entries = buffers[k]
             }
-            entries.sort()
-            var duplicates: [Int] = []
-            for i in entries.indices.dropFirst()
-            where entries[i].high == entries[i - 1].high && entries[i].low == entries[i - 1].low {
-                duplicates.append(entries[i].record)
-            }
-            found[k] = .success(duplicates)
+            found[k] = .success(laterRecords(of: entries))
         }
         var all: [Int] = []
         for result in found {
@@ -155,6 +145,48 @@ final class DuplicateEvents {
             }
         }
         return .success(all)
+    }
+
+    /// The records of `entries` that are not the first (lowest-numbered) of their key, in no
+    /// particular order: one pass through an open-addressing table of entry indices (four bytes
+    /// a slot, at most half full), where sorting the partition took O(n log n) comparisons.
+    static func laterRecords(of entries: [Entry]) -> [Int] {
+        let n = entries.count
+        guard n > 1 else { return [] }
+        var size = 16
+        while size < 2 * n { size <<= 1 }
+        let mask = size - 1
+        // Slot: index + 1 of the entry holding the key's lowest record so far; 0 is empty.
+        let slots = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: size)
+        slots.initialize(repeating: 0)
+        defer { slots.deallocate() }
+        var later: [Int] = []
+        entries.withUnsafeBufferPointer { entries in
+            // The partition was chosen by `high`; `low`'s bits pick the slot.
+            for i in 0..<n {
+                let entry = entries[i]
+                var h = Int(truncatingIfNeeded: entry.low) & mask
+                while true {
+                    let held = Int(slots[h])
+                    if held == 0 {
+                        slots[h] = UInt32(i + 1)
+                        break
+                    }
+                    let first = entries[held - 1]
+                    if first.high == entry.high && first.low == entry.low {
+                        if entry.record < first.record {
+                            later.append(first.record)
+                            slots[h] = UInt32(i + 1)
+                        } else {
+                            later.append(entry.record)
+                        }
+                        break
+                    }
+                    h = (h + 1) & mask
+                }
+            }
+        }
+        return later
     }
 
     /// A partition's entries, read with read(2) straight into place (an empty partition costs nothing).

@@ -41,6 +41,35 @@ import Testing
         }
     }
 
+    /// The records after the first of their key, by the definition: sort by key and record,
+    /// keep all but the first of each run.
+    static func laterRecordsBySorting(_ entries: [DuplicateEvents.Entry]) -> [Int] {
+        let sorted = entries.sorted { ($0.high, $0.low, $0.record) < ($1.high, $1.low, $1.record) }
+        return sorted.indices.dropFirst().filter {
+            sorted[$0].high == sorted[$0 - 1].high && sorted[$0].low == sorted[$0 - 1].low
+        }.map { sorted[$0].record }
+    }
+
+    /// A partition's table finds the same records as sorting it: keys repeated up to dozens of
+    /// times, records out of order (blocks), keys equal in one half only, slots that collide.
+    @Test(arguments: [1, 2, 3, 1_000, 50_000])
+    func aPartitionsTableFindsWhatSortingFinds(count: Int) {
+        var generator = SeededGenerator(seed: UInt64(count))
+        var entries: [DuplicateEvents.Entry] = []
+        for record in 0..<count {
+            let key = generator.next() % UInt64(max(1, count / 3))
+            // Keys that share `low` (the slot) or `high` but not both.
+            let high = key % 7 == 0 ? 42 : key &* 0x9E37_79B9_7F4A_7C15
+            let low = key % 11 == 0 ? 7 : key ^ 0xABCD
+            entries.append(DuplicateEvents.Entry(high: high, low: low, record: record))
+        }
+        entries.shuffle(using: &generator)
+        let found = DuplicateEvents.laterRecords(of: entries).sorted()
+        let expected = Self.laterRecordsBySorting(entries).sorted()
+        #expect(found == expected)
+        #expect(count < 1_000 || expected.count > count / 2)
+    }
+
     @Test func aMissingOrReadOnlyFolderIsRefusedAtOnce() throws {
         let folder = try ScratchFolder()
         #expect(throws: IOFailure.self) {
