@@ -131,7 +131,7 @@ struct NormalizedWriter {
     /// `hostname` and `pathname`: from the url when there is one (the API derives them from it).
     private func appendPageParts(_ r: RecordFields, _ out: LineBuffer, _ repairs: inout RepairSet) {
         let urlValue = r[.url]
-        guard urlValue.kind == .string, let url = EventURL.parse(urlValue.bytes) else {
+        guard urlValue.kind == .string, let url = r.parsedURL(of: urlValue.bytes) else {
             appendText(.hostname, r, out, &repairs)
             appendText(.pathname, r, out, &repairs)
             return

@@ -40,6 +40,10 @@ public struct RecordFields {
     public var duplicateMetadataKeys: [UnsafeRawBufferPointer] = []
     /// `inserted_at` as `SchemaChecker` parsed it, when it is a valid timestamp string.
     public var insertedAt: Timestamp?
+    /// `url` as `SchemaChecker` parsed it, with the bytes it parsed (`parsedURL(of:)` gives it
+    /// back for those bytes only): the normalized writer does not parse it again.
+    var checkedURL: EventURL?
+    var checkedURLBytes = UnsafeRawBufferPointer(start: nil, count: 0)
     /// The members of the `metadata` object as the record's scan found them (offsets in the
     /// record; the object is `metadataMembersOf`, starting at `metadataMembersOffset`), when the
     /// reader scanned with `scanWithMemberObjects`: `JSONScanner.scanMetadata` reads them instead
@@ -62,6 +66,15 @@ public struct RecordFields {
         set { values[field.rawValue] = newValue }
     }
 
+    /// The parts of the url in `bytes`: the schema check's when it parsed these very bytes.
+    @inline(__always)
+    func parsedURL(of bytes: UnsafeRawBufferPointer) -> EventURL? {
+        if let checkedURL, checkedURLBytes.baseAddress == bytes.baseAddress, checkedURLBytes.count == bytes.count {
+            return checkedURL
+        }
+        return EventURL.parse(bytes)
+    }
+
     public mutating func reset() {
         values.withUnsafeMutableBufferPointer { $0.update(repeating: .absent) }
         otherKeys.clear()
@@ -70,6 +83,7 @@ public struct RecordFields {
         duplicateKeys.clear()
         duplicateMetadataKeys.clear()
         insertedAt = nil
+        checkedURL = nil
         metadataMembers = nil
         metadataMembersOf = nil
     }

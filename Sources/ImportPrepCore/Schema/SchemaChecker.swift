@@ -3,7 +3,8 @@ public enum SchemaChecker {
     static let textFields: [KnownField] = [.userID, .companyID, .eventName, .hostname, .pathname, .url, .userAgent]
 
     /// Checks `r` and returns its event type when it is one of the four. A valid `inserted_at`
-    /// is kept parsed in `r.insertedAt`, so that nothing after the check parses it again.
+    /// is kept parsed in `r.insertedAt`, and a valid `url` in `r.checkedURL`, so that nothing after
+    /// the check parses them again.
     @discardableResult
     public static func check(_ r: inout RecordFields, into problems: inout [Problem]) -> EventType? {
         var type: EventType? = nil
@@ -36,7 +37,12 @@ public enum SchemaChecker {
                 problems.append(Problem(.emptyField, .known(field)))
             } else if field == .url {
                 url = EventURL.parse(v.bytes)
-                if url == nil { problems.append(Problem(.invalidURL, .known(.url), .value(v.bytes))) }
+                if url == nil {
+                    problems.append(Problem(.invalidURL, .known(.url), .value(v.bytes)))
+                } else {
+                    r.checkedURL = url
+                    r.checkedURLBytes = v.bytes
+                }
             }
         }
 
