@@ -37,6 +37,8 @@ let package = Package(
             name: "COpenSSL",
             providers: [.apt(["libssl-dev"])]
         ),
+        // One CPU hint Swift lacks (a prefetch), header-only: nothing to link.
+        .systemLibrary(name: "CPUHints"),
         // Readers, JSON scanner, schema rules, reports: everything the commands and tests drive.
         .target(
             name: "ImportPrepCore",
@@ -44,6 +46,7 @@ let package = Package(
                 "CLibCSV",
                 "CZlib",
                 "COpenSSL",
+                "CPUHints",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

@@ -1,3 +1,5 @@
+import CPUHints
+
 /// Profile's users or companies, by a 64-bit hash of their id: open addressing (linear probing)
 /// in 64 parts, each grown on its own by half when it is three quarters full.
 ///
@@ -66,6 +68,15 @@ final class EntityTable {
         part.pointee.count += 1
         count += 1
         return withUnsafeMutablePointer(to: &part.pointee.slots[i].state) { $0 }
+    }
+
+    /// Asks for the slot where the probe for `key` starts to be brought into the cache: done for
+    /// an entity a few records ahead, its cache miss overlaps the work on the records before it.
+    @inline(__always)
+    func prefetch(_ key: UInt64) {
+        let key = key == 0 ? 1 : key
+        let part = parts + Int(truncatingIfNeeded: key &>> 58)
+        import_prep_prefetch(part.pointee.slots + Self.home(key, part.pointee.capacity))
     }
 
     /// The state of `key`, if the table has it.

@@ -67,8 +67,10 @@ public final class MigrationProfiler: RecordSink {
         var isNamedElsewhere: Bool { firstEvent != Int.max }
         var isNew: Bool { !isIdentified && !isNamedElsewhere }
     }
-    private let users = EntityTable()
-    private let companies = EntityTable()
+    let users = EntityTable()
+    let companies = EntityTable()
+    /// How many steps ahead the join asks for the entities of a block's records.
+    static let prefetchAhead = 8
     /// Keys past a scope's 64th that an entity's identifies set.
     @exclusivity(unchecked) private var overflowKeys: [UInt64: Set<Int>] = [:]
     /// A property an identify record names: its number in its scope, and whether it is null or `""`.
