@@ -485,17 +485,14 @@ public final class JSONScanner {
     private static func scanMemberArray(
         _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ slot: UnsafeMutablePointer<JSONMember>
     ) -> Int {
-        var error = JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "")
         var i = skipWhitespace(p, start + 1, n)
         if i < n && p[i] == UInt8(ascii: "]") { return i + 1 }
         while true {
             guard i < n else { return -1 }
             let c = p[i]
             if c == UInt8(ascii: "\"") {
-                var escaped = false
-                let end = scanString(p, i + 1, n, &escaped, &error)
-                guard end >= 0 else { return -1 }
-                i = end + 1
+                i = skipString(p, i, n)
+                guard i >= 0 else { return -1 }
             } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
                 slot.pointee.holdsContainers = true
                 i = skipContainer(p, i, n, depth: 3)
@@ -530,7 +527,6 @@ public final class JSONScanner {
     private static func skipContainer(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, depth startDepth: Int)
         -> Int
     {
-        var error = JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "")
         var i = start
         var depth = startDepth - 1
         var objectLevels: UInt64 = 0  // bit k set when the container at depth startDepth + k is an object
@@ -538,10 +534,8 @@ public final class JSONScanner {
             guard i < n else { return -1 }
             let c = p[i]
             if c == UInt8(ascii: "\"") {
-                var escaped = false
-                let end = scanString(p, i + 1, n, &escaped, &error)
-                guard end >= 0 else { return -1 }
-                i = end + 1
+                i = skipString(p, i, n)
+                guard i >= 0 else { return -1 }
             } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
                 depth += 1
                 if depth > maxDepth { return -1 }
@@ -588,13 +582,21 @@ public final class JSONScanner {
     @inline(__always)
     private static func skipKey(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) -> Int {
         guard start < n, p[start] == UInt8(ascii: "\"") else { return -1 }
+        let end = skipString(p, start, n)
+        guard end >= 0 else { return -1 }
+        let i = skipWhitespace(p, end, n)
+        guard i < n, p[i] == UInt8(ascii: ":") else { return -1 }
+        return skipWhitespace(p, i + 1, n)
+    }
+
+    /// The string whose opening quote is at `start`, checked, nothing recorded; the index after
+    /// its closing quote, or -1.
+    @inline(__always)
+    private static func skipString(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) -> Int {
         var escaped = false
         var error = JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "")
         let end = scanString(p, start + 1, n, &escaped, &error)
-        guard end >= 0 else { return -1 }
-        let i = skipWhitespace(p, end + 1, n)
-        guard i < n, p[i] == UInt8(ascii: ":") else { return -1 }
-        return skipWhitespace(p, i + 1, n)
+        return end < 0 ? -1 : end + 1
     }
 
     // MARK: - Inner loops (the scanner's one unsafe region)
