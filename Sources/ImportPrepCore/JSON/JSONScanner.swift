@@ -344,7 +344,7 @@ public final class JSONScanner {
     /// inside a member's value are checked by `skipContainer`. Returns false at the first thing
     /// it does not accept, without saying why: `scanAnyValue` then reads the record again and
     /// finds the error and its offset (the members and keys it records are the same, which
-    /// `JSONScannerTests` check on every input they have).
+    /// `ObjectRecordScanTests` check on every input they have).
     @inline(__always)
     func scanObjectRecord(_ p: UnsafePointer<UInt8>, _ n: Int, _ valuesOfMemberObjects: Bool) -> Bool {
         var error = JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "")
@@ -390,15 +390,13 @@ public final class JSONScanner {
             case UInt8(ascii: "["):
                 slot.pointee.kind = .array
                 slot.pointee.valueStart = i
-                i = Self.scanMemberArray(p, i, n, slot)
+                i = Self.skipContainer(p, i, n, depth: 2, holdsContainers: &slot.pointee.holdsContainers)
                 guard i >= 0 else { return false }
                 slot.pointee.valueEnd = i
             case let c:
                 let end = Self.scanScalar(p, i, n)
                 guard end >= 0 else { return false }
-                slot.pointee.kind =
-                    c == UInt8(ascii: "n")
-                    ? .null : c == UInt8(ascii: "t") || c == UInt8(ascii: "f") ? .bool : .number
+                slot.pointee.kind = Self.scalarKind(c)
                 slot.pointee.valueStart = i
                 slot.pointee.valueEnd = end
                 i = end
@@ -448,13 +446,12 @@ public final class JSONScanner {
             } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
                 slot.pointee.holdsContainers = true
                 kind = c == UInt8(ascii: "{") ? .object : .array
-                i = Self.skipContainer(p, i, n, depth: 3)
+                i = Self.skipContainer(p, i, n, depth: 3, holdsContainers: &slot.pointee.holdsContainers)
                 guard i >= 0 else { return -1 }
             } else {
                 i = Self.scanScalar(p, i, n)
                 guard i >= 0 else { return -1 }
-                kind =
-                    c == UInt8(ascii: "n") ? .null : c == UInt8(ascii: "t") || c == UInt8(ascii: "f") ? .bool : .number
+                kind = Self.scalarKind(c)
             }
             if valuesOfMemberObjects {
                 key.pointee.kind = kind
@@ -480,37 +477,6 @@ public final class JSONScanner {
         }
     }
 
-    /// A member's array value from its `[`. Returns the index after its `]`, or -1.
-    @inline(__always)
-    private static func scanMemberArray(
-        _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ slot: UnsafeMutablePointer<JSONMember>
-    ) -> Int {
-        var i = skipWhitespace(p, start + 1, n)
-        if i < n && p[i] == UInt8(ascii: "]") { return i + 1 }
-        while true {
-            guard i < n else { return -1 }
-            let c = p[i]
-            if c == UInt8(ascii: "\"") {
-                i = skipString(p, i, n)
-                guard i >= 0 else { return -1 }
-            } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
-                slot.pointee.holdsContainers = true
-                i = skipContainer(p, i, n, depth: 3)
-                guard i >= 0 else { return -1 }
-            } else {
-                i = scanScalar(p, i, n)
-                guard i >= 0 else { return -1 }
-            }
-            i = skipWhitespace(p, i, n)
-            guard i < n else { return -1 }
-            if p[i] == UInt8(ascii: ",") {
-                i = skipWhitespace(p, i + 1, n)
-                continue
-            }
-            return p[i] == UInt8(ascii: "]") ? i + 1 : -1
-        }
-    }
-
     /// A number, `true`, `false` or `null` at `i`; the index after it, or -1.
     @inline(__always)
     private static func scanScalar(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Int {
@@ -521,12 +487,22 @@ public final class JSONScanner {
         }
     }
 
+    /// The kind of the scalar whose first byte is `c` (one `scanScalar` accepted).
+    @inline(__always)
+    private static func scalarKind(_ c: UInt8) -> JSONValueKind {
+        switch c {
+        case UInt8(ascii: "n"): .null
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): .bool
+        default: .number
+        }
+    }
+
     /// Checks the container opening at `start`, at nesting `depth` (the record's object is 1),
     /// and everything in it; returns the index after it, or -1 (a syntax error, or deeper than
-    /// `maxDepth`). Nothing is recorded.
-    private static func skipContainer(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, depth startDepth: Int)
-        -> Int
-    {
+    /// `maxDepth`). Nothing is recorded but whether it holds another container.
+    private static func skipContainer(
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, depth startDepth: Int, holdsContainers: inout Bool
+    ) -> Int {
         var i = start
         var depth = startDepth - 1
         var objectLevels: UInt64 = 0  // bit k set when the container at depth startDepth + k is an object
@@ -539,6 +515,7 @@ public final class JSONScanner {
             } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
                 depth += 1
                 if depth > maxDepth { return -1 }
+                if depth > startDepth { holdsContainers = true }
                 let isObject = c == UInt8(ascii: "{")
                 let bit: UInt64 = 1 << UInt64(depth - startDepth)
                 if isObject { objectLevels |= bit } else { objectLevels &= ~bit }

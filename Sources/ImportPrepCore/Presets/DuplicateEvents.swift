@@ -9,8 +9,8 @@ import Foundation
 /// record of the same file already had (SPEC §8 rule 13), in memory that does not grow with the
 /// file: a first pass writes a 128-bit hash of each key and its record number to partition files
 /// in a temporary folder; each partition is then read on its own into a table of its keys, and
-/// what is left in memory is the sorted list of duplicate record numbers (8 bytes per duplicate), walked in step with the
-/// second pass. Temporary bytes: 24 per record with a key, removed when done.
+/// what is left in memory is the sorted list of duplicate record numbers (8 bytes per
+/// duplicate), walked in step with the second pass. Temporary bytes: 24 per record with a key, removed when done.
 final class DuplicateEvents {
     struct Entry {
         var high: UInt64

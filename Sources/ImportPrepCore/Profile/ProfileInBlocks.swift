@@ -217,14 +217,6 @@ extension MigrationProfiler {
         let companyNumbers = numbers.map { $0["companies"] ?? [] }
         var keys: [IdentifyKey] = []
         var next = parts.map { _ in (step: 0, key: 0, id: 0) }
-        // The entities of the block's records a few steps ahead are asked for early (the tables
-        // are larger than the caches).
-        logs[0].steps.withUnsafeBufferPointer { steps in
-            for k in 0..<min(Self.prefetchAhead, steps.count) {
-                users.prefetch(steps[k].userKey)
-                companies.prefetch(steps[k].companyKey)
-            }
-        }
         logs[0].ids.withUnsafeBytes { blockIDs in
             (logs.count > 1 ? logs[1].ids : []).withUnsafeBytes { derivedIDs in
                 while entityChecksStopped == nil {
@@ -237,6 +229,8 @@ extension MigrationProfiler {
                     }
                     guard next[p].step < logs[p].steps.count else { break }
                     let step = logs[p].steps[next[p].step]
+                    // The entities of the block's records a few steps ahead are asked for early
+                    // (the tables are larger than the caches).
                     if p == 0 && next[0].step + Self.prefetchAhead < logs[0].steps.count {
                         let ahead = logs[0].steps[next[0].step + Self.prefetchAhead]
                         users.prefetch(ahead.userKey)
