@@ -11,7 +11,31 @@ extension UnsafeRawBufferPointer {
     func sameBytes(as other: UnsafeRawBufferPointer) -> Bool {
         guard count == other.count else { return false }
         guard count > 0 else { return true }
-        return memcmp(baseAddress!, other.baseAddress!, count) == 0
+        return Self.equal(baseAddress!, other.baseAddress!, count)
+    }
+
+    /// Whether `count` bytes at `a` and `b` are the same: keys and names are short, so up to 16
+    /// bytes two overlapping words each (no `memcmp` call), longer ones through `memcmp`.
+    @inline(__always)
+    static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
+        switch count {
+        case 8...16:
+            return a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self)
+                && a.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+                    == b.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+        case 4...7:
+            return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
+                && a.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)
+                    == b.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)
+        case 1...3:
+            return a.load(as: UInt8.self) == b.load(as: UInt8.self)
+                && a.load(fromByteOffset: count &>> 1, as: UInt8.self)
+                    == b.load(fromByteOffset: count &>> 1, as: UInt8.self)
+                && a.load(fromByteOffset: count &- 1, as: UInt8.self)
+                    == b.load(fromByteOffset: count &- 1, as: UInt8.self)
+        case 0: return true
+        default: return memcmp(a, b, count) == 0
+        }
     }
 
     /// Byte-wise comparison with an ASCII literal, without making a `String`. Up to 16 bytes it

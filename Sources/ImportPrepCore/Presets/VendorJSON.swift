@@ -59,45 +59,48 @@ struct VendorObject {
 /// making a `String`.
 /// A literal (`top["event"]`) points at the program's constant text: looking a field up by name
 /// allocates nothing per record.
-struct ByteString: Sendable, ExpressibleByStringLiteral {
-    private let literal: StaticString?
-    private let owned: [UInt8]
+struct ByteString: @unchecked Sendable, ExpressibleByStringLiteral {
+    /// A literal's constant text (nil for a name made at run time, which `owned` holds).
+    private let start: UnsafeRawPointer?
+    let count: Int
+    private let owned: [UInt8]?
 
     init(_ text: String) {
-        literal = nil
         owned = Array(text.utf8)
+        start = nil
+        count = owned!.count
     }
 
     init(stringLiteral value: StaticString) {
-        literal = value
-        owned = []
+        if value.hasPointerRepresentation {
+            start = UnsafeRawPointer(value.utf8Start)
+            count = value.utf8CodeUnitCount
+            owned = nil
+        } else {
+            owned = Array(value.description.utf8)
+            start = nil
+            count = owned!.count
+        }
     }
 
     init(unicodeScalarLiteral value: StaticString) { self.init(stringLiteral: value) }
     init(extendedGraphemeClusterLiteral value: StaticString) { self.init(stringLiteral: value) }
 
-    var count: Int {
-        literal.map { $0.hasPointerRepresentation ? $0.utf8CodeUnitCount : $0.description.utf8.count } ?? owned.count
-    }
-
     /// The name's UTF-8 bytes, for the duration of `body`.
+    @inline(__always)
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-        guard let literal else { return owned.withUnsafeBytes(body) }
-        guard literal.hasPointerRepresentation else {
-            var text = literal.description
-            return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
-        }
-        return body(UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        if let start { return body(UnsafeRawBufferPointer(start: start, count: count)) }
+        return owned!.withUnsafeBytes(body)
     }
 
-    var bytes: [UInt8] { literal == nil ? owned : withBytes { Array($0) } }
+    var bytes: [UInt8] { owned ?? withBytes { Array($0) } }
 
+    @inline(__always)
     func matches(_ other: UnsafeRawBufferPointer) -> Bool {
-        withBytes { mine in
-            guard other.count == mine.count else { return false }
-            guard let a = mine.baseAddress, let b = other.baseAddress, mine.count > 0 else { return true }
-            return memcmp(a, b, mine.count) == 0
-        }
+        guard other.count == count else { return false }
+        guard count > 0 else { return true }
+        if let start { return UnsafeRawBufferPointer.equal(start, other.baseAddress!, count) }
+        return owned!.withUnsafeBytes { UnsafeRawBufferPointer.equal($0.baseAddress!, other.baseAddress!, count) }
     }
 }
 
@@ -147,7 +150,9 @@ struct ByteSet: Sendable {
         let count = starts[k + 1] - start
         guard count == other.count else { return false }
         guard count > 0 else { return true }
-        return bytes.withUnsafeBytes { memcmp($0.baseAddress! + start, other.baseAddress!, count) == 0 }
+        return bytes.withUnsafeBytes {
+            UnsafeRawBufferPointer.equal($0.baseAddress! + start, other.baseAddress!, count)
+        }
     }
 
     /// The same, with `hash` = `ByteSet.hash(bytes)` computed once for lookups in several sets.
@@ -201,12 +206,23 @@ struct ByteSet: Sendable {
             i &+= 8
         }
         if i < n {
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < n {
-                tail |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) &<< shift
-                shift &+= 8
-                i &+= 1
+            // The last bytes in one or two loads: the word ending at `n` (it overlaps bytes
+            // already mixed in) or, in a key shorter than a word, a 4-, 2- and 1-byte piece.
+            var tail: UInt64
+            if n >= 8 {
+                tail = base.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
+            } else {
+                tail = 0
+                var at = 0
+                if n & 4 != 0 {
+                    tail = UInt64(base.loadUnaligned(as: UInt32.self))
+                    at = 4
+                }
+                if n & 2 != 0 {
+                    tail |= UInt64(base.loadUnaligned(fromByteOffset: at, as: UInt16.self)) &<< UInt64(at &* 8)
+                    at &+= 2
+                }
+                if n & 1 != 0 { tail |= UInt64(base.load(fromByteOffset: at, as: UInt8.self)) &<< UInt64(at &* 8) }
             }
             h = (h ^ tail) &* 0x9E37_79B9_7F4A_7C15
         }
@@ -258,6 +274,14 @@ struct KeyRoles {
     func role(of key: UnsafeRawBufferPointer, hash: Int) -> Role? {
         names.index(of: key, hash: hash).map { roles[$0] }
     }
+
+    /// Where the role of `key` is (for `subscript`), or -1 when the preset has none for it.
+    @inline(__always)
+    func index(of key: UnsafeRawBufferPointer, hash: Int) -> Int { names.index(of: key, hash: hash) ?? -1 }
+
+    /// The role found at `index` (none for -1).
+    @inline(__always)
+    subscript(_ index: Int) -> Role { index < 0 ? Role() : roles[index] }
 }
 
 /// Scanners for the objects of one vendor record, one per slot, so that an object stays readable
