@@ -16,6 +16,12 @@ enum JSONEncoding {
                 while i + 8 <= count && !mayNeedEscape(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
                     i += 8
                 }
+                // Fewer than eight left: the word that ends the text covers them (and some checked already).
+                if i + 8 > count && count >= 8
+                    && !mayNeedEscape(base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+                {
+                    break
+                }
                 let end = min(i + 8, count)
                 while i < end {
                     let c = base.load(fromByteOffset: i, as: UInt8.self)

@@ -122,6 +122,10 @@ struct NormalizedWriter {
             out.append(contentsOf: value.bytes)
             out.append(UInt8(ascii: "\""))
             repairs.insert(.idQuoted)
+        } else if value.isPlainJSONText {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: value.bytes)
+            out.append(UInt8(ascii: "\""))
         } else {
             JSONEncoding.appendString(value.bytes, to: out)
         }

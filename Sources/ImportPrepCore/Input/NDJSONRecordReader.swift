@@ -88,6 +88,7 @@ public final class NDJSONRecordReader: RecordReader {
             // Known strings are handed over decoded.
             if member.kind == .string && member.valueHasEscapes { value = arena.decodeJSONString(value)! }
             fields[known] = FieldValue(kind: member.kind, bytes: value, holdsContainers: member.holdsContainers)
+            fields[known].isPlainJSONText = member.kind == .string && !member.valueHasEscapes
             if known == .metadata {
                 if membersOfObjects && member.kind == .object {
                     fields.metadataMembers = scanner.keys(of: member)
@@ -122,7 +123,9 @@ extension NDJSONRecordReader {
                 let length = a.end - a.start
                 for j in 0..<i {
                     let b = found[j]
-                    guard b.end - b.start == length, memcmp(base + a.start, base + b.start, length) == 0 else {
+                    guard b.end - b.start == length,
+                        UnsafeRawBufferPointer.equal(base + a.start, base + b.start, length)
+                    else {
                         continue
                     }
                     named.append(UnsafeRawBufferPointer(start: base + a.start, count: length))
@@ -175,17 +178,11 @@ struct DuplicateKeyFinder {
         }
     }
 
-    /// Byte-equal keys, by length and `memcmp`.
+    /// Byte-equal keys.
     @inline(__always)
     static func same(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        guard a.count == b.count else { return false }
-        guard a.count > 0, let x = a.baseAddress, let y = b.baseAddress else { return true }
-        return memcmp(x, y, a.count) == 0
+        a.sameBytes(as: b)
     }
 
-    private static func hash(_ bytes: UnsafeRawBufferPointer) -> Int {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return Int(truncatingIfNeeded: h ^ (h >> 29))
-    }
+    private static func hash(_ bytes: UnsafeRawBufferPointer) -> Int { ByteSet.hash(bytes) }
 }

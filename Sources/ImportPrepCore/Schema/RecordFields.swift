@@ -8,6 +8,9 @@ public struct FieldValue {
     public var holdsContainers: Bool
     /// For strings: `bytes` is the JSON-escaped body (other keys' values in NDJSON), not decoded text.
     public var hasEscapes: Bool
+    /// For strings: `bytes` came from a JSON string without escapes, so it holds no byte JSON
+    /// must escape and is written between quotes as it is.
+    var isPlainJSONText = false
 
     public static var absent: FieldValue { FieldValue(kind: nil, bytes: UnsafeRawBufferPointer(start: nil, count: 0)) }
 
