@@ -1,0 +1,106 @@
+import Testing
+
+@testable import ImportPrepCore
+
+/// The loops that read several bytes a step — the string scan (sixteen with SSE2, then eight),
+/// the short-key compare, the key hash's last bytes — against byte-by-byte references, with the
+/// byte that matters at every position and every length around the word sizes.
+@Suite struct ByteLoopTests {
+    /// Where `scanString` must stop in `body` + `"`: the first control byte (an error at its
+    /// offset), else the closing quote (nil: an error for another reason).
+    static func scanned(_ bytes: [UInt8], from start: Int) -> (end: Int, error: Int?) {
+        var escaped = false
+        var error = JSONSyntaxError(code: .malformedJSON, offset: -1, reason: "")
+        let end = bytes.withUnsafeBytes {
+            JSONScanner.scanString(
+                $0.baseAddress!.assumingMemoryBound(to: UInt8.self), start, bytes.count, &escaped, &error)
+        }
+        return (end, end < 0 ? error.offset : nil)
+    }
+
+    @Test func stringScanStopsAtTheFirstSpecialByteWhereverItFalls() {
+        let plain = Array("abcdefghijklmnopqrstuvwxyz0123456789 _-:/.".utf8)
+        for start in 0..<3 {
+            for length in 0...40 {
+                let prefix = [UInt8](repeating: UInt8(ascii: "x"), count: start)
+                let body = (0..<length).map { plain[($0 * 7 + start) % plain.count] }
+                // Plain text, then the quote: the scan ends at the quote.
+                #expect(Self.scanned(prefix + body + [0x22, 0x2C, 0x20], from: start).end == start + length)
+                // No quote before the end: unterminated, at the string's opening quote.
+                if start + length > 0 {
+                    let open = Self.scanned(prefix + body, from: start)
+                    #expect(open.end == -1 && open.error == start - 1, "start \(start), length \(length)")
+                }
+                for position in 0..<length {
+                    var text = body
+                    // A quote ends it early.
+                    text[position] = 0x22
+                    #expect(Self.scanned(prefix + text + [0x22], from: start).end == start + position)
+                    // A control byte is an error at its offset.
+                    for control: UInt8 in [0x00, 0x0A, 0x1F] {
+                        text[position] = control
+                        let result = Self.scanned(prefix + text + [0x22], from: start)
+                        #expect(result.end == -1 && result.error == start + position, "control at \(position)")
+                    }
+                    // An escape is read and the scan goes on.
+                    var escapedText = body
+                    escapedText.replaceSubrange(position..<(position + 1), with: Array(#"\n"#.utf8))
+                    #expect(Self.scanned(prefix + escapedText + [0x22], from: start).end == start + length + 1)
+                    // Two-byte UTF-8 goes on; a lone continuation byte is invalid UTF-8 at its offset.
+                    var accented = body
+                    accented.replaceSubrange(position..<(position + 1), with: [0xC3, 0xA9])
+                    #expect(Self.scanned(prefix + accented + [0x22], from: start).end == start + length + 1)
+                    text[position] = 0x80
+                    let broken = Self.scanned(prefix + text + [0x22], from: start)
+                    #expect(broken.end == -1 && broken.error == start + position)
+                }
+            }
+        }
+    }
+
+    @Test func shortCompareFindsADifferenceInEveryByte() {
+        for length in 0...40 {
+            let a = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+            a.withUnsafeBytes { x in
+                let same = Array(a)
+                same.withUnsafeBytes { y in #expect(x.sameBytes(as: y)) }
+                for position in 0..<length {
+                    var b = a
+                    b[position] ^= 0x01
+                    b.withUnsafeBytes { y in #expect(!x.sameBytes(as: y), "length \(length), byte \(position)") }
+                }
+                let longer = a + [0]
+                longer.withUnsafeBytes { y in #expect(!x.sameBytes(as: y)) }
+            }
+        }
+    }
+
+    @Test func byteSetFindsEachNameAndNoNeighbour() {
+        // Names of every length up to 24, and names that differ only in their last byte.
+        let names =
+            (0...24).map { String(repeating: "k", count: $0) }
+            + (1...20).map { "p" + String(repeating: "q", count: $0) + "z" }
+        let set = ByteSet(names)
+        for (index, name) in names.enumerated() {
+            Array(name.utf8).withUnsafeBytes { #expect(set.index(of: $0) == index, "\(name)") }
+            for position in 0..<name.utf8.count {
+                var changed = Array(name.utf8)
+                changed[position] = UInt8(ascii: "x")
+                changed.withUnsafeBytes { #expect(set.index(of: $0) == nil, "\(name) with x at \(position)") }
+            }
+        }
+    }
+
+    @Test func byteStringMatchesLiteralAndRuntimeNames() {
+        let literal: ByteString = "$current_url"
+        let made = ByteString("$current_" + "url")
+        for name in [literal, made] {
+            #expect(Array("$current_url".utf8).withUnsafeBytes { name.matches($0) })
+            #expect(!Array("$current_urL".utf8).withUnsafeBytes { name.matches($0) })
+            #expect(!Array("$current_ur".utf8).withUnsafeBytes { name.matches($0) })
+            #expect(name.count == 12)
+        }
+        let empty: ByteString = ""
+        #expect([UInt8]().withUnsafeBytes { empty.matches($0) })
+    }
+}
