@@ -108,7 +108,7 @@ public final class VendorCSVReader: RecordReader {
     }
 
     /// segment-import leaves `null` cells out.
-    private func keep(_ cell: UnsafeRawBufferPointer) -> Bool { !(segmentImport && cell.elementsEqual("null".utf8)) }
+    private func keep(_ cell: UnsafeRawBufferPointer) -> Bool { !(segmentImport && cell.equals("null")) }
 
     /// A cell as a JSON value: an object or array cell as itself, with segment-import a portable
     /// number as a number, anything else as a string.

@@ -83,6 +83,11 @@ final class VendorMapper {
     /// out of its metadata; a second key for a column written already stays in metadata).
     @exclusivity(unchecked) private var writtenColumns: UInt64 = 0
     @exclusivity(unchecked) private var clientKeysWritten: [UnsafeRawBufferPointer] = []
+    /// The role of each key (its index in `keyRoles`, or -1) of the objects the row's client
+    /// columns came from, found once there and read again when their metadata is written.
+    @exclusivity(unchecked) private var knownRoles: [Int32] = []
+    /// Those objects (by their members) and where their keys' roles start in `knownRoles`.
+    @exclusivity(unchecked) private var knownRoleObjects: [(members: UnsafePointer<JSONMember>?, start: Int)] = []
     private let clientColumns: [ByteString]
     /// `--company-prop`, as the keys a row's metadata leaves out.
     private let companyConsumed: [ByteString]
@@ -279,7 +284,7 @@ final class VendorMapper {
         if user == nil && settings.keepAnonymous { user = top["device_id"] }
         let groups = objects.open(top["groups"], slot: 3)
         let (company, groupName) = firstGroup(groups, slot: 4)
-        let isGroupIdentify = name.map { $0.elementsEqual("$groupidentify".utf8) } ?? false
+        let isGroupIdentify = name.map { $0.equals("$groupidentify") } ?? false
         if !isGroupIdentify {
             guard let user = user, user.isScalarText else { return .skip(.anonymousUser) }
             if let junk = junk(user) { return .skip(junk) }
@@ -301,7 +306,7 @@ final class VendorMapper {
             writeMetadata(MetadataSources(properties), consumed: [])
             return .rows(rowEnds.count)
         }
-        if let name, name.elementsEqual("$identify".utf8) {
+        if let name, name.equals("$identify") {
             beginRow(.identifyUser, user: user!, company: company, time: time)
             let setOnce = objects.open(userProperties["$setOnce"], slot: 8)
             let set = objects.open(userProperties["$set"], slot: 9)
@@ -337,7 +342,7 @@ final class VendorMapper {
             beginRow(.track, user: user!, company: company, time: time)
             if let event { writeField("event_name", event) }
         }
-        if let platform = objects.text(top["platform"]), platform.elementsEqual("Web".utf8), let os = top["os_name"] {
+        if let platform = objects.text(top["platform"]), platform.equals("Web"), let os = top["os_name"] {
             writeField("browser", os)
         }
         writeMetadata(MetadataSources(eventProperties), consumed: consumed)
@@ -347,13 +352,13 @@ final class VendorMapper {
     private func segment(_ top: VendorObject) -> Outcome {
         // segment-import's CSV names the type `type`, its older layout `action`.
         guard let type = objects.text(top["type"] ?? top["action"]) else { return segmentWarehouse(top) }
-        if type.elementsEqual("alias".utf8) { return .skip(.identityMerge) }
+        if type.equals("alias") { return .skip(.identityMerge) }
         let properties = objects.open(top["properties"], slot: 1)
         let traits = objects.open(top["traits"], slot: 2)
         let context = objects.open(top["context"], slot: 3)
         var user = userProperty.flatMap { properties[$0] ?? traits[$0] } ?? top["userId"]
         if user == nil && settings.keepAnonymous { user = top["anonymousId"] }
-        let isGroup = type.elementsEqual("group".utf8)
+        let isGroup = type.equals("group")
         if let found = user, found.isScalarText, let junk = junk(found) { return .skip(junk) }
         if !isGroup && (user == nil || !user!.isScalarText) { return .skip(.anonymousUser) }
         guard let time = time(top["timestamp"] ?? top["originalTimestamp"] ?? top["receivedAt"]) else {
@@ -374,12 +379,12 @@ final class VendorMapper {
             return .rows(rowEnds.count)
         }
         let company = context["groupId"]
-        if type.elementsEqual("identify".utf8) {
+        if type.equals("identify") {
             beginRow(.identifyUser, user: user!, company: company, time: time)
             if let location = pageLocation(url: page["url"], host: nil, path: nil) { writeLocation(location) }
             if let agent = context["userAgent"] { writeField("user_agent", agent) }
             writeMetadata(MetadataSources(traits), consumed: [])
-        } else if type.elementsEqual("page".utf8) {
+        } else if type.equals("page") {
             let location = pageLocation(url: properties["url"] ?? page["url"], host: nil, path: nil)
             beginRow(location == nil ? .track : .pageView, user: user!, company: company, time: time)
             if let location {
@@ -392,7 +397,7 @@ final class VendorMapper {
                 extra.append(("name", name))
             }
             writeMetadata(MetadataSources(properties), consumed: location == nil ? [] : Self.urlKey, extra: extra)
-        } else if type.elementsEqual("screen".utf8) {
+        } else if type.equals("screen") {
             beginRow(.track, user: user!, company: company, time: time)
             writeField("event_name", literal: "Screen Viewed")
             var extra: [(ByteString, VendorValue)] = []
@@ -461,7 +466,7 @@ final class VendorMapper {
             ?? false
         if personless && !settings.keepAnonymous { return .skip(.anonymousUser) }
         let user = userProperty.flatMap { properties[$0] } ?? top["distinct_id"]
-        let isGroupIdentify = name.map { $0.elementsEqual("$groupidentify".utf8) } ?? false
+        let isGroupIdentify = name.map { $0.equals("$groupidentify") } ?? false
         if !isGroupIdentify {
             guard let user, user.isScalarText else { return .skip(.anonymousUser) }
             if let junk = junk(user) { return .skip(junk) }
@@ -476,7 +481,7 @@ final class VendorMapper {
             return .rows(rowEnds.count)
         }
         let (company, _) = firstGroup(objects.open(properties["$groups"], slot: 3), slot: nil)
-        if let name, name.elementsEqual("$identify".utf8) || name.elementsEqual("$set".utf8) {
+        if let name, name.equals("$identify") || name.equals("$set") {
             beginRow(.identifyUser, user: user!, company: company, time: time)
             writeMetadata(
                 MetadataSources(
@@ -500,7 +505,7 @@ final class VendorMapper {
             } else {
                 fallBackToTrack(name: event)
             }
-        } else if let name, name.elementsEqual("$screen".utf8) {
+        } else if let name, name.equals("$screen") {
             beginRow(.track, user: user!, company: company, time: time)
             writeField("event_name", literal: "Screen Viewed")
             consumed.append("$screen_name")
@@ -555,7 +560,7 @@ final class VendorMapper {
             } else {
                 fallBackToTrack(name: event)
             }
-        } else if let name, name.elementsEqual("screen_view".utf8) {
+        } else if let name, name.equals("screen_view") {
             beginRow(.track, user: user, company: company, time: time)
             writeField("event_name", literal: "Screen Viewed")
             if let screen = parameter("firebase_screen") {
@@ -777,7 +782,7 @@ final class VendorMapper {
             let object =
                 (top["pageId"] ?? top["page_id"]).map { ("Page: ", $0, "page_id" as ByteString) }
                 ?? (top["featureId"] ?? top["feature_id"]).map { ("Feature: ", $0, "feature_id" as ByteString) }
-            guard let object, let id = objects.text(object.1), !id.elementsEqual("allevents".utf8) else {
+            guard let object, let id = objects.text(object.1), !id.equals("allevents") else {
                 return .skip(.activityRollup)
             }
             guard let visitor, visitor.isScalarText else { return .skip(.anonymousUser) }
@@ -874,7 +879,7 @@ final class VendorMapper {
 
     /// An epoch-ms date (Pendo's visit times) as ISO text, in the record's arena; nil when 0 or not one.
     private func isoText(_ value: VendorValue) -> VendorValue? {
-        guard let text = objects.text(value), !text.elementsEqual("0".utf8), let time = Timestamp.vendorTime(text)
+        guard let text = objects.text(value), !text.equals("0"), let time = Timestamp.vendorTime(text)
         else {
             return nil
         }
@@ -978,16 +983,14 @@ final class VendorMapper {
     }
 
     private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
+        UInt64(truncatingIfNeeded: ByteSet.hash(bytes))
     }
 
     /// Rule 2: placeholder ids are skipped; `0` and `-1` are kept with a warning.
     private func junk(_ user: VendorValue) -> SkipReason? {
         guard let text = objects.text(user) else { return nil }
         if junkIDs.containsIgnoringASCIICase(text) { return .junkUserID }
-        if text.elementsEqual("0".utf8) || text.elementsEqual("-1".utf8) {
+        if text.equals("0") || text.equals("-1") {
             warnings[rowEnds.count].append(Problem(.suspiciousUserID, .known(.userID), .value(text)))
         }
         return nil
@@ -1115,6 +1118,8 @@ final class VendorMapper {
     private func writeCommon(_ time: Timestamp?) {
         writtenColumns = 0
         clientKeysWritten.clear()
+        knownRoles.clear()
+        knownRoleObjects.clear()
         JSONEncoding.appendLiteral(",\"source\":\"backend-http-import\"", to: rows)
         if let time {
             JSONEncoding.appendLiteral(",\"inserted_at\":\"", to: rows)
@@ -1165,11 +1170,13 @@ final class VendorMapper {
     /// Device and geo properties as client columns (`country_code` only when a 2-letter code).
     private func writeClientColumns(_ properties: VendorObject) {
         guard hasClientColumns else { return }
+        knownRoleObjects.append((properties.members.baseAddress, knownRoles.count))
         for i in 0..<properties.count {
             let key = properties.key(i)
-            guard let column = keyRoles.role(of: key, hash: ByteSet.hash(key))?.clientColumn, column >= 0 else {
-                continue
-            }
+            let role = keyRoles.index(of: key, hash: ByteSet.hash(key))
+            knownRoles.append(Int32(truncatingIfNeeded: role))
+            let column = keyRoles[role].clientColumn
+            guard column >= 0 else { continue }
             let value = properties.value(i)
             let bit: UInt64 = 1 << UInt64(clientColumnIDs[column])
             guard value.isScalarText, writtenColumns & bit == 0 else { continue }
@@ -1203,15 +1210,24 @@ final class VendorMapper {
         var first = true
         for index in 0..<sources.count {
             let source = sources[index]
+            let isLast = index == sources.count - 1
+            let known = knownRoleObjects.first { $0.members == source.members.baseAddress }?.start ?? -1
+            // The lengths of the next source's keys, a bit each (mod 64): most keys are in it by no test.
+            var laterLengths: UInt64 = 0
+            if !isLast {
+                let later = sources[index + 1]
+                for k in 0..<later.count { laterLengths |= 1 &<< UInt64(later.key(k).count & 63) }
+            }
             for i in 0..<source.count {
                 let key = source.key(i)
-                if index < sources.count - 1, sources[index + 1].member(named: key) != nil { continue }
-                let hash = ByteSet.hash(key)
-                if index == sources.count - 1, let skipInLast, skipInLast.contains(key, hash: hash) { continue }
-                if index == sources.count - 1, let skipPrefixesInLast, skipPrefixesInLast.hasPrefix(of: key) {
+                if laterLengths & (1 &<< UInt64(key.count & 63)) != 0, sources[index + 1].member(named: key) != nil {
                     continue
                 }
-                let role = keyRoles.role(of: key, hash: hash) ?? KeyRoles.Role()
+                var hash = 0
+                if known < 0 || (isLast && skipInLast != nil) { hash = ByteSet.hash(key) }
+                if isLast, let skipInLast, skipInLast.contains(key, hash: hash) { continue }
+                if isLast, let skipPrefixesInLast, skipPrefixesInLast.hasPrefix(of: key) { continue }
+                let role = keyRoles[known >= 0 ? Int(knownRoles[known + i]) : keyRoles.index(of: key, hash: hash)]
                 if role.dropped || consumed.contains(where: { $0.matches(key) }) || droppedPrefixes.hasPrefix(of: key)
                     || (role.clientColumn >= 0
                         && clientKeysWritten.contains(where: { DuplicateKeyFinder.same($0, key) }))
@@ -1247,7 +1263,7 @@ final class VendorMapper {
         if let groups {
             for i in 0..<groups.count {
                 let name = groups.key(i)
-                if name.elementsEqual("agent".utf8) || name.starts(with: "auto".utf8) { continue }
+                if name.equals("agent") || name.starts(with: "auto".utf8) { continue }
                 keyPath.removeAll()
                 keyPath.append(contentsOf: name)
                 writeMember(groups.value(i), first: &first, depth: 0)

@@ -29,7 +29,7 @@ public final class VendorRecordReader: RecordReader {
                 continue
             }
             if rows.mapper.settings.preset == .mixpanel, !line.isOversized,
-                WhiteSpace.trimmed(line.content).elementsEqual("terminated early".utf8)
+                WhiteSpace.trimmed(line.content).equals("terminated early")
             {
                 // Mixpanel's export stream was cut: not a record; the file is incomplete (rule 12).
                 sink.fileProblem(

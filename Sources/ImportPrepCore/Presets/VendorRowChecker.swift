@@ -61,7 +61,7 @@ final class VendorRowChecker {
     {
         guard chosen != .mapped else { return nil }
         let keys = scanner.members.map { UnsafeRawBufferPointer(rebasing: record[$0.keyStart..<$0.keyEnd]) }
-        let hasEventType = keys.contains { $0.elementsEqual("event_type".utf8) }
+        let hasEventType = keys.contains { $0.equals("event_type") }
         guard let found = VendorDetection.preset(keys: keys, hasEventType: hasEventType) else { return nil }
         let family: (Preset) -> Preset = { $0 == .mixpanelGroups ? .mixpanelProfiles : $0 }
         guard family(found) != family(chosen) else { return nil }
