@@ -85,6 +85,8 @@ public final class MigrationProfiler: RecordSink {
     /// Property kinds per (scope, key).
     struct KeyKinds {
         var scope: String
+        /// `scope` as a number (`scopeID(of:)`), compared per record instead of the text.
+        var scopeID: UInt64
         /// The key's bytes, compared with a record's key without going through `String`.
         var keyBytes: [UInt8]
         /// The key as text, for the reports.
@@ -98,7 +100,9 @@ public final class MigrationProfiler: RecordSink {
         /// Bit `k`: `firstLine[k]` is set (tested without copying the example).
         var kindsSeen: UInt8 = 0
     }
-    @exclusivity(unchecked) private var keyIndex: [UInt64: Int] = [:]
+    /// `keyKinds`' index (plus one; 0: empty) by a hash of scope and key, open addressing, at most
+    /// half full.
+    @exclusivity(unchecked) private var keySlots = [Int32](repeating: 0, count: 64)
     @exclusivity(unchecked) var keyKinds: [KeyKinds] = []
     private let scanner = JSONScanner()
     private let arena = ByteArena(capacity: 1 << 20)
@@ -157,7 +161,7 @@ public final class MigrationProfiler: RecordSink {
         candidates.removeAll()
         rowOf = (-1, -1, 0)
         tooManyRows = false
-        keyIndex.removeAll(keepingCapacity: true)
+        for k in keySlots.indices { keySlots[k] = 0 }
         keyKinds.removeAll(keepingCapacity: true)
         scopeKeyCounts.removeAll()
         log.steps.removeAll(keepingCapacity: true)
@@ -383,6 +387,7 @@ public final class MigrationProfiler: RecordSink {
 
     private func properties(of fields: RecordFields, scope type: EventType, line: Int) {
         let scope = type == .identifyUser ? "users" : type == .identifyCompany ? "companies" : "events"
+        let scopeID = Self.scopeID(of: scope)
         let metadata = fields[.metadata]
         if metadata.kind == .object, metadata.bytes.count > 0, scanner.scanMetadata(of: fields) == .object {
             for member in scanner.members {
@@ -400,7 +405,7 @@ public final class MigrationProfiler: RecordSink {
                     kind = Self.isDate(text) ? .date : .string
                     if type == .track || type == .pageView { personalData(in: text, key: decodedKey, line: line) }
                 }
-                noteKind(kind, scope: scope, key: decodedKey, empty: value.isEmpty, line: line)
+                noteKind(kind, scope: scope, scopeID: scopeID, key: decodedKey, empty: value.isEmpty, line: line)
             }
         }
         for (key, value) in fields.metadataCells {
@@ -409,7 +414,7 @@ public final class MigrationProfiler: RecordSink {
             if kind != .number && (type == .track || type == .pageView) {
                 personalData(in: value, key: key, line: line)
             }
-            noteKind(kind, scope: scope, key: key, empty: value.isEmpty, line: line)
+            noteKind(kind, scope: scope, scopeID: scopeID, key: key, empty: value.isEmpty, line: line)
         }
     }
 
@@ -445,11 +450,13 @@ public final class MigrationProfiler: RecordSink {
 
     /// Notes a property's kind (nil: null) in its scope; an identify's keys also go to `identifyKeys`.
     private func noteKind(
-        _ kind: PropertyKind?, scope: String, key: UnsafeRawBufferPointer, empty: Bool = false,
+        _ kind: PropertyKind?, scope: String, scopeID: UInt64, key: UnsafeRawBufferPointer, empty: Bool = false,
         line: Int
     ) {
-        let index = keyEntry(scope: scope, key: key, at: (line, rowOrder))
-        if scope != "events" { identifyKeys.append((keyKinds[index].id, kind == nil, kind != nil && empty)) }
+        let index = keyEntry(scope: scope, scopeID: scopeID, key: key, at: (line, rowOrder))
+        if scopeID != Self.scopeID(of: "events") {
+            identifyKeys.append((keyKinds[index].id, kind == nil, kind != nil && empty))
+        }
         guard let kind else { return }
         keyKinds[index].records[kind.rawValue] += 1
         if keyKinds[index].kindsSeen & (1 << kind.rawValue) == 0 {
@@ -462,18 +469,49 @@ public final class MigrationProfiler: RecordSink {
     /// Looked up by a hash of scope and key (no text built per record); a different key under the
     /// same hash moves to the next slot.
     func keyEntry(scope: String, key: UnsafeRawBufferPointer, at introduced: (line: Int, order: UInt8)) -> Int {
-        var slot = DuplicateEvents.hash(key).0 ^ (scope == "users" ? 1 : scope == "companies" ? 2 : 3)
-        while let known = keyIndex[slot] {
-            let same = keyKinds[known].keyBytes.withUnsafeBytes { $0.sameBytes(as: key) }
-            if same && keyKinds[known].scope == scope { return known }
-            slot &+= 1
+        keyEntry(scope: scope, scopeID: Self.scopeID(of: scope), key: key, at: introduced)
+    }
+
+    /// A property scope's number: 1 users, 2 companies, 3 events.
+    @inline(__always)
+    static func scopeID(of scope: String) -> UInt64 { scope == "users" ? 1 : scope == "companies" ? 2 : 3 }
+
+    private func keyEntry(
+        scope: String, scopeID: UInt64, key: UnsafeRawBufferPointer, at introduced: (line: Int, order: UInt8)
+    ) -> Int {
+        let mask = keySlots.count - 1
+        var slot = Self.keySlot(key, scopeID: scopeID, mask: mask)
+        while case let known = Int(keySlots[slot]) - 1, known >= 0 {
+            if keyKinds[known].scopeID == scopeID && keyKinds[known].keyBytes.withUnsafeBytes({ $0.sameBytes(as: key) })
+            {
+                return known
+            }
+            slot = (slot &+ 1) & mask
         }
         let index = keyKinds.count
-        keyIndex[slot] = index
         let number = scopeKeyCounts[scope, default: 0]
         scopeKeyCounts[scope] = number + 1
-        keyKinds.append(KeyKinds(scope: scope, keyBytes: Array(key), id: number, introduced: introduced))
+        keyKinds.append(
+            KeyKinds(scope: scope, scopeID: scopeID, keyBytes: Array(key), id: number, introduced: introduced))
+        if 2 * keyKinds.count > keySlots.count {
+            // Half full: twice the slots, every key placed again.
+            keySlots = [Int32](repeating: 0, count: 2 * keySlots.count)
+            let mask = keySlots.count - 1
+            for (k, entry) in keyKinds.enumerated() {
+                var slot = entry.keyBytes.withUnsafeBytes { Self.keySlot($0, scopeID: entry.scopeID, mask: mask) }
+                while keySlots[slot] != 0 { slot = (slot &+ 1) & mask }
+                keySlots[slot] = Int32(k + 1)
+            }
+        } else {
+            keySlots[slot] = Int32(index + 1)
+        }
         return index
+    }
+
+    @inline(__always)
+    private static func keySlot(_ key: UnsafeRawBufferPointer, scopeID: UInt64, mask: Int) -> Int {
+        Int(truncatingIfNeeded: (UInt64(truncatingIfNeeded: ByteSet.hash(key)) ^ scopeID &* 0x9E37_79B9_7F4A_7C15) >> 7)
+            & mask
     }
 
     private func personalData(
