@@ -122,6 +122,7 @@ enum JSONEncoding {
         return digits > 0
     }
 
+    @inline(__always)
     static func appendLiteral(_ literal: StaticString, quoted: Bool = false, to out: LineBuffer) {
         if quoted { out.append(UInt8(ascii: "\"")) }
         out.append(contentsOf: UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
@@ -129,6 +130,7 @@ enum JSONEncoding {
     }
 
     /// `"key":` for a key that needs no escaping (the schema's names).
+    @inline(__always)
     static func appendKey(_ name: StaticString, to out: LineBuffer) {
         out.append(UInt8(ascii: "\""))
         appendLiteral(name, to: out)
