@@ -61,4 +61,36 @@ static inline long import_prep_skip_plain_string(const unsigned char *p, long i,
     return n;
 }
 
+/* Skips ASCII bytes other than NUL in `p[i..<n]`: returns the index of the first NUL or
+   non-ASCII byte, or `n` (a CSV cell's UTF-8 check starts its work there). Sixteen bytes a
+   compare with SSE2, then eight a step, then byte by byte. */
+static inline long import_prep_skip_ascii(const unsigned char *p, long i, long n) {
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128();
+    while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        int mask = _mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, zero)));
+        if (mask != 0) return i + __builtin_ctz((unsigned)mask);
+        i += 16;
+    }
+#endif
+    const unsigned long long ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (i + 8 <= n) {
+        unsigned long long w;
+        __builtin_memcpy(&w, p + i, 8);
+        /* The lowest flagged byte is exact: a borrow only flags bytes above a real zero byte. */
+        unsigned long long mask = (w | ((w - ones) & ~w)) & highs;
+        if (mask != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return i + (__builtin_ctzll(mask) >> 3);
+#else
+            break;
+#endif
+        }
+        i += 8;
+    }
+    while (i < n && p[i] != 0 && p[i] < 0x80) i++;
+    return i;
+}
+
 #endif

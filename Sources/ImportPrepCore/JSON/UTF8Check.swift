@@ -1,3 +1,5 @@
+import CPUHints
+
 /// UTF-8 validation for text outside JSON strings (CSV cells), with an ASCII fast path.
 /// A NUL byte counts as bad too: no export holds one in text, and UTF-16 or binary files do.
 public enum UTF8Check {
@@ -9,18 +11,10 @@ public enum UTF8Check {
         let n = bytes.count
         var i = 0
         while i < n {
-            while i &+ 8 <= n {
-                let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
-                let nul = (w &- 0x0101_0101_0101_0101) & ~w
-                guard (w | nul) & 0x8080_8080_8080_8080 == 0 else { break }
-                i &+= 8
-            }
+            // ASCII runs in one C loop (sixteen bytes a compare with SSE2); it stops at NUL or non-ASCII.
+            i = import_prep_skip_ascii(p, i, n)
             guard i < n else { break }
             if p[i] == 0 { return i }
-            if p[i] < 0x80 {
-                i &+= 1
-                continue
-            }
             let length = JSONScanner.utf8SequenceLength(p, i, n)
             if length == 0 { return i }
             i &+= length

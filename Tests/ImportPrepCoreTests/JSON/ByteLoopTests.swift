@@ -2,9 +2,10 @@ import Testing
 
 @testable import ImportPrepCore
 
-/// The loops that read several bytes a step — the string scan (sixteen with SSE2, then eight),
-/// the short-key compare, the key hash's last bytes — against byte-by-byte references, with the
-/// byte that matters at every position and every length around the word sizes.
+/// The loops that read several bytes a step — the string scan and the UTF-8 check of CSV cells
+/// (sixteen bytes with SSE2, then eight), the short-key compare, the key hash's last bytes —
+/// against byte-by-byte references, with the byte that matters at every position and every
+/// length around the word sizes.
 @Suite struct ByteLoopTests {
     /// Where `scanString` must stop in `body` + `"`: the first control byte (an error at its
     /// offset), else the closing quote (nil: an error for another reason).
@@ -53,6 +54,45 @@ import Testing
                     text[position] = 0x80
                     let broken = Self.scanned(prefix + text + [0x22], from: start)
                     #expect(broken.end == -1 && broken.error == start + position)
+                }
+            }
+        }
+    }
+
+    /// The byte-by-byte rule of `UTF8Check`: the first NUL, or the first byte that starts no
+    /// well-formed sequence.
+    static func firstInvalidByteOneByOne(_ bytes: [UInt8]) -> Int? {
+        bytes.withUnsafeBytes { raw -> Int? in
+            guard let base = raw.baseAddress else { return nil }
+            let p = base.assumingMemoryBound(to: UInt8.self)
+            var i = 0
+            while i < bytes.count {
+                if bytes[i] == 0 { return i }
+                if bytes[i] < 0x80 {
+                    i += 1
+                    continue
+                }
+                let length = JSONScanner.utf8SequenceLength(p, i, bytes.count)
+                if length == 0 { return i }
+                i += length
+            }
+            return nil
+        }
+    }
+
+    @Test func utf8CheckFindsTheFirstBadByteWhereverItFalls() {
+        let plain = Array("abcdefghijklmnopqrstuvwxyz0123456789 ,\"".utf8)
+        let inserts: [[UInt8]] = [
+            [0x00], [0x80], [0xFF], [0xC3, 0xA9], [0xE6, 0x97, 0xA5], [0xC3], [0xED, 0xA0, 0x80],
+        ]
+        for length in 0...40 {
+            let text = (0..<length).map { plain[($0 * 5 + length) % plain.count] }
+            #expect(text.withUnsafeBytes { UTF8Check.firstInvalidByte($0) } == nil)
+            for position in 0...length {
+                for insert in inserts {
+                    let bytes = Array(text[..<position]) + insert + Array(text[position...])
+                    let found = bytes.withUnsafeBytes { UTF8Check.firstInvalidByte($0) }
+                    #expect(found == Self.firstInvalidByteOneByOne(bytes), "\(insert) at \(position) of \(length)")
                 }
             }
         }
