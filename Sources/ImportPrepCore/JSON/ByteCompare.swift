@@ -38,32 +38,12 @@ extension UnsafeRawBufferPointer {
         }
     }
 
-    /// Byte-wise comparison with an ASCII literal, without making a `String`. Up to 16 bytes it
-    /// compares two overlapping words (the literal's words fold to constants once inlined).
+    /// Byte-wise comparison with an ASCII literal, without making a `String` (`equal`'s word
+    /// compares; the literal's words fold to constants once inlined).
     @inline(__always)
     func equals(_ literal: StaticString) -> Bool {
         let count = literal.utf8CodeUnitCount
         guard self.count == count else { return false }
-        if count == 0 { return true }
-        let a = baseAddress!
-        let b = UnsafeRawPointer(literal.utf8Start)
-        switch count {
-        case 8...16:
-            return a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self)
-                && a.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
-                    == b.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
-        case 4...7:
-            return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
-                && a.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
-                    == b.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
-        case 1...3:
-            for k in 0..<count
-            where a.load(fromByteOffset: k, as: UInt8.self) != b.load(fromByteOffset: k, as: UInt8.self) {
-                return false
-            }
-            return true
-        default:
-            return memcmp(a, b, count) == 0
-        }
+        return count == 0 || Self.equal(baseAddress!, UnsafeRawPointer(literal.utf8Start), count)
     }
 }

@@ -387,7 +387,8 @@ public final class MigrationProfiler: RecordSink {
 
     private func properties(of fields: RecordFields, scope type: EventType, line: Int) {
         let scope = type == .identifyUser ? "users" : type == .identifyCompany ? "companies" : "events"
-        let scopeID = Self.scopeID(of: scope)
+        let scopeID =
+            type == .identifyUser ? Self.usersScope : type == .identifyCompany ? Self.companiesScope : Self.eventsScope
         let metadata = fields[.metadata]
         if metadata.kind == .object, metadata.bytes.count > 0, scanner.scanMetadata(of: fields) == .object {
             for member in scanner.members {
@@ -454,7 +455,7 @@ public final class MigrationProfiler: RecordSink {
         line: Int
     ) {
         let index = keyEntry(scope: scope, scopeID: scopeID, key: key, at: (line, rowOrder))
-        if scopeID != Self.scopeID(of: "events") {
+        if scopeID != Self.eventsScope {
             identifyKeys.append((keyKinds[index].id, kind == nil, kind != nil && empty))
         }
         guard let kind else { return }
@@ -472,9 +473,13 @@ public final class MigrationProfiler: RecordSink {
         keyEntry(scope: scope, scopeID: Self.scopeID(of: scope), key: key, at: introduced)
     }
 
-    /// A property scope's number: 1 users, 2 companies, 3 events.
-    @inline(__always)
-    static func scopeID(of scope: String) -> UInt64 { scope == "users" ? 1 : scope == "companies" ? 2 : 3 }
+    /// A property scope's number (`KeyKinds.scopeID`).
+    static func scopeID(of scope: String) -> UInt64 {
+        scope == "users" ? usersScope : scope == "companies" ? companiesScope : eventsScope
+    }
+    private static let usersScope: UInt64 = 1
+    private static let companiesScope: UInt64 = 2
+    private static let eventsScope: UInt64 = 3
 
     private func keyEntry(
         scope: String, scopeID: UInt64, key: UnsafeRawBufferPointer, at introduced: (line: Int, order: UInt8)
