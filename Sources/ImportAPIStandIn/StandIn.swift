@@ -25,9 +25,11 @@ public struct StandInFaults: Sendable, Equatable {
     public var slowResponses = 0
     /// Make the job, then wait `delay` seconds before answering the POST.
     public var slowUploads = 0
-    /// Wait `delay` seconds after reading the upload, then make the job (if the key is idle) and
-    /// answer: a client that gave up meanwhile may have sent the file again.
+    /// Hold the upload until the client gave up and sent the file again, that copy's job was made
+    /// and ended (at least `delay` seconds, at most `holdLimit`), then make this job too (if the
+    /// key is idle) and answer: the same chunk imported twice, whatever the machine's pace.
     public var slowBeforeCreating = 0
+    public var holdLimit = 120.0
     public var delay = 0.0
     /// Answer 429 with `Retry-After` as an HTTP date `retryAfterSeconds` ahead (RFC 9110).
     public var rateLimitsWithDate = 0
@@ -204,9 +206,16 @@ public final class ImportAPIStandIn: Sendable {
             // cannot both make a job. A slow server still makes it after a client gave up (the
             // wait is not cancelled with the connection).
             let slow = await state.takeFault(\.slowBeforeCreating)
-            let delay = await state.faults.delay
+            let (delay, holdLimit) = await (state.faults.delay, state.faults.holdLimit)
+            let jobsBefore = await state.jobs(of: token).count
             let made = Task.detached {
-                if slow { try? await Task.sleep(nanoseconds: UInt64(delay * 1e9)) }
+                if slow {
+                    try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                    let deadline = ContinuousClock.now + .seconds(holdLimit)
+                    while ContinuousClock.now < deadline, await !state.isIdle(token, afterMoreJobsThan: jobsBefore) {
+                        try? await Task.sleep(nanoseconds: 20_000_000)
+                    }
+                }
                 return await state.createJobIfIdle(token: token, filename: part.filename, bytes: part.bytes)
             }
             guard let job = await made.value else {

@@ -66,6 +66,11 @@ actor StandInState {
         jobs.contains { $0.token == token && $0.status != "completed" && $0.status != "failed" }
     }
 
+    /// Whether the key has more than `count` jobs and none of them is unfinished.
+    func isIdle(_ token: String, afterMoreJobsThan count: Int) -> Bool {
+        jobs(of: token).count > count && !hasUnfinishedJob(of: token)
+    }
+
     func addRunningJob(token: String) -> String {
         let id = "imports:jobs:NX-standin:" + UUID().uuidString.lowercased()
         jobs.append(

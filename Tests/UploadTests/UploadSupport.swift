@@ -137,14 +137,15 @@ struct FaultRun {
 
     static func run(
         records: Int = 40, maxRows: Int = 20, key: String = RunningStandIn.key, readTimeout: Double = 10,
-        faults: (inout StandInFaults) -> Void
+        options: UploadOptions = fastOptions(), faults: (inout StandInFaults) -> Void
     ) async throws -> FaultRun {
         let server = try await RunningStandIn.start()
         await server.setFaults(faults)
         let folder = try ScratchFolder()
         let directory = try chunkFolder(records: records, maxRows: maxRows, in: folder)
         let events = EventLog()
-        let result = try await upload(directory, to: server, key: key, events: events, readTimeout: readTimeout)
+        let result = try await upload(
+            directory, to: server, key: key, options: options, events: events, readTimeout: readTimeout)
         let run = FaultRun(
             result: result, uploads: await server.standIn.uploads(), log: await server.standIn.requestLog(),
             events: events.all, folder: folder, directory: directory)

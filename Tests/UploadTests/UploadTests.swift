@@ -119,8 +119,10 @@ import Testing
     /// Answers slower than the read time-out: every slow call is retried, and the POST whose
     /// answer came too late (its job was made) is adopted, not sent again.
     @Test func slowAnswersTimeOutAndAreRetriedWithoutResending() async throws {
-        // The first job-list answer and the first POST's answer come after the time-out.
-        let run = try await FaultRun.run(readTimeout: 0.3) {
+        // The first job-list answer and the first POST's answer come after the time-out. On a
+        // machine that stalls for a minute every call may time out for a while: retries enough
+        // to outlast it (each attempt takes at most the time-out and a 0.05 s pause).
+        let run = try await FaultRun.run(readTimeout: 0.3, options: fastOptions { $0.retry.maxAttempts = 1000 }) {
             $0.slowResponses = 1
             $0.slowUploads = 1
             $0.delay = 1.0
