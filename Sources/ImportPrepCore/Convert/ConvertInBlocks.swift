@@ -133,7 +133,8 @@ extension Converter {
 /// counted from the block's start. Reused from block to block.
 ///
 /// `@unchecked Sendable`: a worker fills it in `convert`; the converter reads it only after
-/// `BlockReader` saw the worker finish.
+/// `BlockReader` saw the worker finish; so the state changed per record is also
+/// `@exclusivity(unchecked)` (no run-time access check per record).
 final class ConvertedBlock: RecordSink, BlockResult, @unchecked Sendable {
     struct Entry {
         var line: Int
@@ -151,15 +152,16 @@ final class ConvertedBlock: RecordSink, BlockResult, @unchecked Sendable {
 
     /// Whether the block's reader ended between records.
     private(set) var endedBetweenRecords: Bool?
-    private(set) var entries: [Entry] = []
+    @exclusivity(unchecked) private(set) var entries: [Entry] = []
     let output = LineBuffer(capacity: 4 << 20)
     /// Rejected records' errors and text, only when the converter writes rejects (`--rejects`).
-    private(set) var rejects: [(errors: [ReportedProblem], raw: [UInt8])] = []
+    @exclusivity(unchecked) private(set) var rejects: [(errors: [ReportedProblem], raw: [UInt8])] = []
     /// Error codes of all rejected records, one after another (no allocation per record).
-    private(set) var rejectedCodes: [ProblemCode] = []
+    @exclusivity(unchecked) private(set) var rejectedCodes: [ProblemCode] = []
     /// File-level problems, with the index of the entry they came before.
-    private(set) var fileProblems: [(before: Int, problem: ReportedProblem, location: RecordLocation)] = []
-    private(set) var blankLines = 0
+    @exclusivity(unchecked) private(set) var fileProblems:
+        [(before: Int, problem: ReportedProblem, location: RecordLocation)] = []
+    @exclusivity(unchecked) private(set) var blankLines = 0
     private(set) var lines = 0
     private(set) var readFailure: IOFailure?
     var readFailed: Bool { readFailure != nil }
@@ -168,11 +170,11 @@ final class ConvertedBlock: RecordSink, BlockResult, @unchecked Sendable {
     /// A vendor export's block (a preset): its row checker, what it skipped and derived, the
     /// derived rows left to the hand-over, and the vendor records read (rows are not records).
     let vendor: VendorRowChecker?
-    private(set) var presetCounts: PresetCounts?
-    private(set) var candidates = PendingCandidates()
-    private var vendorRecords = 0
+    @exclusivity(unchecked) private(set) var presetCounts: PresetCounts?
+    @exclusivity(unchecked) private(set) var candidates = PendingCandidates()
+    @exclusivity(unchecked) private var vendorRecords = 0
 
-    private var decide: WriteOrReject
+    @exclusivity(unchecked) private var decide: WriteOrReject
     private let file: String
 
     private let keepsRejects: Bool

@@ -49,6 +49,54 @@ struct EntityLog {
     var ids: [UInt8] = []
     var hashes: [Hash] = []
 
+    /// The log read step by step at the join, through buffers (an array subscript in that loop
+    /// costs a retain and a release per step).
+    struct Walk {
+        let steps: UnsafeBufferPointer<Step>
+        let keys: UnsafeBufferPointer<MigrationProfiler.IdentifyKey>
+        let ids: UnsafeRawBufferPointer
+        /// The profiler's number of each of the part's identify keys, per scope.
+        let userNumbers: UnsafeBufferPointer<Int>
+        let companyNumbers: UnsafeBufferPointer<Int>
+        var step = 0
+        var key = 0
+        var id = 0
+
+        /// The next step, its identify keys, its ids and the numbers its keys map to.
+        mutating func next() -> (
+            Step, UnsafeBufferPointer<MigrationProfiler.IdentifyKey>,
+            (user: UnsafeRawBufferPointer, company: UnsafeRawBufferPointer), UnsafeBufferPointer<Int>
+        ) {
+            let current = steps[step]
+            let stepKeys = UnsafeBufferPointer(rebasing: keys[key..<(key + Int(current.keyCount))])
+            let userEnd = id + Int(current.userIDCount)
+            let companyEnd = userEnd + Int(current.companyIDCount)
+            let user = UnsafeRawBufferPointer(rebasing: ids[id..<userEnd])
+            let company = UnsafeRawBufferPointer(rebasing: ids[userEnd..<companyEnd])
+            step += 1
+            key += Int(current.keyCount)
+            id = companyEnd
+            return (current, stepKeys, (user, company), current.type == .identifyUser ? userNumbers : companyNumbers)
+        }
+    }
+
+    /// Runs `body` on a walk of the log from its start.
+    func walk<R>(users: [Int], companies: [Int], _ body: (inout Walk) -> R) -> R {
+        steps.withUnsafeBufferPointer { steps in
+            keys.withUnsafeBufferPointer { keys in
+                ids.withUnsafeBytes { ids in
+                    users.withUnsafeBufferPointer { users in
+                        companies.withUnsafeBufferPointer { companies in
+                            var walk = Walk(
+                                steps: steps, keys: keys, ids: ids, userNumbers: users, companyNumbers: companies)
+                            return body(&walk)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     mutating func append(
         _ type: EventType, micros: Int, line: Int, order: UInt8, user: UnsafeRawBufferPointer?, userKey: UInt64,
         company: UnsafeRawBufferPointer?, companyKey: UInt64, keys identifyKeys: [MigrationProfiler.IdentifyKey]
@@ -213,52 +261,11 @@ extension MigrationProfiler {
         }
 
         let logs = parts.map(\.log)
-        let userNumbers = numbers.map { $0["users"] ?? [] }
-        let companyNumbers = numbers.map { $0["companies"] ?? [] }
-        var keys: [IdentifyKey] = []
-        var next = parts.map { _ in (step: 0, key: 0, id: 0) }
-        logs[0].ids.withUnsafeBytes { blockIDs in
-            (logs.count > 1 ? logs[1].ids : []).withUnsafeBytes { derivedIDs in
-                while entityChecksStopped == nil {
-                    var p = 0
-                    if logs.count > 1, next[1].step < logs[1].steps.count,
-                        next[0].step == logs[0].steps.count
-                            || logs[1].steps[next[1].step].precedes(logs[0].steps[next[0].step])
-                    {
-                        p = 1
-                    }
-                    guard next[p].step < logs[p].steps.count else { break }
-                    let step = logs[p].steps[next[p].step]
-                    // The entities of the block's records a few steps ahead are asked for early
-                    // (the tables are larger than the caches).
-                    if p == 0 && next[0].step + Self.prefetchAhead < logs[0].steps.count {
-                        let ahead = logs[0].steps[next[0].step + Self.prefetchAhead]
-                        users.prefetch(ahead.userKey)
-                        companies.prefetch(ahead.companyKey)
-                    }
-                    let ids = p == 0 ? blockIDs : derivedIDs
-                    let line = step.line + shift.line
-                    let stepKeys = next[p].key..<(next[p].key + Int(step.keyCount))
-                    let user = next[p].id..<(next[p].id + Int(step.userIDCount))
-                    let company = user.upperBound..<(user.upperBound + Int(step.companyIDCount))
-                    next[p] = (next[p].step + 1, stepKeys.upperBound, company.upperBound)
-                    joinedSteps += 1
-                    if joinedSteps & 0xFFFF == 1 { checkMemory(line: line) }
-                    guard entityChecksStopped == nil else { break }
-                    keys.removeAll(keepingCapacity: true)
-                    if !stepKeys.isEmpty {
-                        let scope = step.type == .identifyUser ? userNumbers[p] : companyNumbers[p]
-                        for key in logs[p].keys[stepKeys] { keys.append((scope[key.id], key.isNull, key.isEmpty)) }
-                    }
-                    keys.withUnsafeBufferPointer { keys in
-                        applyEntities(
-                            step.type, micros: step.micros,
-                            user: step.hasUser ? UnsafeRawBufferPointer(rebasing: ids[user]) : nil,
-                            userKey: step.userKey,
-                            company: step.hasCompany ? UnsafeRawBufferPointer(rebasing: ids[company]) : nil,
-                            companyKey: step.companyKey, keys: keys, line: line)
-                    }
-                }
+        let derived = logs.count > 1 ? logs[1] : EntityLog()
+        let derivedNumbers = numbers.count > 1 ? numbers[1] : [:]
+        logs[0].walk(users: numbers[0]["users"] ?? [], companies: numbers[0]["companies"] ?? []) { block in
+            derived.walk(users: derivedNumbers["users"] ?? [], companies: derivedNumbers["companies"] ?? []) {
+                joinEntities(block: &block, derived: &$0, shift: shift.line)
             }
         }
 
@@ -266,6 +273,37 @@ extension MigrationProfiler {
         for log in logs {
             for hash in log.hashes {
                 keep(hash.check, (hash.high, hash.low), record: fileIndex << 40 | (hash.line + shift.line))
+            }
+        }
+    }
+
+    /// The entity checks on a block's records and its derived rows', in input order.
+    private func joinEntities(block: inout EntityLog.Walk, derived: inout EntityLog.Walk, shift: Int) {
+        var keys: [IdentifyKey] = []
+        while entityChecksStopped == nil {
+            let fromDerived =
+                derived.step < derived.steps.count
+                && (block.step == block.steps.count || derived.steps[derived.step].precedes(block.steps[block.step]))
+            guard fromDerived || block.step < block.steps.count else { break }
+            if !fromDerived && block.step + Self.prefetchAhead < block.steps.count {
+                // The entities of the block's records a few steps ahead are asked for early (the
+                // tables are larger than the caches).
+                let ahead = block.steps[block.step + Self.prefetchAhead]
+                users.prefetch(ahead.userKey)
+                companies.prefetch(ahead.companyKey)
+            }
+            let (step, stepKeys, ids, numbers) = fromDerived ? derived.next() : block.next()
+            let line = step.line + shift
+            joinedSteps += 1
+            if joinedSteps & 0xFFFF == 1 { checkMemory(line: line) }
+            guard entityChecksStopped == nil else { break }
+            keys.removeAll(keepingCapacity: true)
+            for key in stepKeys { keys.append((numbers[key.id], key.isNull, key.isEmpty)) }
+            keys.withUnsafeBufferPointer { keys in
+                applyEntities(
+                    step.type, micros: step.micros, user: step.hasUser ? ids.user : nil, userKey: step.userKey,
+                    company: step.hasCompany ? ids.company : nil, companyKey: step.companyKey, keys: keys,
+                    line: line)
             }
         }
     }
