@@ -31,5 +31,12 @@ check_limits() {
             status=1
         fi
     done < "$limits"
+    # A measured row without a limit guards nothing: name it.
+    for name in $(echo "$results" | awk '{ print $1 }'); do
+        if ! awk -v n="$name" '$1 == n { found = 1 } END { exit !found }' "$limits"; then
+            echo "$(basename "$0"): $name has no limit in $limits" >&2
+            status=1
+        fi
+    done
     return $status
 }
