@@ -43,12 +43,26 @@ final class VendorRowChecker {
     @exclusivity(unchecked) private var shapeChecked = false
     private let rowScanner = JSONScanner()
     @exclusivity(unchecked) private var metadataKeys: [UnsafeRawBufferPointer] = []
-    @exclusivity(unchecked) private var fields = RecordFields()
+    /// The record's fields, kept from row to row (their buffers are reused). `checkRow` moves them
+    /// into a local for the row: a stored property handed to `sink.accept` is copied for the call
+    /// (a retain and a release of each of its arrays per row), a local is not.
+    private let fieldsStorage: UnsafeMutablePointer<RecordFields>
+    private var fields: RecordFields {
+        unsafeAddress { UnsafePointer(fieldsStorage) }
+        unsafeMutableAddress { fieldsStorage }
+    }
     @exclusivity(unchecked) private var problems: [Problem] = []
     @exclusivity(unchecked) private var duplicates = DuplicateKeyFinder()
     private let arena: ByteArena
 
+    deinit {
+        fieldsStorage.deinitialize(count: 1)
+        fieldsStorage.deallocate()
+    }
+
     init(settings: PresetSettings, maxRecordBytes: Int) {
+        fieldsStorage = .allocate(capacity: 1)
+        fieldsStorage.initialize(to: RecordFields())
         mapper = VendorMapper(settings: settings, maxRecordBytes: maxRecordBytes)
         // A mapped row is at most a few times its vendor record (flattened keys, escapes).
         arena = ByteArena(capacity: 8 * maxRecordBytes + 64)
@@ -193,6 +207,7 @@ final class VendorRowChecker {
         raw: UnsafeRawBufferPointer, into sink: RecordSink
     ) {
         problems.clear()
+        var fields = fieldsStorage.move()
         fields.reset()
         var type: EventType? = nil
         switch rowScanner.scanWithMemberObjects(bytes) {
@@ -209,5 +224,6 @@ final class VendorRowChecker {
         problems.append(contentsOf: warnings)
         if derived { sink.derivedRowFollows() }
         sink.accept(location, eventType: type, fields: fields, problems: problems, raw: raw)
+        fieldsStorage.initialize(to: consume fields)
     }
 }
