@@ -602,6 +602,24 @@ public final class MigrationProfiler: RecordSink {
         }
     }
 
+    /// A block's hashes at its join, each line moved by `shift`: the tables are taken once for
+    /// the block (through `keep`, each hash cost a retain and a release of its table).
+    func keep(_ hashes: [EntityLog.Hash], shift: Int) {
+        guard duplicatesNotChecked == nil, let copies, let eventGroups, let eventVersions else { return }
+        do throws(IOFailure) {
+            // A pass per table: picking the table per hash costs a retain and a release too.
+            for (check, table) in [
+                (DuplicateCheck.copies, copies), (.eventGroups, eventGroups), (.eventVersions, eventVersions),
+            ] {
+                for hash in hashes where hash.check == check {
+                    try table.add(high: hash.high, low: hash.low, record: fileIndex << 40 | (hash.line + shift))
+                }
+            }
+        } catch {
+            stopDuplicateChecks(error)
+        }
+    }
+
     private func stopDuplicateChecks(_ error: IOFailure) {
         duplicatesNotChecked = "the temporary files could not be written (\(error.description))"
         copies = nil

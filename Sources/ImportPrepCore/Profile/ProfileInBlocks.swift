@@ -270,11 +270,7 @@ extension MigrationProfiler {
         }
 
         guard parts.contains(where: { $0.records > 0 }), openDuplicateChecks() else { return }
-        for log in logs {
-            for hash in log.hashes {
-                keep(hash.check, (hash.high, hash.low), record: fileIndex << 40 | (hash.line + shift.line))
-            }
-        }
+        for log in logs { keep(log.hashes, shift: shift.line) }
     }
 
     /// The entity checks on a block's records and its derived rows', in input order.
