@@ -46,23 +46,19 @@ final class VendorRowChecker {
     /// The record's fields, kept from row to row (their buffers are reused). `checkRow` moves them
     /// into a local for the row: a stored property handed to `sink.accept` is copied for the call
     /// (a retain and a release of each of its arrays per row), a local is not.
-    private let fieldsStorage: UnsafeMutablePointer<RecordFields>
-    private var fields: RecordFields {
-        unsafeAddress { UnsafePointer(fieldsStorage) }
-        unsafeMutableAddress { fieldsStorage }
-    }
+    private let fields: UnsafeMutablePointer<RecordFields>
     @exclusivity(unchecked) private var problems: [Problem] = []
     @exclusivity(unchecked) private var duplicates = DuplicateKeyFinder()
     private let arena: ByteArena
 
     deinit {
-        fieldsStorage.deinitialize(count: 1)
-        fieldsStorage.deallocate()
+        fields.deinitialize(count: 1)
+        fields.deallocate()
     }
 
     init(settings: PresetSettings, maxRecordBytes: Int) {
-        fieldsStorage = .allocate(capacity: 1)
-        fieldsStorage.initialize(to: RecordFields())
+        fields = .allocate(capacity: 1)
+        fields.initialize(to: RecordFields())
         mapper = VendorMapper(settings: settings, maxRecordBytes: maxRecordBytes)
         // A mapped row is at most a few times its vendor record (flattened keys, escapes).
         arena = ByteArena(capacity: 8 * maxRecordBytes + 64)
@@ -98,9 +94,9 @@ final class VendorRowChecker {
     /// A record that cannot be read at all (too large, a broken CSV record).
     func reject(_ problem: Problem, at location: RecordLocation, raw: UnsafeRawBufferPointer, into sink: RecordSink) {
         problems.clear()
-        fields.reset()
+        fields.pointee.reset()
         problems.append(problem)
-        sink.accept(location, eventType: nil, fields: fields, problems: problems, raw: raw)
+        sink.accept(location, eventType: nil, fields: fields.pointee, problems: problems, raw: raw)
     }
 
     /// Maps `record` (a vendor record as JSON) and hands its rows to `sink`; `raw` is what rejects
@@ -111,15 +107,15 @@ final class VendorRowChecker {
     ) {
         let raw = raw ?? record
         problems.clear()
-        fields.reset()
+        fields.pointee.reset()
         switch mapper.begin(record) {
         case .invalid(let error):
             problems.append(Problem(error.code, .none, .syntax(error.reason, offset: error.offset)))
-            sink.accept(location, eventType: nil, fields: fields, problems: problems, raw: raw)
+            sink.accept(location, eventType: nil, fields: fields.pointee, problems: problems, raw: raw)
             return
         case .notAnObject(let kind):
             problems.append(Problem(.notAnObject, .none, .found(kind)))
-            sink.accept(location, eventType: nil, fields: fields, problems: problems, raw: raw)
+            sink.accept(location, eventType: nil, fields: fields.pointee, problems: problems, raw: raw)
             return
         case .object: break
         }
@@ -207,15 +203,15 @@ final class VendorRowChecker {
         raw: UnsafeRawBufferPointer, into sink: RecordSink
     ) {
         problems.clear()
-        var fields = fieldsStorage.move()
-        fields.reset()
+        var row = fields.move()
+        row.reset()
         var type: EventType? = nil
         switch rowScanner.scanWithMemberObjects(bytes) {
         case .object:
             NDJSONRecordReader.collectFields(
-                of: bytes, scanner: rowScanner, into: &fields, arena: arena, duplicates: &duplicates,
+                of: bytes, scanner: rowScanner, into: &row, arena: arena, duplicates: &duplicates,
                 metadataKeys: &metadataKeys, membersOfObjects: true)
-            type = SchemaChecker.check(&fields, into: &problems)
+            type = SchemaChecker.check(&row, into: &problems)
         case .invalid(let error):
             problems.append(Problem(error.code, .none, .syntax(error.reason, offset: error.offset)))
         case .notAnObject(let kind):
@@ -223,7 +219,7 @@ final class VendorRowChecker {
         }
         problems.append(contentsOf: warnings)
         if derived { sink.derivedRowFollows() }
-        sink.accept(location, eventType: type, fields: fields, problems: problems, raw: raw)
-        fieldsStorage.initialize(to: consume fields)
+        sink.accept(location, eventType: type, fields: row, problems: problems, raw: raw)
+        fields.initialize(to: consume row)
     }
 }

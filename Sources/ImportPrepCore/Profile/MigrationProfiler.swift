@@ -85,7 +85,7 @@ public final class MigrationProfiler: RecordSink {
     /// Property kinds per (scope, key).
     struct KeyKinds {
         var scope: String
-        /// `scope` as a number (`scopeID(of:)`), compared per record instead of the text.
+        /// `scope` as a number (`usersScope`, …), compared per record instead of the text.
         var scopeID: UInt64
         /// The key's bytes, compared with a record's key without going through `String`.
         var keyBytes: [UInt8]
@@ -386,7 +386,6 @@ public final class MigrationProfiler: RecordSink {
     }
 
     private func properties(of fields: RecordFields, scope type: EventType, line: Int) {
-        let scope = type == .identifyUser ? "users" : type == .identifyCompany ? "companies" : "events"
         let scopeID =
             type == .identifyUser ? Self.usersScope : type == .identifyCompany ? Self.companiesScope : Self.eventsScope
         let metadata = fields[.metadata]
@@ -406,7 +405,7 @@ public final class MigrationProfiler: RecordSink {
                     kind = Self.isDate(text) ? .date : .string
                     if type == .track || type == .pageView { personalData(in: text, key: decodedKey, line: line) }
                 }
-                noteKind(kind, scope: scope, scopeID: scopeID, key: decodedKey, empty: value.isEmpty, line: line)
+                noteKind(kind, scopeID: scopeID, key: decodedKey, empty: value.isEmpty, line: line)
             }
         }
         for (key, value) in fields.metadataCells {
@@ -415,7 +414,7 @@ public final class MigrationProfiler: RecordSink {
             if kind != .number && (type == .track || type == .pageView) {
                 personalData(in: value, key: key, line: line)
             }
-            noteKind(kind, scope: scope, scopeID: scopeID, key: key, empty: value.isEmpty, line: line)
+            noteKind(kind, scopeID: scopeID, key: key, empty: value.isEmpty, line: line)
         }
     }
 
@@ -451,10 +450,10 @@ public final class MigrationProfiler: RecordSink {
 
     /// Notes a property's kind (nil: null) in its scope; an identify's keys also go to `identifyKeys`.
     private func noteKind(
-        _ kind: PropertyKind?, scope: String, scopeID: UInt64, key: UnsafeRawBufferPointer, empty: Bool = false,
+        _ kind: PropertyKind?, scopeID: UInt64, key: UnsafeRawBufferPointer, empty: Bool = false,
         line: Int
     ) {
-        let index = keyEntry(scope: scope, scopeID: scopeID, key: key, at: (line, rowOrder))
+        let index = keyEntry(scopeID: scopeID, key: key, at: (line, rowOrder))
         if scopeID != Self.eventsScope {
             identifyKeys.append((keyKinds[index].id, kind == nil, kind != nil && empty))
         }
@@ -469,21 +468,7 @@ public final class MigrationProfiler: RecordSink {
     /// Where (scope, key) is in `keyKinds`, added (with the next number of its scope) when new.
     /// Looked up by a hash of scope and key (no text built per record); a different key under the
     /// same hash moves to the next slot.
-    func keyEntry(scope: String, key: UnsafeRawBufferPointer, at introduced: (line: Int, order: UInt8)) -> Int {
-        keyEntry(scope: scope, scopeID: Self.scopeID(of: scope), key: key, at: introduced)
-    }
-
-    /// A property scope's number (`KeyKinds.scopeID`).
-    static func scopeID(of scope: String) -> UInt64 {
-        scope == "users" ? usersScope : scope == "companies" ? companiesScope : eventsScope
-    }
-    private static let usersScope: UInt64 = 1
-    private static let companiesScope: UInt64 = 2
-    private static let eventsScope: UInt64 = 3
-
-    private func keyEntry(
-        scope: String, scopeID: UInt64, key: UnsafeRawBufferPointer, at introduced: (line: Int, order: UInt8)
-    ) -> Int {
+    func keyEntry(scopeID: UInt64, key: UnsafeRawBufferPointer, at introduced: (line: Int, order: UInt8)) -> Int {
         let mask = keySlots.count - 1
         var slot = Self.keySlot(key, scopeID: scopeID, mask: mask)
         while case let known = Int(keySlots[slot]) - 1, known >= 0 {
@@ -494,6 +479,7 @@ public final class MigrationProfiler: RecordSink {
             slot = (slot &+ 1) & mask
         }
         let index = keyKinds.count
+        let scope = scopeID == Self.usersScope ? "users" : scopeID == Self.companiesScope ? "companies" : "events"
         let number = scopeKeyCounts[scope, default: 0]
         scopeKeyCounts[scope] = number + 1
         keyKinds.append(
@@ -512,6 +498,11 @@ public final class MigrationProfiler: RecordSink {
         }
         return index
     }
+
+    /// The property scopes as numbers (`KeyKinds.scopeID`); their names are made only for a new key.
+    private static let usersScope: UInt64 = 1
+    private static let companiesScope: UInt64 = 2
+    private static let eventsScope: UInt64 = 3
 
     @inline(__always)
     private static func keySlot(_ key: UnsafeRawBufferPointer, scopeID: UInt64, mask: Int) -> Int {

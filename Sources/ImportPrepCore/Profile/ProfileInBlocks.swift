@@ -245,7 +245,8 @@ extension MigrationProfiler {
             })
         for (p, entry) in entries {
             let index = entry.keyBytes.withUnsafeBytes {
-                keyEntry(scope: entry.scope, key: $0, at: (entry.introduced.line + shift.line, entry.introduced.order))
+                keyEntry(
+                    scopeID: entry.scopeID, key: $0, at: (entry.introduced.line + shift.line, entry.introduced.order))
             }
             for kind in entry.records.indices {
                 keyKinds[index].records[kind] += entry.records[kind]
