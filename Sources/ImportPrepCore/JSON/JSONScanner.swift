@@ -108,6 +108,16 @@ public final class JSONScanner {
         count = keys.count
     }
 
+    /// Takes `members` and their objects' `keys` as a scan of `scanWithMemberObjects` would have
+    /// left them (`RowLayout`: a row the vendor mapper wrote and noted as it wrote it).
+    func adopt(members: UnsafeBufferPointer<JSONMember>, keys: UnsafeBufferPointer<JSONKey>) {
+        while capacity <= members.count { grow() }
+        while keyCapacity <= keys.count { growKeys() }
+        if let source = members.baseAddress { slots.update(from: source, count: members.count) }
+        if let source = keys.baseAddress { keySlots.update(from: source, count: keys.count) }
+        count = members.count
+    }
+
     /// Reads the `metadata` object of `fields` into `members`: taken from the record's scan when
     /// the reader kept it (`RecordFields.metadataMembers`), else scanned (a CSV cell, a record read
     /// without it). Offsets are relative to the metadata's bytes.

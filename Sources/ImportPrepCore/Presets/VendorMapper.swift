@@ -12,6 +12,9 @@ final class VendorMapper {
     let settings: PresetSettings
     /// The rows of the last record, one per line.
     let rows = LineBuffer(capacity: 64 << 10)
+    /// Where the members of each row of the last record are (the row check takes them instead of
+    /// scanning the row).
+    let layout = RowLayout()
     /// Where each row of the last record ends in `rows` (after its line feed).
     @exclusivity(unchecked) private(set) var rowEnds: [Int] = []
     /// Warnings the mapping itself raised, per row (their bytes point into the vendor record).
@@ -165,6 +168,7 @@ final class VendorMapper {
     func map() -> Outcome {
         rows.removeAll()
         rowEnds.clear()
+        layout.reset()
         candidates.clear()
         candidateRows.clear()
         derivedTypes.clear()
@@ -638,8 +642,13 @@ final class VendorMapper {
                 writeField("event_name", name)
             } else if let name = settings.eventName {
                 rows.append(UInt8(ascii: ","))
+                let quote = rows.count
                 JSONEncoding.appendKey("event_name", to: rows)
+                let value = rows.count
                 Self.appendText(name, to: rows)
+                layout.member(
+                    key: quote, value: value, in: rows,
+                    valueEscaped: RowLayout.hasEscape(in: rows, from: value + 1, to: rows.count - 1))
             }
         }
         writeClientColumns(top)
@@ -667,6 +676,9 @@ final class VendorMapper {
             let stamp = time.read(timeText)?.shifted(by: settings.shiftSeconds)
         else { return .skip(.noTime) }
         let type = target("event_type") ?? ""
+        // A mapping file's rows are scanned again, as written.
+        layout.beginRow(at: rows.count)
+        layout.forget()
         JSONEncoding.appendLiteral("{\"event_type\":", to: rows)
         Self.appendText(type, to: rows)
         for name in ["user_id", "company_id", "event_name"] {
@@ -790,11 +802,14 @@ final class VendorMapper {
             guard let time = time(top["day"] ?? top["hour"] ?? top["timestamp"]) else { return .skip(.noTime) }
             beginRow(.track, user: visitor, company: account, time: time)
             rows.append(UInt8(ascii: ","))
+            let quote = rows.count
             JSONEncoding.appendKey("event_name", to: rows)
+            let value = rows.count
             nested.removeAll()
             JSONEncoding.appendLiteral(object.0 == "Page: " ? "Page: " : "Feature: ", to: nested)
             nested.append(contentsOf: id)
             JSONEncoding.appendString(nested.bytes, to: rows)
+            layout.member(key: quote, value: value, in: rows, valueEscaped: rows.count - value - 2 != nested.count)
             if let agent = top["userAgent"] ?? top["user_agent"] { writeField("user_agent", agent) }
             pairs.clear()
             let counts: [(StaticString, [ByteString])] = [
@@ -974,6 +989,7 @@ final class VendorMapper {
         if unwritten {
             rows.truncate(to: rowStart)
             rowEnds.removeLast()
+            layout.dropLastRow()
             warnings[row].removeSubrange(earlierWarnings...)
             return
         }
@@ -1101,16 +1117,22 @@ final class VendorMapper {
     // MARK: Writing rows
 
     private func beginRow(_ type: EventType, user: VendorValue?, company: VendorValue?, time: Timestamp?) {
+        let start = rows.count
+        layout.beginRow(at: start)
         JSONEncoding.appendLiteral("{\"event_type\":\"", to: rows)
         JSONEncoding.appendLiteral(type.staticName, to: rows)
         rows.append(UInt8(ascii: "\""))
+        layout.member(key: start + 1, value: start + 14, in: rows)
         if let user { writeField("user_id", user) }
         if let company { writeField("company_id", company) }
         writeCommon(time)
     }
 
     private func beginCompanyRow(_ company: VendorValue?, time: Timestamp) {
+        let start = rows.count
+        layout.beginRow(at: start)
         JSONEncoding.appendLiteral("{\"event_type\":\"identify_company\"", to: rows)
+        layout.member(key: start + 1, value: start + 14, in: rows)
         if let company { writeField("company_id", company) }
         writeCommon(time)
     }
@@ -1120,11 +1142,15 @@ final class VendorMapper {
         clientKeysWritten.clear()
         knownRoles.clear()
         knownRoleObjects.clear()
+        let source = rows.count + 1
         JSONEncoding.appendLiteral(",\"source\":\"backend-http-import\"", to: rows)
+        layout.member(key: source, value: source + 9, in: rows)
         if let time {
+            let quote = rows.count + 1
             JSONEncoding.appendLiteral(",\"inserted_at\":\"", to: rows)
             time.appendNormalized(to: rows)
             rows.append(UInt8(ascii: "\""))
+            layout.member(key: quote, value: quote + 14, in: rows)
         }
     }
 
@@ -1132,7 +1158,9 @@ final class VendorMapper {
     private func writeField(_ name: StaticString, _ value: VendorValue) {
         guard value.isScalarText else { return }
         rows.append(UInt8(ascii: ","))
+        let quote = rows.count
         JSONEncoding.appendKey(name, to: rows)
+        let start = rows.count
         if value.kind == .string {
             JSONEncoding.appendStringBody(value.bytes, hasEscapes: value.hasEscapes, scratch: scratch, to: rows)
         } else {
@@ -1140,20 +1168,29 @@ final class VendorMapper {
             rows.append(contentsOf: value.bytes)
             rows.append(UInt8(ascii: "\""))
         }
+        layout.member(
+            key: quote, value: start, in: rows,
+            valueEscaped: value.hasEscapes && RowLayout.hasEscape(in: rows, from: start + 1, to: rows.count - 1))
     }
 
     private func writeField(_ name: StaticString, literal: StaticString) {
         rows.append(UInt8(ascii: ","))
+        let quote = rows.count
         JSONEncoding.appendKey(name, to: rows)
+        let start = rows.count
         JSONEncoding.appendLiteral(literal, quoted: true, to: rows)
+        layout.member(key: quote, value: start, in: rows)
     }
 
     private func writeLocation(_ location: PageLocation) {
         switch location {
         case .url(let url, let encoded):
             rows.append(UInt8(ascii: ","))
+            let quote = rows.count
             JSONEncoding.appendKey("url", to: rows)
+            let start = rows.count
             JSONEncoding.appendString(url, to: rows)
+            layout.member(key: quote, value: start, in: rows, valueEscaped: rows.count - start - 2 != url.count)
             if encoded { warnings[rowEnds.count].append(Problem(.urlPercentEncoded, .known(.url))) }
         case .parts(let host, let path):
             writeField("hostname", host)
@@ -1189,13 +1226,18 @@ final class VendorMapper {
             writtenColumns |= bit
             clientKeysWritten.append(key)
             rows.append(UInt8(ascii: ","))
+            let quote = rows.count
             name.withBytes { JSONEncoding.appendString($0, to: rows) }
             rows.append(UInt8(ascii: ":"))
+            let start = rows.count
             if value.kind == .string {
                 JSONEncoding.appendStringBody(value.bytes, hasEscapes: value.hasEscapes, scratch: scratch, to: rows)
             } else {
                 rows.append(contentsOf: value.bytes)
             }
+            layout.member(
+                key: quote, value: start, in: rows,
+                valueEscaped: value.hasEscapes && RowLayout.hasEscape(in: rows, from: start + 1, to: rows.count - 1))
         }
     }
 
@@ -1206,7 +1248,9 @@ final class VendorMapper {
         pairs: [(key: UnsafeRawBufferPointer, value: VendorValue)] = [], skipInLast: ByteSet? = nil,
         skipPrefixesInLast: ByteSet? = nil, groups: VendorObject? = nil
     ) {
+        let metadataKey = rows.count + 1
         JSONEncoding.appendLiteral(",\"metadata\":{", to: rows)
+        layout.beginMetadata(key: metadataKey, value: metadataKey + 11)
         var first = true
         for index in 0..<sources.count {
             let source = sources[index]
@@ -1269,8 +1313,10 @@ final class VendorMapper {
                 writeMember(groups.value(i), first: &first, depth: 0)
             }
         }
+        layout.endMetadata(at: rows.count + 1)
         JSONEncoding.appendLiteral("}}\n", to: rows)
         rowEnds.append(rows.count)
+        layout.endRow()
     }
 
     /// One metadata value under the key in `keyPath`: nulls dropped, objects flattened to dotted
@@ -1291,27 +1337,39 @@ final class VendorMapper {
             return
         default: break
         }
+        let quote: Int
+        let keyEscaped: Bool
         if let metadataFilter {
             guard let name = metadataFilter.name(for: keyPath.bytes) else { return }
             if !first { rows.append(UInt8(ascii: ",")) }
             first = false
+            quote = rows.count
             Self.appendText(name, to: rows)
+            keyEscaped = RowLayout.hasEscape(in: rows, from: quote + 1, to: rows.count - 1)
         } else {
             if !first { rows.append(UInt8(ascii: ",")) }
             first = false
+            quote = rows.count
             JSONEncoding.appendString(keyPath.bytes, to: rows)
+            keyEscaped = rows.count - quote - 2 != keyPath.count
         }
         rows.append(UInt8(ascii: ":"))
+        let start = rows.count
+        let valueEscaped: Bool
         switch value.kind {
         case .string:
             JSONEncoding.appendStringBody(value.bytes, hasEscapes: value.hasEscapes, scratch: scratch, to: rows)
+            valueEscaped = value.hasEscapes && RowLayout.hasEscape(in: rows, from: start + 1, to: rows.count - 1)
         case .object, .array:
             nested.removeAll()
             JSONEncoding.appendCanonical(value.bytes, scratch: scratch, to: nested)
             JSONEncoding.appendString(nested.bytes, to: rows)
+            valueEscaped = rows.count - start - 2 != nested.count
         default:
             rows.append(contentsOf: value.bytes)
+            valueEscaped = false
         }
+        layout.metadataMember(key: quote, value: start, in: rows, keyEscaped: keyEscaped, valueEscaped: valueEscaped)
     }
 }
 

@@ -187,8 +187,13 @@ final class VendorRowChecker {
         let start = row == 0 ? 0 : mapper.rowEnds[row - 1]
         let end = mapper.rowEnds[row]
         let bytes = UnsafeRawBufferPointer(rebasing: mapper.rows.bytes[start..<(end - 1)])
+        // The mapper noted where the row's members are as it wrote them: no second scan.
+        let noted = mapper.layout.adopt(row: row, into: rowScanner)
+        assert(mapper.layout.agrees(row: row, with: bytes), "the noted members of a mapped row differ from its scan")
         checkRow(
-            bytes, warnings: mapper.warnings[row], derived: derived ?? (row > 0), at: location, raw: raw, into: sink)
+            bytes, warnings: mapper.warnings[row], derived: derived ?? (row > 0), scanned: noted, at: location,
+            raw: raw,
+            into: sink)
     }
 
     /// Reads and checks a derived row a block's mapper kept (`VendorMapper.candidateRow`) and hands
@@ -198,15 +203,16 @@ final class VendorRowChecker {
         checkRow(bytes, warnings: [], derived: true, at: location, raw: bytes, into: sink)
     }
 
+    /// `scanned`: `rowScanner` holds the row's members already (`RowLayout.adopt`).
     private func checkRow(
-        _ bytes: UnsafeRawBufferPointer, warnings: [Problem], derived: Bool, at location: RecordLocation,
-        raw: UnsafeRawBufferPointer, into sink: RecordSink
+        _ bytes: UnsafeRawBufferPointer, warnings: [Problem], derived: Bool, scanned: Bool = false,
+        at location: RecordLocation, raw: UnsafeRawBufferPointer, into sink: RecordSink
     ) {
         problems.clear()
         var row = fields.move()
         row.reset()
         var type: EventType? = nil
-        switch rowScanner.scanWithMemberObjects(bytes) {
+        switch scanned ? .object : rowScanner.scanWithMemberObjects(bytes) {
         case .object:
             NDJSONRecordReader.collectFields(
                 of: bytes, scanner: rowScanner, into: &row, arena: arena, duplicates: &duplicates,
