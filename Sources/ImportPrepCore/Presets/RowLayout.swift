@@ -62,17 +62,11 @@ final class RowLayout {
     func member(key quote: Int, value: Int, in buffer: LineBuffer, keyEscaped: Bool = false, valueEscaped: Bool = false)
     {
         guard noted else { return }
-        var member = JSONMember()
-        member.keyStart = quote + 1 - rowStart
-        member.keyEnd = value - 2 - rowStart
-        member.keyHasEscapes = keyEscaped
-        Self.describe(value: value, end: buffer.count, in: buffer) { kind, start, end in
-            member.kind = kind
-            member.valueStart = start - rowStart
-            member.valueEnd = end - rowStart
-        }
-        member.valueHasEscapes = valueEscaped
-        members.append(member)
+        let (kind, start, end) = span(of: value, in: buffer)
+        members.append(
+            JSONMember(
+                keyStart: quote + 1 - rowStart, keyEnd: value - 2 - rowStart, keyHasEscapes: keyEscaped,
+                valueStart: start, valueEnd: end, kind: kind, valueHasEscapes: valueEscaped))
     }
 
     /// The metadata object opens: its key's opening quote at `quote`, its `{` at `value`.
@@ -96,17 +90,11 @@ final class RowLayout {
         key quote: Int, value: Int, in buffer: LineBuffer, keyEscaped: Bool = false, valueEscaped: Bool = false
     ) {
         guard noted else { return }
-        var key = JSONKey()
-        key.start = quote + 1 - rowStart
-        key.end = value - 2 - rowStart
-        key.hasEscapes = keyEscaped
-        Self.describe(value: value, end: buffer.count, in: buffer) { kind, start, end in
-            key.kind = kind
-            key.valueStart = start - rowStart
-            key.valueEnd = end - rowStart
-        }
-        key.valueHasEscapes = valueEscaped
-        keys.append(key)
+        let (kind, start, end) = span(of: value, in: buffer)
+        keys.append(
+            JSONKey(
+                start: quote + 1 - rowStart, end: value - 2 - rowStart, hasEscapes: keyEscaped,
+                valueHasEscapes: valueEscaped, kind: kind, valueStart: start, valueEnd: end))
     }
 
     /// The metadata object closes: its `}` ends before `end`.
@@ -179,19 +167,19 @@ final class RowLayout {
         return memchr(base + start, Int32(UInt8(ascii: "\\")), end - start) != nil
     }
 
-    /// A value written from `value` to `end`: its kind, and where a scan says it lies (a string
-    /// without its quotes).
+    /// The value written from `value` to the end of `buffer`: its kind, and where a scan of the
+    /// row says it lies (a string without its quotes), relative to the row.
     @inline(__always)
-    private static func describe(
-        value: Int, end: Int, in buffer: LineBuffer, _ body: (JSONValueKind, Int, Int) -> Void
-    ) {
+    private func span(of value: Int, in buffer: LineBuffer) -> (JSONValueKind, Int, Int) {
+        let start = value - rowStart
+        let end = buffer.count - rowStart
         switch buffer.bytes[value] {
-        case UInt8(ascii: "\""): body(.string, value + 1, end - 1)
-        case UInt8(ascii: "{"): body(.object, value, end)
-        case UInt8(ascii: "["): body(.array, value, end)
-        case UInt8(ascii: "t"), UInt8(ascii: "f"): body(.bool, value, end)
-        case UInt8(ascii: "n"): body(.null, value, end)
-        default: body(.number, value, end)
+        case UInt8(ascii: "\""): return (.string, start + 1, end - 1)
+        case UInt8(ascii: "{"): return (.object, start, end)
+        case UInt8(ascii: "["): return (.array, start, end)
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return (.bool, start, end)
+        case UInt8(ascii: "n"): return (.null, start, end)
+        default: return (.number, start, end)
         }
     }
 }
