@@ -189,7 +189,12 @@ struct NormalizedWriter {
             first = false
         }
         let metadata = r[.metadata]
-        if metadata.kind == .object, metadata.bytes.count > 0, scanner.scanMetadata(of: r) == .object {
+        let scanned = metadata.kind == .object && metadata.bytes.count > 0 && scanner.scanMetadata(of: r) == .object
+        if scanned && Self.isCanonical(metadata.bytes, scanner.members) {
+            // Written as it came: what the loop below would write, byte for byte.
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: metadata.bytes.dropFirst().dropLast()))
+            first = scanner.members.isEmpty
+        } else if scanned {
             for member in scanner.members {
                 separator(out)
                 let key = UnsafeRawBufferPointer(rebasing: metadata.bytes[member.keyStart..<member.keyEnd])
@@ -222,6 +227,24 @@ struct NormalizedWriter {
         }
         if !metadata.isGiven && r.metadataCells.isEmpty { repairs.insert(.metadataFilled) }
         out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension NormalizedWriter {
+    /// Whether the object `text`, whose members are `members`, is already in the form
+    /// `appendMetadata` writes: no escapes, no nested object or array, and no white space — its
+    /// length is that of its keys and values with only the quotes, colons, commas and braces
+    /// JSON needs, so the tokens are all there is.
+    static func isCanonical(_ text: UnsafeRawBufferPointer, _ members: UnsafeBufferPointer<JSONMember>) -> Bool {
+        var length = members.isEmpty ? 2 : 1 + members.count
+        for member in members {
+            guard !member.keyHasEscapes, !member.valueHasEscapes, member.kind != .object, member.kind != .array else {
+                return false
+            }
+            length += member.keyEnd - member.keyStart + 3 + member.valueEnd - member.valueStart
+            if member.kind == .string { length += 2 }
+        }
+        return length == text.count
     }
 }
 

@@ -119,6 +119,38 @@ import Testing
             line.hasSuffix(#""metadata":{"cart":"{\"items\":[1,2],\"note\":\"a b\"}","ok":true,"n":null}}"#), "\(line)")
     }
 
+    /// Metadata already in the written form is copied as it came; white space, escapes or a
+    /// nested value anywhere in it send it through the member-by-member writer, with the same
+    /// result as before.
+    @Test(arguments: [
+        (
+            #"{"a":"x","b":1,"c":true,"d":null,"e":-1.5e3,"é":"ü"}"#,
+            #"{"a":"x","b":1,"c":true,"d":null,"e":-1.5e3,"é":"ü"}"#, true
+        ),
+        (#"{}"#, #"{}"#, true),
+        (#"{ }"#, #"{}"#, false),
+        (#"{"a":"x" ,"b":1}"#, #"{"a":"x","b":1}"#, false),
+        (#"{"a" : 1}"#, #"{"a":1}"#, false),
+        (#"{"a":"\u0078"}"#, #"{"a":"x"}"#, false),
+        (#"{"\u0061":"x"}"#, #"{"a":"x"}"#, false),
+        (#"{"a":"x\"y"}"#, #"{"a":"x\"y"}"#, false),
+        (#"{"a":[1,2]}"#, #"{"a":"[1,2]"}"#, false),
+        (#"{"a":{}}"#, #"{"a":"{}"}"#, false),
+    ])
+    func metadataAlreadyInWrittenFormIsCopied(metadata: String, written: String, copied: Bool) throws {
+        let line = try converted(
+            #"{"event_type":"identify_user","user_id":"u","source":"backend-http","inserted_at":"2024-07-28T10:00:00","metadata":"#
+                + metadata + "}")
+        #expect(line.hasSuffix(#""metadata":"# + written + "}"), "\(line)")
+        let scanner = JSONScanner()
+        var bytes = Array(metadata.utf8)
+        let canonical = bytes.withUnsafeMutableBytes { text in
+            let text = UnsafeRawBufferPointer(text)
+            return scanner.scan(text) == .object && NormalizedWriter.isCanonical(text, scanner.members)
+        }
+        #expect(canonical == copied, "\(metadata)")
+    }
+
     @Test func stringsAreReescapedCanonically() throws {
         let line = try converted(
             #"{"event_type":"track","user_id":"\u0075\/1","event_name":"caf\u00e9 \ud83c\udf89 \"q\" \u0001","extra":"\u00e9","#
