@@ -91,7 +91,8 @@ final class VendorMapper {
     @exclusivity(unchecked) private var knownRoles: [Int32] = []
     /// Those objects (by their members) and where their keys' roles start in `knownRoles`.
     @exclusivity(unchecked) private var knownRoleObjects: [(members: UnsafePointer<JSONMember>?, start: Int)] = []
-    private let clientColumns: [ByteString]
+    /// Each client column's name as written, `"name":` (escaped once, here, not per row).
+    private let clientColumnKeys: [[UInt8]]
     /// `--company-prop`, as the keys a row's metadata leaves out.
     private let companyConsumed: [ByteString]
     /// A list of keys kept from record to record, so that collecting them allocates nothing.
@@ -142,7 +143,12 @@ final class VendorMapper {
             return ids.count - 1
         }
         clientColumnIDs = columnIDs
-        clientColumns = preset.clientColumns.map { ByteString($0.column) }
+        clientColumnKeys = preset.clientColumns.map { column in
+            let key = LineBuffer(capacity: 64)
+            Array(column.column.utf8).withUnsafeBytes { JSONEncoding.appendString($0, to: key) }
+            key.append(UInt8(ascii: ":"))
+            return Array(key.bytes)
+        }
         countryColumnID = preset.clientColumns.firstIndex { $0.column == "country_code" }.map { columnIDs[$0] }
         companyConsumed = settings.companyProperty.map { [ByteString($0)] } ?? []
         userProperty = settings.userProperty.map { ByteString($0) }
@@ -1217,7 +1223,6 @@ final class VendorMapper {
             let value = properties.value(i)
             let bit: UInt64 = 1 << UInt64(clientColumnIDs[column])
             guard value.isScalarText, writtenColumns & bit == 0 else { continue }
-            let name = clientColumns[column]
             if clientColumnIDs[column] == countryColumnID {
                 guard value.kind == .string, value.bytes.count == 2,
                     value.bytes.allSatisfy({ $0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A })
@@ -1227,8 +1232,7 @@ final class VendorMapper {
             clientKeysWritten.append(key)
             rows.append(UInt8(ascii: ","))
             let quote = rows.count
-            name.withBytes { JSONEncoding.appendString($0, to: rows) }
-            rows.append(UInt8(ascii: ":"))
+            clientColumnKeys[column].withUnsafeBytes { rows.append(contentsOf: $0) }
             let start = rows.count
             if value.kind == .string {
                 JSONEncoding.appendStringBody(value.bytes, hasEscapes: value.hasEscapes, scratch: scratch, to: rows)
@@ -1279,6 +1283,9 @@ final class VendorMapper {
                     continue
                 }
                 var name = key
+                // A key read without escapes needs none when written (the scan refused quotes,
+                // backslashes and control bytes in it): no escape scan.
+                var plainKey = !source.members[i].keyHasEscapes
                 if role.rename >= 0 {
                     let rename = role.rename
                     let target = renameTo[rename]
@@ -1286,11 +1293,12 @@ final class VendorMapper {
                         warnings[rowEnds.count].append(Problem(.metadataKeyCollision, .metadataKey(key)))
                     } else {
                         name = target.bytes.withUnsafeBytes { scratch.copy($0) } ?? key
+                        plainKey = false
                     }
                 }
                 keyPath.removeAll()
                 keyPath.append(contentsOf: name)
-                writeMember(source.value(i), first: &first, depth: 0)
+                writeMember(source.value(i), first: &first, depth: 0, plainKey: plainKey)
             }
         }
         for (key, value) in extra {
@@ -1321,7 +1329,8 @@ final class VendorMapper {
 
     /// One metadata value under the key in `keyPath`: nulls dropped, objects flattened to dotted
     /// keys, arrays (and objects nested too deep) as compact JSON text, the rest as it is.
-    private func writeMember(_ value: VendorValue, first: inout Bool, depth: Int) {
+    /// `plainKey`: every part of `keyPath` was read from a key without escapes.
+    private func writeMember(_ value: VendorValue, first: inout Bool, depth: Int, plainKey: Bool = false) {
         switch value.kind {
         case .null: return
         case .object where depth < 8:
@@ -1331,7 +1340,9 @@ final class VendorMapper {
                 keyPath.truncate(to: mark)
                 keyPath.append(UInt8(ascii: "."))
                 keyPath.append(contentsOf: object.key(i))
-                writeMember(object.value(i), first: &first, depth: depth + 1)
+                writeMember(
+                    object.value(i), first: &first, depth: depth + 1,
+                    plainKey: plainKey && !object.members[i].keyHasEscapes)
             }
             keyPath.truncate(to: mark)
             return
@@ -1350,8 +1361,15 @@ final class VendorMapper {
             if !first { rows.append(UInt8(ascii: ",")) }
             first = false
             quote = rows.count
-            JSONEncoding.appendString(keyPath.bytes, to: rows)
-            keyEscaped = rows.count - quote - 2 != keyPath.count
+            if plainKey {
+                rows.append(UInt8(ascii: "\""))
+                rows.append(contentsOf: keyPath.bytes)
+                rows.append(UInt8(ascii: "\""))
+                keyEscaped = false
+            } else {
+                JSONEncoding.appendString(keyPath.bytes, to: rows)
+                keyEscaped = rows.count - quote - 2 != keyPath.count
+            }
         }
         rows.append(UInt8(ascii: ":"))
         let start = rows.count

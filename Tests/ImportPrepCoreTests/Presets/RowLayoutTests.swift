@@ -12,7 +12,7 @@ import Testing
             .mixpanel,
             [
                 #"{"event":"$mp_web_page_view","properties":{"time":1704067204,"distinct_id":"u1","$current_url":"https://a.example.com/x?q=\"1\"","$browser":"Chrome","$os":"Mac\nOS","$screen_width":1920,"mp_country_code":"BR","plan":"pro"}}"#,
-                #"{"event":"Signed \"Up\"","properties":{"time":1704067227,"distinct_id":"u\u00e92","k\"ey":"v\\al","tab\tkey":"x","flag":true,"none":null,"n":-1.5e3,"filters":{"status":"open","tags":["a","b"],"deep":{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":1}}}}}}}}},"empty":{},"list":[{"x":1},"y\n"]}}"#,
+                #"{"event":"Signed \"Up\"","properties":{"time":1704067227,"distinct_id":"u\u00e92","k\"ey":"v\\al","tab\tkey":"x","flag":true,"none":null,"n":-1.5e3,"filters":{"status":"open","tags":["a","b"],"deep":{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":1}}}}}}}}},"empty":{},"list":[{"x":1},"y\n"],"nest":{"q\"k":{"z":1},"pl":{"a\u0062":2}}}}"#,
                 #"{"event":"$mp_web_page_view","properties":{"time":1704067228,"distinct_id":"u3"}}"#,
             ]
         ),
@@ -111,5 +111,10 @@ import Testing
         #expect(metadata["k\"ey"] as? String == "v\\al")
         #expect(metadata["filters.tags"] as? String == #"["a","b"]"#)
         #expect(metadata["flag"] as? Bool == true)
+        // Keys written without an escape scan when every part was read without escapes; a part
+        // with one sends the whole dotted key through the escaper.
+        #expect(metadata["nest.q\"k.z"] as? Int == 1)
+        #expect(metadata["nest.pl.ab"] as? Int == 2)
+        #expect(metadata["tab\tkey"] as? String == "x")
     }
 }
