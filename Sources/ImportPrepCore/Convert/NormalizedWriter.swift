@@ -94,7 +94,13 @@ struct NormalizedWriter {
             appendText(.userAgent, r, out, &repairs)
             for (key, value) in zip(r.otherKeys, r.otherValues) {
                 out.append(UInt8(ascii: ","))
-                JSONEncoding.appendString(key, to: out)
+                if r.otherKeysArePlainJSONText {
+                    out.append(UInt8(ascii: "\""))
+                    out.append(contentsOf: key)
+                    out.append(UInt8(ascii: "\""))
+                } else {
+                    JSONEncoding.appendString(key, to: out)
+                }
                 out.append(UInt8(ascii: ":"))
                 appendValue(value, out)
             }
@@ -165,6 +171,10 @@ struct NormalizedWriter {
         case .string?:
             if value.hasEscapes {
                 JSONEncoding.appendStringBody(value.bytes, hasEscapes: true, scratch: scratch, to: out)
+            } else if value.isPlainJSONText {
+                out.append(UInt8(ascii: "\""))
+                out.append(contentsOf: value.bytes)
+                out.append(UInt8(ascii: "\""))
             } else {
                 JSONEncoding.appendString(value.bytes, to: out)
             }

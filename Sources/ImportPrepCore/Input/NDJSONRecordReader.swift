@@ -68,16 +68,19 @@ public final class NDJSONRecordReader: RecordReader {
         membersOfObjects: Bool
     ) {
         arena.reset()
+        var otherKeysPlain = true
         for member in scanner.members {
             let rawKey = UnsafeRawBufferPointer(rebasing: record[member.keyStart..<member.keyEnd])
             let key = member.keyHasEscapes ? arena.decodeJSONString(rawKey)! : rawKey
             guard let known = KnownField(bytes: key) else {
                 fields.otherKeys.append(key)
-                fields.otherValues.append(
-                    FieldValue(
-                        kind: member.kind,
-                        bytes: UnsafeRawBufferPointer(rebasing: record[member.valueStart..<member.valueEnd]),
-                        holdsContainers: member.holdsContainers, hasEscapes: member.valueHasEscapes))
+                if member.keyHasEscapes { otherKeysPlain = false }
+                var value = FieldValue(
+                    kind: member.kind,
+                    bytes: UnsafeRawBufferPointer(rebasing: record[member.valueStart..<member.valueEnd]),
+                    holdsContainers: member.holdsContainers, hasEscapes: member.valueHasEscapes)
+                value.isPlainJSONText = member.kind == .string && !member.valueHasEscapes
+                fields.otherValues.append(value)
                 continue
             }
             if fields[known].kind != nil {
@@ -100,6 +103,7 @@ public final class NDJSONRecordReader: RecordReader {
                     keys: &metadataKeys, into: &fields.duplicateMetadataKeys)
             }
         }
+        fields.otherKeysArePlainJSONText = otherKeysPlain
         duplicates.findDuplicates(in: fields.otherKeys, into: &fields.duplicateKeys)
     }
 }

@@ -35,6 +35,9 @@ public struct RecordFields {
     public var otherKeys: [UnsafeRawBufferPointer] = []
     /// The values of `otherKeys`, when the reader keeps values (NDJSON always; CSV for convert).
     public var otherValues: [FieldValue] = []
+    /// Every one of `otherKeys` came from a JSON key without escapes, so it is written between
+    /// quotes as it is (false for CSV column names, which may hold any text).
+    var otherKeysArePlainJSONText = false
     /// CSV `metadata.<key>` cells (key, text), in column order, when the reader keeps values.
     public var metadataCells: [(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)] = []
     /// Keys that appeared more than once, each named once per extra copy.
@@ -82,6 +85,7 @@ public struct RecordFields {
         values.withUnsafeMutableBufferPointer { $0.update(repeating: .absent) }
         otherKeys.clear()
         otherValues.clear()
+        otherKeysArePlainJSONText = false
         metadataCells.clear()
         duplicateKeys.clear()
         duplicateMetadataKeys.clear()

@@ -151,6 +151,19 @@ import Testing
         #expect(canonical == copied, "\(metadata)")
     }
 
+    /// Keys outside the schema and their string values: copied between quotes when read without
+    /// escapes, re-escaped canonically when any key (or the value) had one.
+    @Test func otherKeysAndValuesPlainOrEscaped() throws {
+        let plain = try converted(
+            #"{"event_type":"track","user_id":"u","event_name":"e","br":"Fire fox","n":1,"# + Self.ok + "}")
+        #expect(plain.contains(#""br":"Fire fox","n":1,"#), "\(plain)")
+        let escaped = try converted(
+            #"{"event_type":"track","user_id":"u","event_name":"e","br":"a\u0062","q\"k":"x\/y","\u0070l":"ok","#
+                + Self.ok
+                + "}")
+        #expect(escaped.contains(#""br":"ab","q\"k":"x/y","pl":"ok","#), "\(escaped)")
+    }
+
     @Test func stringsAreReescapedCanonically() throws {
         let line = try converted(
             #"{"event_type":"track","user_id":"\u0075\/1","event_name":"caf\u00e9 \ud83c\udf89 \"q\" \u0001","extra":"\u00e9","#
