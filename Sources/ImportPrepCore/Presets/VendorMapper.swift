@@ -1088,7 +1088,7 @@ final class VendorMapper {
         if let text = objects.text(url), !text.isEmpty {
             var encoded = false
             var candidate = text
-            if (0..<text.count).contains(where: { WhiteSpace.length(text, at: $0) > 0 }) {
+            if WhiteSpace.occurs(in: text) {
                 let mark = scratch.count
                 var bytes: [UInt8] = []
                 var i = 0

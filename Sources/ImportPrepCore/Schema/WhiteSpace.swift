@@ -28,6 +28,17 @@ enum WhiteSpace {
         }
     }
 
+    /// Whether a white-space character starts anywhere in `bytes`: one compare per byte, `length`
+    /// only where a byte could start one (ASCII space and controls, lead bytes from 0xC2).
+    static func occurs(in bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        for i in 0..<bytes.count {
+            let c = base.load(fromByteOffset: i, as: UInt8.self)
+            if c &- 0x21 >= 0xC2 &- 0x21, length(bytes, at: i) > 0 { return true }
+        }
+        return false
+    }
+
     /// Only white space, or nothing.
     @inline(__always)
     static func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool {

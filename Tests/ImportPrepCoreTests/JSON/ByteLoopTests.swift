@@ -98,6 +98,30 @@ import Testing
         }
     }
 
+    /// `WhiteSpace.occurs` agrees with `WhiteSpace.length` tried at every byte: each white-space
+    /// character (ASCII and the multi-byte ones) at every position of a URL-like text, and
+    /// near misses (other two- and three-byte characters with the same lead bytes).
+    @Test func whiteSpaceIsFoundWhereverItFalls() {
+        let inserts: [[UInt8]] = [
+            [0x20], [0x09], [0x0A], [0x0D], [0x0B], [0x0C], [0xC2, 0xA0], [0xC2, 0x85], [0xE2, 0x80, 0x80],
+            [0xE2, 0x80, 0xA8], [0xE3, 0x80, 0x80], [0xE1, 0x9A, 0x80], [0xE2, 0x81, 0x9F],
+            [0xC2, 0xA9], [0xC3, 0xA9], [0xE2, 0x82, 0xAC], [0xE3, 0x81, 0x82], [0x21], [0x7E],
+        ]
+        let base = Array("https://app.example.com/p?q=1".utf8)
+        for insert in inserts {
+            for at in 0...base.count {
+                var text = base
+                text.insert(contentsOf: insert, at: at)
+                text.withUnsafeBytes { bytes in
+                    let expected = (0..<bytes.count).contains { WhiteSpace.length(bytes, at: $0) > 0 }
+                    #expect(WhiteSpace.occurs(in: bytes) == expected, "\(insert) at \(at)")
+                }
+            }
+        }
+        #expect(!base.withUnsafeBytes { WhiteSpace.occurs(in: $0) })
+        #expect(!WhiteSpace.occurs(in: UnsafeRawBufferPointer(start: nil, count: 0)))
+    }
+
     @Test func shortCompareFindsADifferenceInEveryByte() {
         for length in 0...40 {
             let a = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
