@@ -92,9 +92,10 @@ struct NormalizedWriter {
             appendPageParts(r, out, &repairs)
             appendText(.url, r, out, &repairs)
             appendText(.userAgent, r, out, &repairs)
+            let plainKeys = r.otherKeysAndValuesAreJSON && !r.keysHaveEscapes
             for (key, value) in zip(r.otherKeys, r.otherValues) {
                 out.append(UInt8(ascii: ","))
-                if r.otherKeysArePlainJSONText {
+                if plainKeys {
                     out.append(UInt8(ascii: "\""))
                     out.append(contentsOf: key)
                     out.append(UInt8(ascii: "\""))
@@ -102,7 +103,7 @@ struct NormalizedWriter {
                     JSONEncoding.appendString(key, to: out)
                 }
                 out.append(UInt8(ascii: ":"))
-                appendValue(value, out)
+                appendValue(value, plain: r.otherKeysAndValuesAreJSON, out)
             }
         }
 
@@ -166,12 +167,13 @@ struct NormalizedWriter {
     }
 
     /// A value of a key outside the schema: strings re-escaped canonically, the rest as written.
-    private func appendValue(_ value: FieldValue, _ out: LineBuffer) {
+    /// `plain`: a string without escapes is plain JSON text (it was read from JSON).
+    private func appendValue(_ value: FieldValue, plain: Bool, _ out: LineBuffer) {
         switch value.kind {
         case .string?:
             if value.hasEscapes {
                 JSONEncoding.appendStringBody(value.bytes, hasEscapes: true, scratch: scratch, to: out)
-            } else if value.isPlainJSONText {
+            } else if plain {
                 out.append(UInt8(ascii: "\""))
                 out.append(contentsOf: value.bytes)
                 out.append(UInt8(ascii: "\""))

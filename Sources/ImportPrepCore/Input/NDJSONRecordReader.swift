@@ -68,19 +68,21 @@ public final class NDJSONRecordReader: RecordReader {
         membersOfObjects: Bool
     ) {
         arena.reset()
-        var otherKeysPlain = true
+        fields.otherKeysAndValuesAreJSON = true
         for member in scanner.members {
             let rawKey = UnsafeRawBufferPointer(rebasing: record[member.keyStart..<member.keyEnd])
-            let key = member.keyHasEscapes ? arena.decodeJSONString(rawKey)! : rawKey
+            var key = rawKey
+            if member.keyHasEscapes {
+                key = arena.decodeJSONString(rawKey)!
+                fields.keysHaveEscapes = true
+            }
             guard let known = KnownField(bytes: key) else {
                 fields.otherKeys.append(key)
-                if member.keyHasEscapes { otherKeysPlain = false }
-                var value = FieldValue(
-                    kind: member.kind,
-                    bytes: UnsafeRawBufferPointer(rebasing: record[member.valueStart..<member.valueEnd]),
-                    holdsContainers: member.holdsContainers, hasEscapes: member.valueHasEscapes)
-                value.isPlainJSONText = member.kind == .string && !member.valueHasEscapes
-                fields.otherValues.append(value)
+                fields.otherValues.append(
+                    FieldValue(
+                        kind: member.kind,
+                        bytes: UnsafeRawBufferPointer(rebasing: record[member.valueStart..<member.valueEnd]),
+                        holdsContainers: member.holdsContainers, hasEscapes: member.valueHasEscapes))
                 continue
             }
             if fields[known].kind != nil {
@@ -103,7 +105,6 @@ public final class NDJSONRecordReader: RecordReader {
                     keys: &metadataKeys, into: &fields.duplicateMetadataKeys)
             }
         }
-        fields.otherKeysArePlainJSONText = otherKeysPlain
         duplicates.findDuplicates(in: fields.otherKeys, into: &fields.duplicateKeys)
     }
 }

@@ -35,9 +35,13 @@ public struct RecordFields {
     public var otherKeys: [UnsafeRawBufferPointer] = []
     /// The values of `otherKeys`, when the reader keeps values (NDJSON always; CSV for convert).
     public var otherValues: [FieldValue] = []
-    /// Every one of `otherKeys` came from a JSON key without escapes, so it is written between
-    /// quotes as it is (false for CSV column names, which may hold any text).
-    var otherKeysArePlainJSONText = false
+    /// `otherKeys` and `otherValues` were read from JSON (NDJSON, vendor rows): a key, or a string
+    /// value, read without escapes holds no byte JSON must escape and is written between quotes
+    /// as it is. False for CSV, whose column names and cells may hold any text.
+    var otherKeysAndValuesAreJSON = false
+    /// Some key of the record (of any kind) was read with escapes: `otherKeys` are escaped when
+    /// written.
+    var keysHaveEscapes = false
     /// CSV `metadata.<key>` cells (key, text), in column order, when the reader keeps values.
     public var metadataCells: [(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)] = []
     /// Keys that appeared more than once, each named once per extra copy.
@@ -85,7 +89,8 @@ public struct RecordFields {
         values.withUnsafeMutableBufferPointer { $0.update(repeating: .absent) }
         otherKeys.clear()
         otherValues.clear()
-        otherKeysArePlainJSONText = false
+        otherKeysAndValuesAreJSON = false
+        keysHaveEscapes = false
         metadataCells.clear()
         duplicateKeys.clear()
         duplicateMetadataKeys.clear()
