@@ -1,7 +1,8 @@
 /// Turns one vendor record into zero, one or two Userpilot rows (SPEC §8), written as NDJSON
 /// lines into `rows`: the rules every preset shares (users, junk ids, time, page events and their
 /// fallback, metadata flattening, renames, client columns, `source`), and each vendor's fields.
-/// The rows are then read and checked like any NDJSON line (`VendorRecordReader`).
+/// The rows are then checked like any NDJSON line (`VendorRowChecker`), from the positions of
+/// their members noted as they were written (`layout`) rather than from a second scan.
 final class VendorMapper {
     enum Outcome {
         /// `rows` holds this many rows; the second (when there is one) is derived.
