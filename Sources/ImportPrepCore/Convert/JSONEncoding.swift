@@ -65,15 +65,21 @@ enum JSONEncoding {
         }
     }
 
+    /// `"text"` for text that needs no escaping (read from JSON without escapes), copied as it is.
+    @inline(__always)
+    static func appendQuoted(_ text: UnsafeRawBufferPointer, to out: LineBuffer) {
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: text)
+        out.append(UInt8(ascii: "\""))
+    }
+
     /// A string given as a JSON string body (between the quotes, escapes still encoded).
     static func appendStringBody(
         _ body: UnsafeRawBufferPointer, hasEscapes: Bool, scratch: ByteArena, to out: LineBuffer
     ) {
         if !hasEscapes {
             // A body without escapes holds no quote, backslash or control byte: already canonical.
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: body)
-            out.append(UInt8(ascii: "\""))
+            appendQuoted(body, to: out)
             return
         }
         let mark = scratch.count

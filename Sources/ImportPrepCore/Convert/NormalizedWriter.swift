@@ -96,9 +96,7 @@ struct NormalizedWriter {
             for (key, value) in zip(r.otherKeys, r.otherValues) {
                 out.append(UInt8(ascii: ","))
                 if plainKeys {
-                    out.append(UInt8(ascii: "\""))
-                    out.append(contentsOf: key)
-                    out.append(UInt8(ascii: "\""))
+                    JSONEncoding.appendQuoted(key, to: out)
                 } else {
                     JSONEncoding.appendString(key, to: out)
                 }
@@ -130,9 +128,7 @@ struct NormalizedWriter {
             out.append(UInt8(ascii: "\""))
             repairs.insert(.idQuoted)
         } else if value.isPlainJSONText {
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: value.bytes)
-            out.append(UInt8(ascii: "\""))
+            JSONEncoding.appendQuoted(value.bytes, to: out)
         } else {
             JSONEncoding.appendString(value.bytes, to: out)
         }
@@ -174,9 +170,7 @@ struct NormalizedWriter {
             if value.hasEscapes {
                 JSONEncoding.appendStringBody(value.bytes, hasEscapes: true, scratch: scratch, to: out)
             } else if plain {
-                out.append(UInt8(ascii: "\""))
-                out.append(contentsOf: value.bytes)
-                out.append(UInt8(ascii: "\""))
+                JSONEncoding.appendQuoted(value.bytes, to: out)
             } else {
                 JSONEncoding.appendString(value.bytes, to: out)
             }

@@ -73,15 +73,11 @@ final class RowLayout {
     @inline(__always)
     func beginMetadata(key quote: Int, value: Int) {
         guard noted else { return }
-        var member = JSONMember()
-        member.keyStart = quote + 1 - rowStart
-        member.keyEnd = value - 2 - rowStart
-        member.kind = .object
-        member.valueStart = value - rowStart
-        member.keysStart = keys.count - firstKey
-        member.keysEnd = member.keysStart
         metadata = members.count
-        members.append(member)
+        members.append(
+            JSONMember(
+                keyStart: quote + 1 - rowStart, keyEnd: value - 2 - rowStart, valueStart: value - rowStart,
+                kind: .object, keysStart: keys.count - firstKey, keysEnd: keys.count - firstKey))
     }
 
     /// A member of the metadata object, just written (offsets as for `member`).

@@ -815,8 +815,8 @@ final class VendorMapper {
             nested.removeAll()
             JSONEncoding.appendLiteral(object.0 == "Page: " ? "Page: " : "Feature: ", to: nested)
             nested.append(contentsOf: id)
-            JSONEncoding.appendString(nested.bytes, to: rows)
-            layout.member(key: quote, value: value, in: rows, valueEscaped: rows.count - value - 2 != nested.count)
+            let escaped = appendEscaped(nested.bytes)
+            layout.member(key: quote, value: value, in: rows, valueEscaped: escaped)
             if let agent = top["userAgent"] ?? top["user_agent"] { writeField("user_agent", agent) }
             pairs.clear()
             let counts: [(StaticString, [ByteString])] = [
@@ -1124,24 +1124,27 @@ final class VendorMapper {
     // MARK: Writing rows
 
     private func beginRow(_ type: EventType, user: VendorValue?, company: VendorValue?, time: Timestamp?) {
-        let start = rows.count
-        layout.beginRow(at: start)
-        JSONEncoding.appendLiteral("{\"event_type\":\"", to: rows)
-        JSONEncoding.appendLiteral(type.staticName, to: rows)
-        rows.append(UInt8(ascii: "\""))
-        layout.member(key: start + 1, value: start + 14, in: rows)
+        beginObject(type)
         if let user { writeField("user_id", user) }
         if let company { writeField("company_id", company) }
         writeCommon(time)
     }
 
     private func beginCompanyRow(_ company: VendorValue?, time: Timestamp) {
-        let start = rows.count
-        layout.beginRow(at: start)
-        JSONEncoding.appendLiteral("{\"event_type\":\"identify_company\"", to: rows)
-        layout.member(key: start + 1, value: start + 14, in: rows)
+        beginObject(.identifyCompany)
         if let company { writeField("company_id", company) }
         writeCommon(time)
+    }
+
+    /// `{"event_type":"…"`: a row begins (the key's quote at `start + 1`, the value's at `start + 14`).
+    @inline(__always)
+    private func beginObject(_ type: EventType) {
+        let start = rows.count
+        layout.beginRow(at: start)
+        JSONEncoding.appendLiteral("{\"event_type\":\"", to: rows)
+        JSONEncoding.appendLiteral(type.staticName, to: rows)
+        rows.append(UInt8(ascii: "\""))
+        layout.member(key: start + 1, value: start + 14, in: rows)
     }
 
     private func writeCommon(_ time: Timestamp?) {
@@ -1149,6 +1152,7 @@ final class VendorMapper {
         clientKeysWritten.clear()
         knownRoles.clear()
         knownRoleObjects.clear()
+        // One literal each; the key's quote is one byte in, the value starts after `"key":`.
         let source = rows.count + 1
         JSONEncoding.appendLiteral(",\"source\":\"backend-http-import\"", to: rows)
         layout.member(key: source, value: source + 9, in: rows)
@@ -1168,16 +1172,33 @@ final class VendorMapper {
         let quote = rows.count
         JSONEncoding.appendKey(name, to: rows)
         let start = rows.count
+        var escaped = false
         if value.kind == .string {
-            JSONEncoding.appendStringBody(value.bytes, hasEscapes: value.hasEscapes, scratch: scratch, to: rows)
+            escaped = appendVendorString(value)
         } else {
             rows.append(UInt8(ascii: "\""))
             rows.append(contentsOf: value.bytes)
             rows.append(UInt8(ascii: "\""))
         }
-        layout.member(
-            key: quote, value: start, in: rows,
-            valueEscaped: value.hasEscapes && RowLayout.hasEscape(in: rows, from: start + 1, to: rows.count - 1))
+        layout.member(key: quote, value: start, in: rows, valueEscaped: escaped)
+    }
+
+    /// A vendor string (escapes still encoded) as a JSON string in canonical form; whether what
+    /// was written holds an escape.
+    @inline(__always)
+    private func appendVendorString(_ value: VendorValue) -> Bool {
+        let start = rows.count
+        JSONEncoding.appendStringBody(value.bytes, hasEscapes: value.hasEscapes, scratch: scratch, to: rows)
+        return value.hasEscapes && RowLayout.hasEscape(in: rows, from: start + 1, to: rows.count - 1)
+    }
+
+    /// Decoded text as a JSON string; whether it needed an escape (what was written is longer
+    /// than the text and its quotes).
+    @inline(__always)
+    private func appendEscaped(_ text: UnsafeRawBufferPointer) -> Bool {
+        let start = rows.count
+        JSONEncoding.appendString(text, to: rows)
+        return rows.count - start - 2 != text.count
     }
 
     private func writeField(_ name: StaticString, literal: StaticString) {
@@ -1196,8 +1217,8 @@ final class VendorMapper {
             let quote = rows.count
             JSONEncoding.appendKey("url", to: rows)
             let start = rows.count
-            JSONEncoding.appendString(url, to: rows)
-            layout.member(key: quote, value: start, in: rows, valueEscaped: rows.count - start - 2 != url.count)
+            let escaped = appendEscaped(url)
+            layout.member(key: quote, value: start, in: rows, valueEscaped: escaped)
             if encoded { warnings[rowEnds.count].append(Problem(.urlPercentEncoded, .known(.url))) }
         case .parts(let host, let path):
             writeField("hostname", host)
@@ -1235,14 +1256,13 @@ final class VendorMapper {
             let quote = rows.count
             clientColumnKeys[column].withUnsafeBytes { rows.append(contentsOf: $0) }
             let start = rows.count
+            var escaped = false
             if value.kind == .string {
-                JSONEncoding.appendStringBody(value.bytes, hasEscapes: value.hasEscapes, scratch: scratch, to: rows)
+                escaped = appendVendorString(value)
             } else {
                 rows.append(contentsOf: value.bytes)
             }
-            layout.member(
-                key: quote, value: start, in: rows,
-                valueEscaped: value.hasEscapes && RowLayout.hasEscape(in: rows, from: start + 1, to: rows.count - 1))
+            layout.member(key: quote, value: start, in: rows, valueEscaped: escaped)
         }
     }
 
@@ -1255,7 +1275,7 @@ final class VendorMapper {
     ) {
         let metadataKey = rows.count + 1
         JSONEncoding.appendLiteral(",\"metadata\":{", to: rows)
-        layout.beginMetadata(key: metadataKey, value: metadataKey + 11)
+        layout.beginMetadata(key: metadataKey, value: rows.count - 1)
         var first = true
         for index in 0..<sources.count {
             let source = sources[index]
@@ -1363,13 +1383,10 @@ final class VendorMapper {
             first = false
             quote = rows.count
             if plainKey {
-                rows.append(UInt8(ascii: "\""))
-                rows.append(contentsOf: keyPath.bytes)
-                rows.append(UInt8(ascii: "\""))
+                JSONEncoding.appendQuoted(keyPath.bytes, to: rows)
                 keyEscaped = false
             } else {
-                JSONEncoding.appendString(keyPath.bytes, to: rows)
-                keyEscaped = rows.count - quote - 2 != keyPath.count
+                keyEscaped = appendEscaped(keyPath.bytes)
             }
         }
         rows.append(UInt8(ascii: ":"))
@@ -1377,13 +1394,11 @@ final class VendorMapper {
         let valueEscaped: Bool
         switch value.kind {
         case .string:
-            JSONEncoding.appendStringBody(value.bytes, hasEscapes: value.hasEscapes, scratch: scratch, to: rows)
-            valueEscaped = value.hasEscapes && RowLayout.hasEscape(in: rows, from: start + 1, to: rows.count - 1)
+            valueEscaped = appendVendorString(value)
         case .object, .array:
             nested.removeAll()
             JSONEncoding.appendCanonical(value.bytes, scratch: scratch, to: nested)
-            JSONEncoding.appendString(nested.bytes, to: rows)
-            valueEscaped = rows.count - start - 2 != nested.count
+            valueEscaped = appendEscaped(nested.bytes)
         default:
             rows.append(contentsOf: value.bytes)
             valueEscaped = false
