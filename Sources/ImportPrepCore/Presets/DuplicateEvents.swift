@@ -118,6 +118,8 @@ final class DuplicateEvents {
     }
 
     /// The record numbers after the first of their key, partition by partition on every core.
+    /// Each core reads its partitions into one buffer and one table it keeps from partition to
+    /// partition (fresh memory for each cost page faults and a zero fill of every page).
     private static func duplicates(
         partitions: Int, buffers: [[Entry]], paths: [String?]
     ) -> Result<[Int], IOFailure> {
@@ -125,17 +127,22 @@ final class DuplicateEvents {
             capacity: partitions)
         found.initialize(repeating: .success([]))
         defer { found.deinitialize().deallocate() }
-        DispatchQueue.concurrentPerform(iterations: partitions) { k in
-            var entries: [Entry]
-            if let path = paths[k] {
-                do throws(IOFailure) { entries = try readEntries(path) } catch {
-                    found[k] = .failure(error)
-                    return
+        let workers = max(1, min(partitions, ProcessInfo.processInfo.activeProcessorCount))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let space = PartitionSpace()
+            for k in stride(from: worker, to: partitions, by: workers) {
+                if let path = paths[k] {
+                    do throws(IOFailure) {
+                        let entries = try space.read(path)
+                        found[k] = .success(laterRecords(of: entries, slots: space))
+                    } catch {
+                        found[k] = .failure(error)
+                    }
+                } else {
+                    found[k] = .success(
+                        buffers[k].withUnsafeBufferPointer { laterRecords(of: $0, slots: space) })
                 }
-            } else {
-                entries = buffers[k]
             }
-            found[k] = .success(laterRecords(of: entries))
         }
         var all: [Int] = []
         for result in found {
@@ -147,70 +154,98 @@ final class DuplicateEvents {
         return .success(all)
     }
 
+    /// One core's memory for the partitions it reads: their entries and the table of their keys,
+    /// each grown to the largest partition so far and used again for the next.
+    final class PartitionSpace {
+        private var entries = UnsafeMutableBufferPointer<Entry>(start: nil, count: 0)
+        private var slots = UnsafeMutableBufferPointer<UInt32>(start: nil, count: 0)
+
+        deinit {
+            entries.deallocate()
+            slots.deallocate()
+        }
+
+        /// `size` slots, all empty (0).
+        func emptySlots(_ size: Int) -> UnsafeMutableBufferPointer<UInt32> {
+            if slots.count < size {
+                slots.deallocate()
+                slots = .allocate(capacity: size)
+            }
+            let table = UnsafeMutableBufferPointer(rebasing: slots[0..<size])
+            table.update(repeating: 0)
+            return table
+        }
+
+        /// A partition's entries, read with read(2) straight into place (an empty partition
+        /// costs nothing); valid until the next call.
+        func read(_ path: String) throws(IOFailure) -> UnsafeBufferPointer<Entry> {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw IOFailure(path: path, errno: errno) }
+            defer { close(fd) }
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { throw IOFailure(path: path, errno: errno) }
+            let count = Int(info.st_size) / MemoryLayout<Entry>.stride
+            guard count > 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
+            if entries.count < count {
+                entries.deallocate()
+                entries = .allocate(capacity: count)
+            }
+            let wanted = count * MemoryLayout<Entry>.stride
+            let base = UnsafeMutableRawPointer(entries.baseAddress!)
+            var done = 0
+            while done < wanted {
+                let n = retryingOnInterrupt { Glibc.read(fd, base + done, wanted - done) }
+                guard n > 0 else {
+                    throw IOFailure(path: path, reason: n < 0 ? String(cString: strerror(errno)) : "ended early")
+                }
+                done += n
+            }
+            return UnsafeBufferPointer(rebasing: entries[0..<count])
+        }
+    }
+
     /// The records of `entries` that are not the first (lowest-numbered) of their key, in no
-    /// particular order: one pass through an open-addressing table of entry indices (four bytes
-    /// a slot, at most half full), where sorting the partition took O(n log n) comparisons.
+    /// particular order.
     static func laterRecords(of entries: [Entry]) -> [Int] {
+        entries.withUnsafeBufferPointer { laterRecords(of: $0, slots: PartitionSpace()) }
+    }
+
+    /// The same, the table in `space`: one pass through an open-addressing table of entry
+    /// indices (four bytes a slot, at most half full), where sorting the partition took
+    /// O(n log n) comparisons.
+    static func laterRecords(of entries: UnsafeBufferPointer<Entry>, slots space: PartitionSpace) -> [Int] {
         let n = entries.count
         guard n > 1 else { return [] }
         var size = 16
         while size < 2 * n { size <<= 1 }
         let mask = size - 1
         // Slot: index + 1 of the entry holding the key's lowest record so far; 0 is empty.
-        let slots = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: size)
-        slots.initialize(repeating: 0)
-        defer { slots.deallocate() }
+        let slots = space.emptySlots(size)
         var later: [Int] = []
-        entries.withUnsafeBufferPointer { entries in
-            // The partition was chosen by `high`; `low`'s bits pick the slot.
-            for i in 0..<n {
-                let entry = entries[i]
-                var h = Int(truncatingIfNeeded: entry.low) & mask
-                while true {
-                    let held = Int(slots[h])
-                    if held == 0 {
-                        slots[h] = UInt32(i + 1)
-                        break
-                    }
-                    let first = entries[held - 1]
-                    if first.high == entry.high && first.low == entry.low {
-                        if entry.record < first.record {
-                            later.append(first.record)
-                            slots[h] = UInt32(i + 1)
-                        } else {
-                            later.append(entry.record)
-                        }
-                        break
-                    }
-                    h = (h + 1) & mask
+        // The partition was chosen by `high`; `low`'s bits pick the slot.
+        for i in 0..<n {
+            let entry = entries[i]
+            var h = Int(truncatingIfNeeded: entry.low) & mask
+            while true {
+                let held = Int(slots[h])
+                if held == 0 {
+                    slots[h] = UInt32(i + 1)
+                    break
                 }
+                let first = entries[held - 1]
+                if first.high == entry.high && first.low == entry.low {
+                    if entry.record < first.record {
+                        later.append(first.record)
+                        slots[h] = UInt32(i + 1)
+                    } else {
+                        later.append(entry.record)
+                    }
+                    break
+                }
+                h = (h + 1) & mask
             }
         }
         return later
-    }
-
-    /// A partition's entries, read with read(2) straight into place (an empty partition costs nothing).
-    private static func readEntries(_ path: String) throws(IOFailure) -> [Entry] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw IOFailure(path: path, errno: errno) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw IOFailure(path: path, errno: errno) }
-        let count = Int(info.st_size) / MemoryLayout<Entry>.stride
-        guard count > 0 else { return [] }
-        var entries = [Entry](repeating: Entry(high: 0, low: 0, record: 0), count: count)
-        let wanted = count * MemoryLayout<Entry>.stride
-        var done = 0
-        while done < wanted {
-            let n = entries.withUnsafeMutableBytes { buffer in
-                retryingOnInterrupt { read(fd, buffer.baseAddress! + done, wanted - done) }
-            }
-            guard n > 0 else {
-                throw IOFailure(path: path, reason: n < 0 ? String(cString: strerror(errno)) : "ended early")
-            }
-            done += n
-        }
-        return entries
     }
 
     /// Whether `record` is a duplicate (asked in ascending record order, second pass).

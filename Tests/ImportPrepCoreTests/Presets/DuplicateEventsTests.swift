@@ -70,6 +70,21 @@ import Testing
         #expect(count < 1_000 || expected.count > count / 2)
     }
 
+    /// One core's table is used again for each of its partitions: what a larger partition left
+    /// in it must not count in a smaller one read after it, nor the other way round.
+    @Test func aTableUsedAgainForTheNextPartitionStartsEmpty() {
+        let space = DuplicateEvents.PartitionSpace()
+        for (count, seed) in [(40_000, 1), (3, 2), (900, 3), (40_000, 4), (60_000, 5), (2, 6)] {
+            var generator = SeededGenerator(seed: UInt64(seed))
+            let entries = (0..<count).map { record in
+                let key = generator.next() % UInt64(max(1, count / 2))
+                return DuplicateEvents.Entry(high: key &* 31, low: key, record: record)
+            }
+            let found = entries.withUnsafeBufferPointer { DuplicateEvents.laterRecords(of: $0, slots: space) }
+            #expect(found.sorted() == Self.laterRecordsBySorting(entries).sorted(), "\(count) entries")
+        }
+    }
+
     @Test func aMissingOrReadOnlyFolderIsRefusedAtOnce() throws {
         let folder = try ScratchFolder()
         #expect(throws: IOFailure.self) {
