@@ -92,6 +92,8 @@ final class VendorMapper {
     @exclusivity(unchecked) private var knownRoles: [Int32] = []
     /// Those objects (by their members) and where their keys' roles start in `knownRoles`.
     @exclusivity(unchecked) private var knownRoleObjects: [(members: UnsafePointer<JSONMember>?, start: Int)] = []
+    /// The key lists of the last objects whose roles were looked up (an export's few shapes).
+    private let keyShapes = KeyShapes()
     /// Each client column's name as written, `"name":` (escaped once, here, not per row).
     private let clientColumnKeys: [[UInt8]]
     /// `--company-prop`, as the keys a row's metadata leaves out.
@@ -1235,13 +1237,20 @@ final class VendorMapper {
     /// Device and geo properties as client columns (`country_code` only when a 2-letter code).
     private func writeClientColumns(_ properties: VendorObject) {
         guard hasClientColumns else { return }
-        knownRoleObjects.append((properties.members.baseAddress, knownRoles.count))
+        let firstRole = knownRoles.count
+        knownRoleObjects.append((properties.members.baseAddress, firstRole))
+        let signature = KeyShapes.signature(of: properties)
+        if signature == nil || !keyShapes.appendRoles(of: properties, signature: signature!, to: &knownRoles) {
+            for i in 0..<properties.count {
+                let key = properties.key(i)
+                knownRoles.append(Int32(truncatingIfNeeded: keyRoles.index(of: key, hash: ByteSet.hash(key))))
+            }
+            if let signature { keyShapes.remember(properties, signature: signature, roles: knownRoles[firstRole...]) }
+        }
         for i in 0..<properties.count {
-            let key = properties.key(i)
-            let role = keyRoles.index(of: key, hash: ByteSet.hash(key))
-            knownRoles.append(Int32(truncatingIfNeeded: role))
-            let column = keyRoles[role].clientColumn
+            let column = keyRoles[Int(knownRoles[firstRole + i])].clientColumn
             guard column >= 0 else { continue }
+            let key = properties.key(i)
             let value = properties.value(i)
             let bit: UInt64 = 1 << UInt64(clientColumnIDs[column])
             guard value.isScalarText, writtenColumns & bit == 0 else { continue }
