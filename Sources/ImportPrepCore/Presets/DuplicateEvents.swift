@@ -205,14 +205,9 @@ final class DuplicateEvents {
     }
 
     /// The records of `entries` that are not the first (lowest-numbered) of their key, in no
-    /// particular order.
-    static func laterRecords(of entries: [Entry]) -> [Int] {
-        entries.withUnsafeBufferPointer { laterRecords(of: $0, slots: PartitionSpace()) }
-    }
-
-    /// The same, the table in `space`: one pass through an open-addressing table of entry
-    /// indices (four bytes a slot, at most half full), where sorting the partition took
-    /// O(n log n) comparisons.
+    /// particular order: one pass through an open-addressing table of entry indices (four bytes
+    /// a slot, at most half full, in `space`), where sorting the partition took O(n log n)
+    /// comparisons.
     static func laterRecords(of entries: UnsafeBufferPointer<Entry>, slots space: PartitionSpace) -> [Int] {
         let n = entries.count
         guard n > 1 else { return [] }

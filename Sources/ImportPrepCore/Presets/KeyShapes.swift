@@ -53,26 +53,7 @@ final class KeyShapes {
     /// Appends the roles remembered for `object`'s keys (whose signature is `signature`) to
     /// `found`; false when its key list is not one of the remembered ones.
     func appendRoles(of object: VendorObject, signature: UInt64, to found: inout [Int32]) -> Bool {
-        for s in 0..<shapeCount where signatures[s] == signature && counts[s] == object.count {
-            let shapeKeys = keys.baseAddress! + s * Self.maxKeyBytes
-            let shapeEnds = ends.baseAddress! + s * Self.maxKeys
-            var start = 0
-            var matches = true
-            for i in 0..<object.count {
-                let member = object.members[i]
-                let end = Int(shapeEnds[i])
-                let length = member.keyEnd &- member.keyStart
-                guard end &- start == length,
-                    length == 0
-                        || UnsafeRawBufferPointer.equal(
-                            shapeKeys + start, object.bytes.baseAddress! + member.keyStart, length)
-                else {
-                    matches = false
-                    break
-                }
-                start = end
-            }
-            guard matches else { continue }
+        for s in 0..<shapeCount where signatures[s] == signature && counts[s] == object.count && holds(s, object) {
             uses &+= 1
             lastUses[s] = uses
             found.append(
@@ -80,6 +61,25 @@ final class KeyShapes {
             return true
         }
         return false
+    }
+
+    /// Whether shape `s`'s keys are `object`'s, byte for byte (its key count already compared).
+    private func holds(_ s: Int, _ object: VendorObject) -> Bool {
+        let shapeKeys = keys.baseAddress! + s * Self.maxKeyBytes
+        let shapeEnds = ends.baseAddress! + s * Self.maxKeys
+        var start = 0
+        for i in 0..<object.count {
+            let member = object.members[i]
+            let end = Int(shapeEnds[i])
+            let length = member.keyEnd &- member.keyStart
+            guard end &- start == length,
+                length == 0
+                    || UnsafeRawBufferPointer.equal(
+                        shapeKeys + start, object.bytes.baseAddress! + member.keyStart, length)
+            else { return false }
+            start = end
+        }
+        return true
     }
 
     /// Remembers `object`'s key list (whose signature is `signature`) and its keys' roles, in
