@@ -1,9 +1,9 @@
 #ifndef IMPORT_PREP_CPUHINTS_SHIM_H
 #define IMPORT_PREP_CPUHINTS_SHIM_H
 
-/* What Swift cannot say to the CPU itself, in one header: a prefetch hint and the vector loop of
-   the JSON string scan and the CSV cells' UTF-8 check. Each has a plain fallback where the
-   instructions are missing. */
+/* What Swift cannot say to the CPU itself, in one header: a prefetch hint, the vector loops of
+   the JSON string scan and the CSV cells' UTF-8 check, and the stop bitmap a record's strings are
+   read through. Each has a plain fallback where the instructions are missing. */
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -81,6 +81,48 @@ static inline long import_prep_skip_plain_string(const unsigned char *p, long i,
    non-ASCII byte, or `n` (a CSV cell's UTF-8 check starts its work there). */
 static inline long import_prep_skip_ascii(const unsigned char *p, long i, long n) {
     return import_prep_skip(p, i, n, 0);
+}
+
+/* The stop bits of the 64 bytes at `p` (see import_prep_string_stops). */
+static inline unsigned long long import_prep_stops64(const unsigned char *p) {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    unsigned long long bits = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+            _mm_cmplt_epi8(v, space));
+        bits |= (unsigned long long)(unsigned)_mm_movemask_epi8(stop) << (16 * k);
+    }
+    return bits;
+#else
+    unsigned long long bits = 0;
+    for (int k = 0; k < 64; k++) {
+        unsigned char c = p[k];
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) bits |= 1ULL << k;
+    }
+    return bits;
+#endif
+}
+
+/* The stop bitmap of a JSON text: bit k of bits[k / 64] is set when p[k] stops a string's plain
+   run (`"`, `\`, a control byte or a non-ASCII byte), for k < n; the bits past n are 0, and so is
+   the word after the last (`bits` holds (n + 63) / 64 + 1 words). Sixteen bytes a compare with
+   SSE2; the last part of 64 bytes is copied into a block of its own, its bits past n cleared.
+   JSONScanner finds a string's end from this with one count of trailing zeros instead of a loop
+   per string. */
+static inline void import_prep_string_stops(const unsigned char *p, long n, unsigned long long *bits) {
+    long i = 0, w = 0;
+    for (; i + 64 <= n; i += 64, w++) bits[w] = import_prep_stops64(p + i);
+    if (i < n) {
+        unsigned char tail[64];
+        __builtin_memset(tail, ' ', 64);
+        __builtin_memcpy(tail, p + i, (unsigned long)(n - i));
+        bits[w++] = import_prep_stops64(tail) & ((1ULL << (n - i)) - 1);
+    }
+    bits[w] = 0;
 }
 
 #endif

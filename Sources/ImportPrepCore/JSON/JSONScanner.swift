@@ -79,6 +79,10 @@ public final class JSONScanner {
     /// Keys of the objects that are top-level members' values, in record order.
     @exclusivity(unchecked) private var keySlots: UnsafeMutablePointer<JSONKey>
     @exclusivity(unchecked) private var keyCapacity = 256
+    /// The stop bitmap of the record being scanned by `scanObjectRecord`
+    /// (`import_prep_string_stops`), in words.
+    @exclusivity(unchecked) private var stops: UnsafeMutablePointer<UInt64>
+    @exclusivity(unchecked) private var stopsCapacity = 64
 
     /// Top-level members of the last record scanned, when it was an object. Valid until the next `scan`.
     public var members: UnsafeBufferPointer<JSONMember> { UnsafeBufferPointer(start: slots, count: count) }
@@ -137,11 +141,21 @@ public final class JSONScanner {
         slots.initialize(repeating: JSONMember(), count: capacity)
         keySlots = .allocate(capacity: keyCapacity)
         keySlots.initialize(repeating: JSONKey(), count: keyCapacity)
+        stops = .allocate(capacity: stopsCapacity)
     }
 
     deinit {
         slots.deallocate()
         keySlots.deallocate()
+        stops.deallocate()
+    }
+
+    /// Room for the stop bitmap of a record of `n` bytes (a record longer than any before).
+    @inline(never)
+    private func growStops(_ n: Int) {
+        stops.deallocate()
+        stopsCapacity = (n + 63) / 64 * 2 + 2
+        stops = .allocate(capacity: stopsCapacity)
     }
 
     /// Doubles the key buffer.
@@ -359,9 +373,11 @@ public final class JSONScanner {
     /// `ObjectRecordScanTests` check on every input they have).
     @inline(__always)
     func scanObjectRecord(_ p: UnsafePointer<UInt8>, _ n: Int, _ valuesOfMemberObjects: Bool) -> Bool {
-        var error = JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "")
         var i = Self.skipWhitespace(p, 0, n)
         guard i < n, p[i] == UInt8(ascii: "{") else { return false }
+        if (n + 63) / 64 >= stopsCapacity { growStops(n) }
+        import_prep_string_stops(p, n, stops)
+        let stops = UnsafePointer(self.stops)
         i = Self.skipWhitespace(p, i + 1, n)
         var used = 0
         var keys = 0
@@ -373,7 +389,7 @@ public final class JSONScanner {
         while true {
             guard i < n, p[i] == UInt8(ascii: "\"") else { return false }
             var escaped = false
-            let keyEnd = Self.scanString(p, i + 1, n, &escaped, &error)
+            let keyEnd = Self.endOfString(p, i + 1, n, stops, &escaped)
             guard keyEnd >= 0 else { return false }
             if used == capacity { grow() }
             let slot = slots + used
@@ -386,7 +402,7 @@ public final class JSONScanner {
             switch p[i] {
             case UInt8(ascii: "\""):
                 var valueEscaped = false
-                let end = Self.scanString(p, i + 1, n, &valueEscaped, &error)
+                let end = Self.endOfString(p, i + 1, n, stops, &valueEscaped)
                 guard end >= 0 else { return false }
                 slot.pointee.kind = .string
                 slot.pointee.valueStart = i + 1
@@ -396,13 +412,13 @@ public final class JSONScanner {
             case UInt8(ascii: "{"):
                 slot.pointee.kind = .object
                 slot.pointee.valueStart = i
-                i = scanMemberObject(p, i, n, slot, &keys, valuesOfMemberObjects)
+                i = scanMemberObject(p, i, n, stops, slot, &keys, valuesOfMemberObjects)
                 guard i >= 0 else { return false }
                 slot.pointee.valueEnd = i
             case UInt8(ascii: "["):
                 slot.pointee.kind = .array
                 slot.pointee.valueStart = i
-                i = Self.skipContainer(p, i, n, depth: 2, holdsContainers: &slot.pointee.holdsContainers)
+                i = Self.skipContainer(p, i, n, stops, depth: 2, holdsContainers: &slot.pointee.holdsContainers)
                 guard i >= 0 else { return false }
                 slot.pointee.valueEnd = i
             case let c:
@@ -430,16 +446,15 @@ public final class JSONScanner {
     /// values) recorded for `keys(of:)`. Returns the index after its `}`, or -1.
     @inline(__always)
     private func scanMemberObject(
-        _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ slot: UnsafeMutablePointer<JSONMember>,
-        _ keys: inout Int, _ valuesOfMemberObjects: Bool
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ stops: UnsafePointer<UInt64>,
+        _ slot: UnsafeMutablePointer<JSONMember>, _ keys: inout Int, _ valuesOfMemberObjects: Bool
     ) -> Int {
-        var error = JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "")
         var i = Self.skipWhitespace(p, start + 1, n)
         if i < n && p[i] == UInt8(ascii: "}") { return i + 1 }
         while true {
             guard i < n, p[i] == UInt8(ascii: "\"") else { return -1 }
             var escaped = false
-            let keyEnd = Self.scanString(p, i + 1, n, &escaped, &error)
+            let keyEnd = Self.endOfString(p, i + 1, n, stops, &escaped)
             guard keyEnd >= 0 else { return -1 }
             let key = keySlots + keys
             key.pointee = JSONKey(start: i + 1, end: keyEnd, hasEscapes: escaped)
@@ -452,13 +467,13 @@ public final class JSONScanner {
             var valueEscaped = false
             var kind = JSONValueKind.string
             if c == UInt8(ascii: "\"") {
-                let end = Self.scanString(p, i + 1, n, &valueEscaped, &error)
+                let end = Self.endOfString(p, i + 1, n, stops, &valueEscaped)
                 guard end >= 0 else { return -1 }
                 i = end + 1
             } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
                 slot.pointee.holdsContainers = true
                 kind = c == UInt8(ascii: "{") ? .object : .array
-                i = Self.skipContainer(p, i, n, depth: 3, holdsContainers: &slot.pointee.holdsContainers)
+                i = Self.skipContainer(p, i, n, stops, depth: 3, holdsContainers: &slot.pointee.holdsContainers)
                 guard i >= 0 else { return -1 }
             } else {
                 i = Self.scanScalar(p, i, n)
@@ -513,7 +528,8 @@ public final class JSONScanner {
     /// and everything in it; returns the index after it, or -1 (a syntax error, or deeper than
     /// `maxDepth`). Nothing is recorded but whether it holds another container.
     private static func skipContainer(
-        _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, depth startDepth: Int, holdsContainers: inout Bool
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ stops: UnsafePointer<UInt64>, depth startDepth: Int,
+        holdsContainers: inout Bool
     ) -> Int {
         var i = start
         var depth = startDepth - 1
@@ -522,7 +538,7 @@ public final class JSONScanner {
             guard i < n else { return -1 }
             let c = p[i]
             if c == UInt8(ascii: "\"") {
-                i = skipString(p, i, n)
+                i = skipString(p, i, n, stops)
                 guard i >= 0 else { return -1 }
             } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
                 depth += 1
@@ -537,7 +553,7 @@ public final class JSONScanner {
                     depth -= 1
                 } else {
                     if isObject {
-                        i = skipKey(p, i, n)
+                        i = skipKey(p, i, n, stops)
                         guard i >= 0 else { return -1 }
                     }
                     continue valueLoop
@@ -555,7 +571,7 @@ public final class JSONScanner {
                 if p[i] == UInt8(ascii: ",") {
                     i = skipWhitespace(p, i + 1, n)
                     if inObject {
-                        i = skipKey(p, i, n)
+                        i = skipKey(p, i, n, stops)
                         guard i >= 0 else { return -1 }
                     }
                     continue valueLoop
@@ -569,9 +585,11 @@ public final class JSONScanner {
 
     /// `"key"` and the `:` after it, nothing recorded; the index of the value, or -1.
     @inline(__always)
-    private static func skipKey(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) -> Int {
+    private static func skipKey(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ stops: UnsafePointer<UInt64>)
+        -> Int
+    {
         guard start < n, p[start] == UInt8(ascii: "\"") else { return -1 }
-        let end = skipString(p, start, n)
+        let end = skipString(p, start, n, stops)
         guard end >= 0 else { return -1 }
         let i = skipWhitespace(p, end, n)
         guard i < n, p[i] == UInt8(ascii: ":") else { return -1 }
@@ -581,11 +599,63 @@ public final class JSONScanner {
     /// The string whose opening quote is at `start`, checked, nothing recorded; the index after
     /// its closing quote, or -1.
     @inline(__always)
-    private static func skipString(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) -> Int {
+    private static func skipString(
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ stops: UnsafePointer<UInt64>
+    ) -> Int {
         var escaped = false
-        var error = JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "")
-        let end = scanString(p, start + 1, n, &escaped, &error)
+        let end = endOfString(p, start + 1, n, stops, &escaped)
         return end < 0 ? -1 : end + 1
+    }
+
+    /// `scanString` for `scanObjectRecord`: the next byte that stops a plain run comes from the
+    /// record's stop bitmap (a count of trailing zeros, no loop per string). Returns the index of
+    /// the closing quote, or -1 for anything wrong, which the general scan then names.
+    @inline(__always)
+    static func endOfString(
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ stops: UnsafePointer<UInt64>, _ escaped: inout Bool
+    ) -> Int {
+        // The usual string: plain ASCII up to a quote in the same word, found inline.
+        let word = stops[start &>> 6] &>> UInt64(start & 63)
+        if word != 0 {
+            let i = start &+ word.trailingZeroBitCount
+            if p[i] == UInt8(ascii: "\"") { return i }
+        }
+        return endOfAnyString(p, start, n, stops, &escaped)
+    }
+
+    /// `endOfString` for the rest: escapes, control and non-ASCII bytes, strings across words.
+    @inline(never)
+    static func endOfAnyString(
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ stops: UnsafePointer<UInt64>, _ escaped: inout Bool
+    ) -> Int {
+        var i = start
+        while true {
+            // `stops` has a zero word after the last, and no bits past `n`.
+            let word = stops[i &>> 6] &>> UInt64(i & 63)
+            if word != 0 {
+                i &+= word.trailingZeroBitCount
+            } else {
+                let words = (n &+ 63) &>> 6
+                var w = (i &>> 6) &+ 1
+                while w < words && stops[w] == 0 { w &+= 1 }
+                guard w < words else { return -1 }
+                i = (w &<< 6) &+ stops[w].trailingZeroBitCount
+            }
+            let c = p[i]
+            if c == UInt8(ascii: "\"") { return i }
+            if c == UInt8(ascii: "\\") {
+                escaped = true
+                var error = JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "")
+                i = scanEscape(p, i, n, &error)
+                if i < 0 { return -1 }
+            } else if c < 0x20 {
+                return -1
+            } else {
+                let length = utf8SequenceLength(p, i, n)
+                if length == 0 { return -1 }
+                i &+= length
+            }
+        }
     }
 
     // MARK: - Inner loops (the scanner's one unsafe region)

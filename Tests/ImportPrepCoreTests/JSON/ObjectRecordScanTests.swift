@@ -104,6 +104,74 @@ import Testing
         #expect(objects > 100)
     }
 
+    /// The object loop finds a string's end through a bitmap of the record, 64 bytes a word
+    /// (`import_prep_string_stops`): quotes, escapes, control and non-ASCII bytes at every
+    /// position around the first two word boundaries, strings that cross them, records whose
+    /// length is at, before and after a multiple of 64, all read as the general loop reads them.
+    @Test func stringEndsAreFoundAtEveryPositionAroundTheBitmapsWords() {
+        let specials: [[UInt8]] = [
+            [0x22], [0x5C], Array(#"\n"#.utf8), Array(#"\""#.utf8), Array(#"\u00e9"#.utf8),
+            Array(#"\ud83d\ude00"#.utf8), Array("é".utf8), Array("😀".utf8), [0x1F], [0x80], [0xC3], [0x7F],
+        ]
+        let head = Array(#"{"k":""#.utf8)
+        let tail = Array(#"","m":{"a":"b"},"z":["c"]}"#.utf8)
+        var checked = 0
+        for length in 40...140 {
+            let body = [UInt8](repeating: UInt8(ascii: "x"), count: length)
+            // More of the record after the string, so its end is followed by other members.
+            if let why = Self.disagreement(head + body + tail) {
+                Issue.record("length \(length): \(why)")
+                return
+            }
+            for position in stride(from: 0, to: length, by: length > 50 && length < 130 ? 1 : 9) {
+                for special in specials {
+                    var changed = body
+                    changed.replaceSubrange(position..<(position + 1), with: special)
+                    let bytes = head + changed + tail
+                    if let why = Self.disagreement(bytes) {
+                        Issue.record("\(String(decoding: bytes, as: UTF8.self).debugDescription): \(why)")
+                        return
+                    }
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 10_000)
+    }
+
+    /// What follows a record in memory is not part of it: the bitmap's bits past its end are 0,
+    /// so a string left open at the end is refused, whatever the next bytes are.
+    @Test(arguments: [1, 30, 63, 64, 65, 127, 128, 129])
+    func bytesAfterTheRecordAreNotReadAsItsOwn(length: Int) {
+        let body = [UInt8](repeating: UInt8(ascii: "y"), count: length)
+        let whole = Array(#"{"k":""#.utf8) + body + Array(#""}"#.utf8)
+        for cut in [whole.count, whole.count - 1, whole.count - 2] {
+            let record = Array(whole[..<cut])
+            let alone = JSONScanner()
+            let aloneAccepted = record.withUnsafeBytes {
+                alone.scanObjectRecord($0.baseAddress!.assumingMemoryBound(to: UInt8.self), $0.count, true)
+            }
+            // The same bytes followed in memory by the rest of the record and by more quotes.
+            let padded = record + Array(whole[cut...]) + Array(#""}""}"#.utf8) + body
+            let inBuffer = JSONScanner()
+            let bufferAccepted = padded.withUnsafeBytes {
+                inBuffer.scanObjectRecord($0.baseAddress!.assumingMemoryBound(to: UInt8.self), record.count, true)
+            }
+            #expect(aloneAccepted == (cut == whole.count), "length \(length), cut \(cut)")
+            #expect(bufferAccepted == aloneAccepted, "length \(length), cut \(cut)")
+            if aloneAccepted { #expect(Self.described(alone) == Self.described(inBuffer)) }
+        }
+        // A record of `length` bytes whose last byte opens a string, followed in memory by its end.
+        if length >= 6 {
+            let open = Array("{".utf8) + [UInt8](repeating: 0x20, count: length - 6) + Array(#""k":""#.utf8)
+            let padded = open + Array(#""}"#.utf8)
+            let accepted = padded.withUnsafeBytes {
+                JSONScanner().scanObjectRecord($0.baseAddress!.assumingMemoryBound(to: UInt8.self), open.count, true)
+            }
+            #expect(open.count == length && !accepted, "length \(length)")
+        }
+    }
+
     /// Depth is counted the same way: 64 levels are read, 65 are refused (by both loops).
     @Test(arguments: [63, 64, 65])
     func depthIsCountedTheSameWay(levels: Int) {
