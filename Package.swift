@@ -37,7 +37,7 @@ let package = Package(
             name: "COpenSSL",
             providers: [.apt(["libssl-dev"])]
         ),
-        // One CPU hint Swift lacks (a prefetch), header-only: nothing to link.
+        // What Swift cannot say to the CPU (a prefetch hint, vector loops), header-only: nothing to link.
         .systemLibrary(name: "CPUHints"),
         // Readers, JSON scanner, schema rules, reports: everything the commands and tests drive.
         .target(

@@ -607,6 +607,18 @@ public final class JSONScanner {
         return end < 0 ? -1 : end + 1
     }
 
+    /// The stop bitmap of `bytes` as `scanObjectRecord` builds it, with AVX2 where the CPU has
+    /// it or with SSE2 (for tests of the two paths).
+    static func stopBitmap(of bytes: [UInt8], avx2: Bool) -> [UInt64] {
+        var bits = [UInt64](repeating: 0xA5A5, count: (bytes.count + 63) / 64 + 1)
+        bytes.withUnsafeBufferPointer { p in
+            bits.withUnsafeMutableBufferPointer {
+                import_prep_string_stops_using(p.baseAddress, p.count, $0.baseAddress, avx2 ? 1 : 0)
+            }
+        }
+        return bits
+    }
+
     /// `scanString` for `scanObjectRecord`: the next byte that stops a plain run comes from the
     /// record's stop bitmap (a count of trailing zeros, no loop per string). Returns the index of
     /// the closing quote, or -1 for anything wrong, which the general scan then names.

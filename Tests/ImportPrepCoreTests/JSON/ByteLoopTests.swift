@@ -80,6 +80,41 @@ import Testing
         }
     }
 
+    /// The record's stop bitmap (`import_prep_string_stops`), built with AVX2 and with SSE2,
+    /// against a byte-by-byte reference: every byte that stops a string at every position, texts
+    /// of every length up to three words and a half, the word after the last left at 0.
+    @Test func stopBitmapMarksEveryStopByteWithEitherInstructionSet() {
+        let filler = Array("abcdefghijklmnopqrstuvwxyz0123456789 ,:{}[]/".utf8)
+        let stops: [UInt8] = [0x22, 0x5C, 0x00, 0x0A, 0x1F, 0x80, 0xC3, 0xFF]
+        let near: [UInt8] = [0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7F]
+        func reference(_ bytes: [UInt8]) -> [UInt64] {
+            var bits = [UInt64](repeating: 0, count: (bytes.count + 63) / 64 + 1)
+            for (k, c) in bytes.enumerated() where c == 0x22 || c == 0x5C || c < 0x20 || c >= 0x80 {
+                bits[k / 64] |= 1 << UInt64(k % 64)
+            }
+            return bits
+        }
+        var compared = 0
+        for length in 0...224 {
+            let text = (0..<length).map { filler[($0 * 7 + length) % filler.count] }
+            var texts = [text]
+            for position in stride(from: 0, to: length, by: length > 130 ? 5 : 1) {
+                for byte in stops + near {
+                    var changed = text
+                    changed[position] = byte
+                    texts.append(changed)
+                }
+            }
+            for bytes in texts {
+                let expected = reference(bytes)
+                #expect(JSONScanner.stopBitmap(of: bytes, avx2: true) == expected, "AVX2, length \(length)")
+                #expect(JSONScanner.stopBitmap(of: bytes, avx2: false) == expected, "SSE2, length \(length)")
+                compared += 1
+            }
+        }
+        #expect(compared > 20_000)
+    }
+
     @Test func utf8CheckFindsTheFirstBadByteWhereverItFalls() {
         let plain = Array("abcdefghijklmnopqrstuvwxyz0123456789 ,\"".utf8)
         let inserts: [[UInt8]] = [
