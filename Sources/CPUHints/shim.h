@@ -132,6 +132,8 @@ __attribute__((target("avx2"))) static inline long import_prep_string_stops_avx2
     const unsigned char *p, long n, unsigned long long *bits) {
     long i = 0, w = 0;
     for (; i + 64 <= n; i += 64, w++) bits[w] = import_prep_stops64_avx2(p + i);
+    /* The last part, read as the 64 bytes that end the text (it is at least that long). */
+    if (i < n && n >= 64) bits[w++] = import_prep_stops64_avx2(p + n - 64) >> (64 - (n - i));
     return w;
 }
 
@@ -156,8 +158,9 @@ static inline int import_prep_has_avx2(void) {
 /* The stop bitmap of a JSON text: bit k of bits[k / 64] is set when p[k] stops a string's plain
    run (`"`, `\\`, a control byte or a non-ASCII byte), for k < n; the bits past n are 0, and so is
    the word after the last (`bits` holds (n + 63) / 64 + 1 words). 64 bytes a step with AVX2
-   where the CPU has it, else sixteen bytes a compare with SSE2; the last part of 64 bytes is
-   copied into a block of its own, its bits past n cleared. JSONScanner finds a string's end from
+   where the CPU has it, else sixteen bytes a compare with SSE2; the last part is read as the 64
+   bytes that end the text, or, in a text shorter than that, copied into a block of its own, its
+   bits past n cleared. JSONScanner finds a string's end from
    this with one count of trailing zeros instead of a loop per string. */
 static inline void import_prep_string_stops_using(
     const unsigned char *p, long n, unsigned long long *bits, int avx2) {
@@ -165,11 +168,14 @@ static inline void import_prep_string_stops_using(
 #if defined(IMPORT_PREP_HAS_AVX2_PATH)
     if (avx2 && import_prep_has_avx2()) {
         w = import_prep_string_stops_avx2(p, n, bits);
-        i = w * 64;
+        i = w * 64 < n ? w * 64 : n;
     }
 #endif
     for (; i + 64 <= n; i += 64, w++) bits[w] = import_prep_stops64(p + i);
-    if (i < n) {
+    if (i < n && n >= 64) {
+        /* The last part, read as the 64 bytes that end the text: nothing past it is read. */
+        bits[w++] = import_prep_stops64(p + n - 64) >> (64 - (n - i));
+    } else if (i < n) {
         unsigned char tail[64];
         __builtin_memset(tail, ' ', 64);
         __builtin_memcpy(tail, p + i, (unsigned long)(n - i));

@@ -13,29 +13,56 @@ public enum KnownField: Int, CaseIterable, Sendable {
         }
     }
 
+    /// The field named by `bytes`, or nil. The length picks the candidates (a jump table); the
+    /// name is then compared as one or two words against the names' bytes as little-endian
+    /// constants (overlapping words for lengths between word sizes). `KnownFieldTests` holds every
+    /// name and its near misses.
     public init?(bytes: UnsafeRawBufferPointer) {
-        // Length and first byte pick the one candidate; word compares confirm it (no memcmp call).
-        guard let first = bytes.first else { return nil }
-        switch (bytes.count, first) {
-        case (10, UInt8(ascii: "e")):
-            if bytes.equals("event_type") {
-                self = .eventType
-            } else if bytes.equals("event_name") {
-                self = .eventName
-            } else {
-                return nil
+        guard let p = bytes.baseAddress else { return nil }
+        @inline(__always) func word(_ offset: Int) -> UInt64 {
+            UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        }
+        @inline(__always) func half(_ offset: Int) -> UInt32 {
+            UInt32(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+        }
+        switch bytes.count {
+        case 3:
+            // "url"
+            guard p.load(as: UInt8.self) == 0x75,
+                UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 1, as: UInt16.self)) == 0x6C72
+            else { return nil }
+            self = .url
+        case 6:
+            // "sour", "urce"
+            guard half(0) == 0x7275_6F73, half(2) == 0x6563_7275 else { return nil }
+            self = .source
+        case 7:
+            // "user", "r_id"
+            guard half(0) == 0x7265_7375, half(3) == 0x6469_5F72 else { return nil }
+            self = .userID
+        case 8:
+            switch word(0) {
+            case 0x656D_616E_7473_6F68: self = .hostname
+            case 0x656D_616E_6874_6170: self = .pathname
+            case 0x6174_6164_6174_656D: self = .metadata
+            default: return nil
             }
-            return
-        case (7, UInt8(ascii: "u")) where bytes.equals("user_id"): self = .userID
-        case (10, UInt8(ascii: "c")) where bytes.equals("company_id"): self = .companyID
-        case (6, UInt8(ascii: "s")) where bytes.equals("source"): self = .source
-        case (11, UInt8(ascii: "i")) where bytes.equals("inserted_at"): self = .insertedAt
-        case (8, UInt8(ascii: "h")) where bytes.equals("hostname"): self = .hostname
-        case (8, UInt8(ascii: "p")) where bytes.equals("pathname"): self = .pathname
-        case (3, UInt8(ascii: "u")) where bytes.equals("url"): self = .url
-        case (10, UInt8(ascii: "u")) where bytes.equals("user_agent"): self = .userAgent
-        case (8, UInt8(ascii: "m")) where bytes.equals("metadata"): self = .metadata
-        default: return nil
+        case 10:
+            // The first eight bytes, then the last two.
+            let last = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
+            switch (word(0), last) {
+            case (0x7974_5F74_6E65_7665, 0x6570): self = .eventType  // "event_ty", "pe"
+            case (0x616E_5F74_6E65_7665, 0x656D): self = .eventName  // "event_na", "me"
+            case (0x5F79_6E61_706D_6F63, 0x6469): self = .companyID  // "company_", "id"
+            case (0x6567_615F_7265_7375, 0x746E): self = .userAgent  // "user_age", "nt"
+            default: return nil
+            }
+        case 11:
+            // "inserted", "erted_at"
+            guard word(0) == 0x6465_7472_6573_6E69, word(3) == 0x7461_5F64_6574_7265 else { return nil }
+            self = .insertedAt
+        default:
+            return nil
         }
     }
 
