@@ -18,7 +18,9 @@ struct VendorValue {
 struct VendorObject {
     let bytes: UnsafeRawBufferPointer
     let members: UnsafeBufferPointer<JSONMember>
-    let arena: ByteArena
+    /// The arena of the `VendorObjects` that opened it, which outlives the record's objects (as
+    /// their members, in its scanners, do): not retained for each object opened.
+    unowned(unsafe) let arena: ByteArena
 
     var count: Int { members.count }
 
@@ -329,7 +331,7 @@ final class VendorObjects {
     /// The object in `bytes` (already checked as JSON), scanned in `slot` unless that slot scanned
     /// these bytes already in this record; nil when it is not an object.
     func open(_ bytes: UnsafeRawBufferPointer, slot: Int) -> VendorObject? {
-        let scanner = scanner(slot)
+        unowned(unsafe) let scanner = scanner(slot)
         if scanned[slot].count != bytes.count || scanned[slot].start != bytes.baseAddress {
             if slot > 0, let member = recordMember(at: bytes) {
                 scanner.adoptMembers(of: member, from: scanners[0])

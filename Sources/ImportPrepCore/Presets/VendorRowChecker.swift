@@ -223,7 +223,8 @@ final class VendorRowChecker {
         case .notAnObject(let kind):
             problems.append(Problem(.notAnObject, .none, .found(kind)))
         }
-        problems.append(contentsOf: warnings)
+        // Not even an empty append: it would copy `problems` when a sink still holds the last one.
+        if !warnings.isEmpty { problems.append(contentsOf: warnings) }
         if derived { sink.derivedRowFollows() }
         sink.accept(location, eventType: type, fields: row, problems: problems, raw: raw)
         fields.initialize(to: consume row)
