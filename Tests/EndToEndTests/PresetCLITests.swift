@@ -39,6 +39,9 @@ import Testing
         ])
         #expect(run.status == 1, "truncated_export: \(run.stderr)")
         #expect(run.stderr.contains("10 records read = 6 written + 0 rejected + 4 skipped"), "\(run.stderr)")
+        // The cut is named at its line; the records before it were read, and the report says no other.
+        #expect(run.stderr.contains("line 11: truncated_export"), "\(run.stderr)")
+        #expect(!run.stderr.contains("no record of this file was read"), "\(run.stderr)")
         let manifest = try JSONSerialization.jsonObject(with: Data(folder.read("out/manifest.json"))) as! [String: Any]
         let preset = (manifest["totals"] as! [String: Any])["preset"] as! [String: Any]
         #expect(preset["vendor_records"] as? Int == 10 && preset["skipped"] as? Int == 4)

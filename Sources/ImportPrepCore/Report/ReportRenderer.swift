@@ -195,8 +195,14 @@ extension ReportRenderer {
             out += input.readFailure.map { ": could not be read: \($0)" } ?? ""
             if let error = input.fileError {
                 out += "\n    line \(error.location.line): \(error.code.rawValue): \(error.message)"
-                out += "\n    no record of this file was read; \(input.linesNotRead) non-blank line"
-                out += "\(input.linesNotRead == 1 ? "" : "s") not read"
+                let lines = "\(input.linesNotRead) non-blank line\(input.linesNotRead == 1 ? "" : "s")"
+                // A file error at record 0 stopped the file before its first record (a CSV header);
+                // a later one (an export cut short) came after records that were read.
+                if error.location.record == 0 {
+                    out += "\n    no record of this file was read; \(lines) not read"
+                } else if input.linesNotRead > 0 {
+                    out += "\n    \(lines) after it not read"
+                }
             }
             out += "\n"
         }
