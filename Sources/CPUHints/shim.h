@@ -137,20 +137,22 @@ __attribute__((target("avx2"))) static inline long import_prep_string_stops_avx2
     return w;
 }
 
-/* Whether the CPU and the system (the YMM registers saved on a switch) allow AVX2; asked once. */
+/* Whether the CPU and the system (the YMM registers saved on a switch) allow AVX2; asked once
+   (threads that ask at the same time all find and store the same answer). */
 static inline int import_prep_has_avx2(void) {
     static int known = -1;
-    if (known < 0) {
+    int answer = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (answer < 0) {
         unsigned a, b, c, d;
-        int avx2 = 0;
+        answer = 0;
         if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_OSXSAVE) && (c & bit_AVX)) {
             unsigned lo, hi;
             __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-            if ((lo & 6) == 6 && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_AVX2)) avx2 = 1;
+            if ((lo & 6) == 6 && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_AVX2)) answer = 1;
         }
-        known = avx2;
+        __atomic_store_n(&known, answer, __ATOMIC_RELAXED);
     }
-    return known;
+    return answer;
 }
 #define IMPORT_PREP_HAS_AVX2_PATH 1
 #endif
@@ -160,14 +162,15 @@ static inline int import_prep_has_avx2(void) {
    the word after the last (`bits` holds (n + 63) / 64 + 1 words). 64 bytes a step with AVX2
    where the CPU has it, else sixteen bytes a compare with SSE2; the last part is read as the 64
    bytes that end the text, or, in a text shorter than that, copied into a block of its own, its
-   bits past n cleared. JSONScanner finds a string's end from
-   this with one count of trailing zeros instead of a loop per string. */
+   bits past n cleared. JSONScanner finds a string's end from this with one count of trailing
+   zeros instead of a loop per string. */
 static inline void import_prep_string_stops_using(
     const unsigned char *p, long n, unsigned long long *bits, int avx2) {
     long i = 0, w = 0;
 #if defined(IMPORT_PREP_HAS_AVX2_PATH)
     if (avx2 && import_prep_has_avx2()) {
         w = import_prep_string_stops_avx2(p, n, bits);
+        /* It did the last part too when the text is 64 bytes or longer. */
         i = w * 64 < n ? w * 64 : n;
     }
 #endif
