@@ -83,6 +83,32 @@ static inline long import_prep_skip_ascii(const unsigned char *p, long i, long n
     return import_prep_skip(p, i, n, 0);
 }
 
+/* Skips visible ASCII other than the backslash (0x21-0x7E but 0x5C) in `p[i..<n]`: returns the
+   index of the first other byte (white space, control, DEL, backslash, non-ASCII), or `n`.
+   Sixteen bytes a compare with SSE2, then byte by byte (EventURL.parse: a URL is mostly such
+   bytes, and only the others need a closer look). */
+static inline long import_prep_skip_visible(const unsigned char *p, long i, long n) {
+#if defined(__SSE2__)
+    const __m128i bang = _mm_set1_epi8(0x21);
+    const __m128i del = _mm_set1_epi8(0x7F);
+    const __m128i backslash = _mm_set1_epi8('\\');
+    while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        /* As signed bytes, 0x00-0x20 and 0x80-0xFF are both < 0x21. */
+        __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, bang), _mm_cmpeq_epi8(v, del)),
+            _mm_cmpeq_epi8(v, backslash));
+        int mask = _mm_movemask_epi8(stop);
+        if (mask != 0) return i + __builtin_ctz((unsigned)mask);
+        i += 16;
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char c = p[i];
+        if (c < 0x21 || c >= 0x7F || c == '\\') return i;
+    }
+    return n;
+}
+
 /* The stop bits of the 64 bytes at `p` (see import_prep_string_stops). */
 static inline unsigned long long import_prep_stops64(const unsigned char *p) {
 #if defined(__SSE2__)

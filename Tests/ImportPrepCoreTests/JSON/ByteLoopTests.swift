@@ -133,6 +133,49 @@ import Testing
         }
     }
 
+    /// The URL check's skip of visible ASCII (`import_prep_skip_visible`, sixteen bytes a compare)
+    /// against the byte-by-byte test it replaced: each byte that stops it, and characters that
+    /// pass after a closer look, at every position of the host and the path of URLs of every
+    /// length around the vector size.
+    @Test func urlCheckFindsWhiteSpaceControlAndBackslashWhereverTheyFall() {
+        /// The test before the skip: white space, C0, DEL, C1 controls or a backslash anywhere.
+        func refusedOneByOne(_ bytes: [UInt8]) -> Bool {
+            bytes.withUnsafeBytes { raw in
+                for k in 0..<raw.count {
+                    let c = raw[k]
+                    guard c &- 0x21 >= 0x5E || c == UInt8(ascii: "\\") else { continue }
+                    if c < 0x80 { return true }
+                    if c == 0xC2 && k + 1 < raw.count && raw[k + 1] >= 0x80 && raw[k + 1] <= 0xA0 { return true }
+                    if c >= 0xE1 && c <= 0xE3 && WhiteSpace.length(raw, at: k) > 0 { return true }
+                }
+                return false
+            }
+        }
+        let inserts: [[UInt8]] = [
+            [0x20], [0x09], [0x00], [0x1F], [0x7F], [0x5C], [0x21], [0x7E], [0x80], [0xFF],
+            [0xC2, 0x85], [0xC2, 0xA0], [0xC2, 0xA9], [0xC3, 0xA9], [0xE3, 0x80, 0x80], [0xE2, 0x80, 0x8B],
+            [0xE2, 0x82, 0xAC], [0xE1, 0x9A, 0x80],
+        ]
+        var refused = 0
+        var accepted = 0
+        for length in 0...40 {
+            let path = (0..<length).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+            let url = Array("https://app.example.com/".utf8) + path
+            #expect(url.withUnsafeBytes { EventURL.parse($0) } != nil)
+            for position in 8...url.count {
+                for insert in inserts {
+                    var bytes = url
+                    bytes.insert(contentsOf: insert, at: position)
+                    let parsed = bytes.withUnsafeBytes { EventURL.parse($0) } != nil
+                    let expected = !refusedOneByOne(bytes)
+                    #expect(parsed == expected, "\(insert) at \(position) of \(bytes.count)")
+                    if expected { accepted += 1 } else { refused += 1 }
+                }
+            }
+        }
+        #expect(refused > 5_000 && accepted > 2_000)
+    }
+
     /// `WhiteSpace.occurs` agrees with `WhiteSpace.length` tried at every byte: each white-space
     /// character (ASCII and the multi-byte ones) at every position of a URL-like text, and
     /// near misses (other two- and three-byte characters with the same lead bytes).
