@@ -641,6 +641,7 @@ public final class JSONScanner {
         _ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int, _ stops: UnsafePointer<UInt64>, _ escaped: inout Bool
     ) -> Int {
         var i = start
+        var unused = JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "")
         while true {
             // `stops` has a zero word after the last, and no bits past `n`.
             let word = stops[i &>> 6] &>> UInt64(i & 63)
@@ -653,20 +654,9 @@ public final class JSONScanner {
                 guard w < words else { return -1 }
                 i = (w &<< 6) &+ stops[w].trailingZeroBitCount
             }
-            let c = p[i]
-            if c == UInt8(ascii: "\"") { return i }
-            if c == UInt8(ascii: "\\") {
-                escaped = true
-                var error = JSONSyntaxError(code: .malformedJSON, offset: 0, reason: "")
-                i = scanEscape(p, i, n, &error)
-                if i < 0 { return -1 }
-            } else if c < 0x20 {
-                return -1
-            } else {
-                let length = utf8SequenceLength(p, i, n)
-                if length == 0 { return -1 }
-                i &+= length
-            }
+            if p[i] == UInt8(ascii: "\"") { return i }
+            i = pastStop(p, i, n, &escaped, &unused)
+            if i < 0 { return -1 }
         }
     }
 
@@ -727,28 +717,35 @@ public final class JSONScanner {
                 error = JSONSyntaxError(code: .malformedJSON, offset: start - 1, reason: "unterminated string")
                 return -1
             }
-            let c = p[i]
-            if c == UInt8(ascii: "\"") { return i }
-            if c == UInt8(ascii: "\\") {
-                escaped = true
-                let next = scanEscape(p, i, n, &error)
-                if next < 0 { return -1 }
-                i = next
-            } else if c < 0x20 {
-                error = JSONSyntaxError(
-                    code: .malformedJSON, offset: i, reason: "unescaped control character in a string")
-                return -1
-            } else if c >= 0x80 {
-                let length = utf8SequenceLength(p, i, n)
-                if length == 0 {
-                    error = JSONSyntaxError(code: .invalidUTF8, offset: i, reason: "invalid UTF-8 sequence")
-                    return -1
-                }
-                i &+= length
-            } else {
-                i &+= 1
-            }
+            if p[i] == UInt8(ascii: "\"") { return i }
+            i = pastStop(p, i, n, &escaped, &error)
+            if i < 0 { return -1 }
         }
+    }
+
+    /// Reads past the byte at `i` that stopped a string's plain run, when it is not the closing
+    /// quote: an escape, a UTF-8 character. Returns the index after it, or -1 with `error` set (a
+    /// bad escape, a control byte, invalid UTF-8). Shared by `scanString` and `endOfAnyString`.
+    @inline(__always)
+    static func pastStop(
+        _ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int, _ escaped: inout Bool, _ error: inout JSONSyntaxError
+    ) -> Int {
+        let c = p[i]
+        if c == UInt8(ascii: "\\") {
+            escaped = true
+            return scanEscape(p, i, n, &error)
+        }
+        if c < 0x20 {
+            error = JSONSyntaxError(code: .malformedJSON, offset: i, reason: "unescaped control character in a string")
+            return -1
+        }
+        guard c >= 0x80 else { return i &+ 1 }
+        let length = utf8SequenceLength(p, i, n)
+        guard length > 0 else {
+            error = JSONSyntaxError(code: .invalidUTF8, offset: i, reason: "invalid UTF-8 sequence")
+            return -1
+        }
+        return i &+ length
     }
 
     /// Validates the escape at `i` (a backslash); returns the index after it, or -1.
