@@ -116,28 +116,24 @@ import Testing
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("parts").path
-        let process = Process()
-        process.executableURL = ImportPrepBinary.url
-        process.arguments = ["convert", "--to", "ndjson", "--out", out, "--max-rows", "10", "-"]
-        let input = Pipe()
-        process.standardInput = input
-        process.standardError = Pipe()
-        try process.run()
+        let process = try ChildProcess(
+            ImportPrepBinary.url.path, ["convert", "--to", "ndjson", "--out", out, "--max-rows", "10", "-"],
+            stdin: .pipe)
         let line =
             #"{"event_type":"track","user_id":"u","event_name":"e","inserted_at":"2024-07-28T10:00:00","metadata":{}}"#
             + "\n"
-        input.fileHandleForWriting.write(Data(String(repeating: line, count: 25).utf8))
+        try process.write(Data(String(repeating: line, count: 25).utf8))
         // Wait (bounded) until two chunks are complete and the third is being written.
         var waited = 0
         while !FileManager.default.fileExists(atPath: out + "/part-00002.ndjson") && waited < 200 {
             usleep(50_000)
             waited += 1
         }
-        kill(process.processIdentifier, signal)
+        process.signal(signal)
         // Standard input stays open: the run must stop while it waits for more.
-        process.waitUntilExit()
-        try? input.fileHandleForWriting.close()
-        #expect(process.terminationStatus == 128 + signal)
+        let ending = process.wait()
+        process.closeInput()
+        #expect(ending == .init(status: 128 + signal, signalled: false))
         let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
         #expect(files == ["manifest.json", "part-00001.ndjson", "part-00002.ndjson"], "\(files)")
         let manifest =

@@ -38,20 +38,12 @@ import Testing
                 let arguments = example.trimmingCharacters(in: .whitespaces).split(separator: " ").dropFirst()
                     .map(String.init)
                 if command == "upload" || command == "jobs" { continue }
-                let process = Process()
-                process.executableURL = ImportPrepBinary.url
-                process.arguments = arguments
-                process.currentDirectoryURL = folder.url
-                process.environment = ["USERPILOT_API_KEY": "example-key", "PATH": "/usr/bin:/bin"]
-                process.standardOutput = FileHandle.nullDevice
-                let errors = Pipe()
-                process.standardError = errors
-                try process.run()
-                let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
+                let run = try ChildProcess.run(
+                    ImportPrepBinary.url.path, arguments, in: folder.url.path,
+                    environment: ["USERPILOT_API_KEY": "example-key", "PATH": "/usr/bin:/bin"], stdout: .discard)
                 #expect(
-                    [0, 1].contains(process.terminationStatus),
-                    "`\(example)` ended \(process.terminationStatus): \(stderr)")
+                    !run.ending.signalled && [0, 1].contains(run.ending.status),
+                    "`\(example)` ended \(run.ending): \(run.stderr)")
                 ran += 1
             }
         }

@@ -9,8 +9,8 @@ import Testing
         let run = try ImportPrepBinary.runFeeding(["validate", "--report", "json", "--format", "ndjson", "-"]) {
             input in
             let block = Data(repeating: UInt8(ascii: "x"), count: 1 << 20)
-            input.write(Data(#"{"event_type":"track","pad":""#.utf8))
-            for _ in 0..<2048 { input.write(block) }
+            try input.write(Data(#"{"event_type":"track","pad":""#.utf8))
+            for _ in 0..<2048 { try input.write(block) }
         }
         #expect(run.status == 1)
         let json = run.json
@@ -33,17 +33,11 @@ import Testing
         #expect(rejects.stderr.contains("/dev/full"))
         try? FileManager.default.removeItem(atPath: "/tmp/import-prep-unused.ndjson")
 
-        let process = Process()
-        process.executableURL = ImportPrepBinary.url
-        process.arguments = ["convert", "--to", "ndjson", "samples/clean.ndjson"]
-        process.currentDirectoryURL = Paths.root
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
-        let stderr = Pipe()
-        process.standardError = stderr
-        try process.run()
-        let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 3)
+        let full = try ChildProcess.run(
+            ImportPrepBinary.url.path, ["convert", "--to", "ndjson", "samples/clean.ndjson"], in: Paths.root.path,
+            stdout: .file("/dev/full"))
+        #expect(full.ending == .init(status: 3, signalled: false))
+        let message = full.stderr
         #expect(message.contains("standard output"), "\(message)")
     }
 
@@ -60,12 +54,9 @@ import Testing
             "import-prep-hostile-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let gz = Process()
-        gz.executableURL = URL(fileURLWithPath: "/bin/sh")
-        gz.arguments = ["-c", "gzip -c samples/clean.ndjson > '\(dir.path)/export.bin'"]
-        gz.currentDirectoryURL = Paths.root
-        try gz.run()
-        gz.waitUntilExit()
+        let gz = try ChildProcess.run(
+            "/bin/sh", ["-c", "gzip -c samples/clean.ndjson > '\(dir.path)/export.bin'"], in: Paths.root.path)
+        #expect(gz.ending.status == 0)
         let run = try ImportPrepBinary.run(["validate", dir.path + "/export.bin"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("6 records: 6 valid"))

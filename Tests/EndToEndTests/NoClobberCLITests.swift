@@ -101,14 +101,11 @@ import Testing
         let viaLink = try ImportPrepBinary.run(["validate", "--errors", s.file("in.ndjson"), s.file("soft.ndjson")])
         #expect(viaLink.status == 2 && viaLink.stderr.contains("is the input"), "\(viaLink.stderr)")
         // Standard input redirected from the file is the same file too.
-        let process = Process()
-        process.executableURL = ImportPrepBinary.url
-        process.arguments = ["convert", "--to", "ndjson", "--format", "ndjson", "-o", s.file("in.ndjson"), "-"]
-        process.standardInput = try FileHandle(forReadingFrom: s.url.appendingPathComponent("in.ndjson"))
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 2)
+        let redirected = try ChildProcess.run(
+            ImportPrepBinary.url.path,
+            ["convert", "--to", "ndjson", "--format", "ndjson", "-o", s.file("in.ndjson"), "-"],
+            stdin: .file(s.file("in.ndjson")))
+        #expect(redirected.ending == .init(status: 2, signalled: false), "\(redirected.stderr)")
         #expect(try s.hash("in.ndjson") == before)
         #expect(s.type("soft.ndjson") == S_IFLNK)
     }

@@ -60,14 +60,8 @@ import Testing
         let folder = try ScratchFolder()
         let tmp = folder.path("tmp")
         try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = ImportPrepBinary.url
-        process.arguments = ["profile", "--tmp", tmp, "--format", "ndjson", "-"]
-        let input = Pipe()
-        process.standardInput = input
-        process.standardOutput = Pipe()
-        process.standardError = Pipe()
-        try process.run()
+        let process = try ChildProcess(
+            ImportPrepBinary.url.path, ["profile", "--tmp", tmp, "--format", "ndjson", "-"], stdin: .pipe)
         // Enough records for the duplicate checks to spill (they keep 4,096 keys per partition in
         // memory first): 80,000 distinct ones, written while the run reads them.
         var lines = ""
@@ -76,7 +70,7 @@ import Testing
                 #"{"event_type":"track","user_id":"u\#(n)","event_name":"e","inserted_at":"2024-07-28T10:00:00","metadata":{}}"#
                 + "\n"
         }
-        input.fileHandleForWriting.write(Data(lines.utf8))
+        try process.write(Data(lines.utf8))
         // Wait (bounded) until the spill folder exists, then interrupt while input stays open.
         var waited = 0
         while (try FileManager.default.contentsOfDirectory(atPath: tmp)).isEmpty && waited < 400 {
@@ -84,10 +78,10 @@ import Testing
             waited += 1
         }
         #expect(!(try FileManager.default.contentsOfDirectory(atPath: tmp)).isEmpty)
-        kill(process.processIdentifier, signal)
-        process.waitUntilExit()
-        try? input.fileHandleForWriting.close()
-        #expect(process.terminationStatus == 128 + signal)
+        process.signal(signal)
+        let ending = process.wait()
+        process.closeInput()
+        #expect(ending == .init(status: 128 + signal, signalled: false))
         #expect(try FileManager.default.contentsOfDirectory(atPath: tmp) == [])
     }
 

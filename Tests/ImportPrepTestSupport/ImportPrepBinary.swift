@@ -38,31 +38,31 @@ public enum ImportPrepBinary {
         -> BinaryRun
     {
         let started = try Started(arguments, environment: environment)
-        if let stdin { started.input.fileHandleForWriting.write(stdin) }
-        try started.input.fileHandleForWriting.close()
-        started.process.waitUntilExit()
+        if let stdin { try started.child.write(stdin) }
+        started.child.closeInput()
+        started.child.wait()
         return started.finish()
     }
 
     /// Runs to the end without blocking a Swift concurrency thread (the stand-in serves on
-    /// those). `whileRunning` may act on the process (e.g. kill it) before it is awaited.
+    /// those). `whileRunning` may act on the child (e.g. signal it) before it is awaited.
     public static func runAsync(
-        _ arguments: [String], environment: [String: String] = [:], whileRunning: ((Process) async -> Void)? = nil
+        _ arguments: [String], environment: [String: String] = [:],
+        whileRunning: ((ChildProcess) async -> Void)? = nil
     ) async throws -> BinaryRun {
-        let finished = Finished()
-        let started = try Started(arguments, environment: environment) { finished.signal() }
-        try started.input.fileHandleForWriting.close()
-        if let whileRunning { await whileRunning(started.process) }
-        await finished.wait()
+        let started = try Started(arguments, environment: environment)
+        started.child.closeInput()
+        if let whileRunning { await whileRunning(started.child) }
+        await started.child.ended()
         return started.finish()
     }
 
     /// Runs to the end; `feed` writes its standard input (e.g. a stream larger than memory should hold).
-    public static func runFeeding(_ arguments: [String], feed: (FileHandle) throws -> Void) throws -> BinaryRun {
+    public static func runFeeding(_ arguments: [String], feed: (ChildProcess) throws -> Void) throws -> BinaryRun {
         let started = try Started(arguments, environment: [:])
-        try feed(started.input.fileHandleForWriting)
-        try started.input.fileHandleForWriting.close()
-        started.process.waitUntilExit()
+        try feed(started.child)
+        started.child.closeInput()
+        started.child.wait()
         return started.finish()
     }
 
@@ -76,42 +76,34 @@ public enum ImportPrepBinary {
         return url
     }
 
-    /// A started process, its output files and its memory watcher.
+    /// A started child, its output files and its memory watcher.
     private final class Started {
-        let process = Process()
-        let input = Pipe()
+        let child: ChildProcess
         let folder: ScratchFolder
         let peak: PeakWatcher
 
-        init(_ arguments: [String], environment: [String: String], ended: (@Sendable () -> Void)? = nil) throws {
+        init(_ arguments: [String], environment: [String: String]) throws {
             let binary = ImportPrepBinary.url
             if !FileManager.default.isExecutableFile(atPath: binary.path) {
                 Issue.record("\(binary.path) is missing: run `swift build` (scripts/test does) before these tests")
             }
             folder = try ScratchFolder()
-            FileManager.default.createFile(atPath: folder.path("out"), contents: nil)
-            FileManager.default.createFile(atPath: folder.path("err"), contents: nil)
-            process.executableURL = binary
-            process.arguments = arguments
-            process.currentDirectoryURL = Paths.root
             var env = ProcessInfo.processInfo.environment
             env.removeValue(forKey: "USERPILOT_API_KEY")
             for (key, value) in environment { env[key] = value }
-            process.environment = env
-            process.standardOutput = try FileHandle(forWritingTo: folder.url.appendingPathComponent("out"))
-            process.standardError = try FileHandle(forWritingTo: folder.url.appendingPathComponent("err"))
-            process.standardInput = input
-            if let ended { process.terminationHandler = { _ in ended() } }
-            try process.run()
-            peak = PeakWatcher(process)
+            child = try ChildProcess(
+                binary.path, arguments, in: Paths.root.path, environment: env, stdin: .pipe,
+                stdout: .file(folder.path("out")), stderr: .file(folder.path("err")))
+            peak = PeakWatcher(child)
         }
 
         func finish() -> BinaryRun {
-            BinaryRun(
-                status: process.terminationStatus,
+            let ending = child.wait()
+            return BinaryRun(
+                status: ending.status,
                 stdout: (try? String(contentsOfFile: folder.path("out"), encoding: .utf8)) ?? "",
                 stderr: (try? String(contentsOfFile: folder.path("err"), encoding: .utf8)) ?? "",
-                signalled: process.terminationReason == .uncaughtSignal, peakKiB: peak.finish())
+                signalled: ending.signalled, peakKiB: peak.finish())
         }
     }
 }
@@ -124,10 +116,10 @@ public final class PeakWatcher: Sendable {
     private let kiB = Mutex(0)
     private let done = DispatchSemaphore(value: 0)
 
-    public init(_ process: Process) {
-        let pid = process.processIdentifier
+    public init(_ child: ChildProcess) {
+        let pid = child.pid
         let thread = Thread { [self] in
-            while process.isRunning {
+            while child.isRunning {
                 if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
                     let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
                     let value = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
@@ -146,32 +138,5 @@ public final class PeakWatcher: Sendable {
         done.wait()
         done.signal()
         return kiB.withLock { $0 }
-    }
-}
-
-/// A one-shot signal a task can await.
-public final class Finished: Sendable {
-    private let state = Mutex<(done: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
-
-    public init() {}
-
-    public func signal() {
-        let waiter = state.withLock { state in
-            state.done = true
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
-    }
-
-    public func wait() async {
-        await withCheckedContinuation { continuation in
-            let resumeNow = state.withLock { state in
-                if state.done { return true }
-                state.waiter = continuation
-                return false
-            }
-            if resumeNow { continuation.resume() }
-        }
     }
 }

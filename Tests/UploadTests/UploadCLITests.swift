@@ -44,7 +44,7 @@ import Testing
                 if reached { break }
                 try? await Task.sleep(nanoseconds: 1_000_000)
             }
-            kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGKILL)
         }
         #expect(killed.signalled)
         #expect(await server.standIn.uploads().count < 6)

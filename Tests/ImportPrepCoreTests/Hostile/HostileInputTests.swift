@@ -126,19 +126,12 @@ import Testing
 
     /// gzip through the system's `gzip` (a trusted encoder; the tests only need one).
     func gzip(_ data: Data) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-c"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(data)
-        try input.fileHandleForWriting.close()
-        let result = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return result
+        let folder = try ScratchFolder()
+        try data.write(to: folder.url.appendingPathComponent("plain"))
+        let run = try ChildProcess.run(
+            "/bin/gzip", ["-c", folder.path("plain")], stdout: .file(folder.path("plain.gz")))
+        #expect(run.ending == .init(status: 0, signalled: false), "\(run.stderr)")
+        return try Data(contentsOf: folder.url.appendingPathComponent("plain.gz"))
     }
 }
 

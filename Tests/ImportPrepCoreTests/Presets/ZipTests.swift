@@ -13,16 +13,14 @@ import Testing
 
     /// Runs Python's zipfile to build `name` in `folder` from `script` (entries written with `z`).
     func makeZip(_ name: String, in folder: ScratchFolder, _ script: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", "-c",
-            "import gzip, sys, zipfile\nrows = sys.argv[2].encode()\n" + script, folder.path(name),
-            Self.rows.joined(separator: "\n") + "\n",
-        ]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let run = try ChildProcess.run(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                "import gzip, sys, zipfile\nrows = sys.argv[2].encode()\n" + script, folder.path(name),
+                Self.rows.joined(separator: "\n") + "\n",
+            ])
+        #expect(run.ending == .init(status: 0, signalled: false), "\(run.stderr)")
     }
 
     func validate(_ path: String, preset: Preset? = .amplitude) -> FileSummary {
