@@ -119,17 +119,17 @@ struct NormalizedWriter {
             if value.kind == .null { repairs.insert(.nullsDropped) }
             return
         }
-        out.append(UInt8(ascii: ","))
-        JSONEncoding.appendKey(field.staticName, to: out)
-        let start = out.count + 1
+        let opening = field.memberOpening
+        let start = out.count + opening.utf8CodeUnitCount
         if value.kind == .number {
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: value.bytes)
-            out.append(UInt8(ascii: "\""))
+            out.appendMember(opening, value.bytes)
             repairs.insert(.idQuoted)
         } else if value.isPlainJSONText {
-            JSONEncoding.appendQuoted(value.bytes, to: out)
+            out.appendMember(opening, value.bytes)
         } else {
+            // `,"name":` and the string as appendString quotes and escapes it.
+            out.append(
+                contentsOf: UnsafeRawBufferPointer(start: opening.utf8Start, count: opening.utf8CodeUnitCount - 1))
             JSONEncoding.appendString(value.bytes, to: out)
         }
         members?.noteField(field, start..<(out.count - 1))
@@ -155,8 +155,8 @@ struct NormalizedWriter {
     ) {
         let given = r[field]
         if given.kind != .string || !given.bytes.sameBytes(as: derived) { repairs.insert(.urlPartsDerived) }
-        out.append(UInt8(ascii: ","))
-        JSONEncoding.appendKey(field.staticName, to: out)
+        let opening = field.memberOpening
+        out.append(contentsOf: UnsafeRawBufferPointer(start: opening.utf8Start, count: opening.utf8CodeUnitCount - 1))
         let start = out.count + 1
         JSONEncoding.appendString(derived, to: out)
         members?.noteField(field, start..<(out.count - 1))

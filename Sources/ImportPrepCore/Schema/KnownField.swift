@@ -81,4 +81,21 @@ public enum KnownField: Int, CaseIterable, Sendable {
         case .metadata: "metadata"
         }
     }
+
+    /// `,"name":"`: what opens the field's member as a string in a normalized line.
+    var memberOpening: StaticString {
+        switch self {
+        case .eventType: ",\"event_type\":\""
+        case .userID: ",\"user_id\":\""
+        case .companyID: ",\"company_id\":\""
+        case .eventName: ",\"event_name\":\""
+        case .source: ",\"source\":\""
+        case .insertedAt: ",\"inserted_at\":\""
+        case .hostname: ",\"hostname\":\""
+        case .pathname: ",\"pathname\":\""
+        case .url: ",\"url\":\""
+        case .userAgent: ",\"user_agent\":\""
+        case .metadata: ",\"metadata\":\""
+        }
+    }
 }

@@ -95,6 +95,28 @@ import Testing
         #expect(String(decoding: out.bytes, as: UTF8.self) == "[\(expected)]")
     }
 
+    /// Every value each field can hold, written as parsed: the digit pairs come from a
+    /// multiplication and a shift, so each of 0-99 is checked at each place.
+    @Test func everyValueOfEveryFieldIsWrittenAsParsed() throws {
+        func pad(_ value: Int, _ width: Int) -> String {
+            String(repeating: "0", count: width - String(value).count) + String(value)
+        }
+        var texts: [String] = []
+        for v in 0..<100 {
+            let year = pad(max(1, v * 100 + (99 - v)), 4)
+            let fraction = pad(v * 10_000 + (99 - v) * 100 + v, 6)
+            texts.append(
+                "\(year)-\(pad(v % 12 + 1, 2))-\(pad(v % 28 + 1, 2))T\(pad(v % 24, 2)):\(pad(v % 60, 2)):\(pad((v + 7) % 60, 2)).\(fraction)"
+            )
+        }
+        for text in texts {
+            let time = try Array(text.utf8).withUnsafeBytes { Timestamp.parse($0) }.get()
+            let out = LineBuffer()
+            time.appendNormalized(to: out)
+            #expect(String(decoding: out.bytes, as: UTF8.self) == text)
+        }
+    }
+
     @Test func aVendorTimeThatOverflowsIsNone() {
         #expect(Timestamp.vendorTime("99999999999999999999") == nil)
         #expect(Timestamp.vendorTime("yesterday") == nil)
