@@ -15,8 +15,8 @@ import Testing
         env.removeValue(forKey: "CI")
         env.removeValue(forKey: "NO_COLOR")
         for (key, value) in environment { env[key] = value }
-        return try await Subprocess.run(
-            "/usr/bin/script", ["-qec", command, "/dev/null"], in: Paths.root, environment: env
+        return try await ChildProcess.run(
+            "/usr/bin/script", ["-qec", command, "/dev/null"], in: Paths.root.path, environment: env
         ).stdout
     }
 

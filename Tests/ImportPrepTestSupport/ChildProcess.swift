@@ -140,17 +140,42 @@ public final class ChildProcess: Sendable {
         environment: [String: String] = ProcessInfo.processInfo.environment, stdin: Input = .nothing,
         stdout: Output? = nil
     ) throws -> (ending: Ending, stdout: String, stderr: String) {
-        let scratch = try ScratchFolder()
-        let out = scratch.path("out")
-        let err = scratch.path("err")
-        let child = try ChildProcess(
-            executable, arguments, in: directory, environment: environment, stdin: stdin, stdout: stdout ?? .file(out),
-            stderr: .file(err))
-        let ending = child.wait()
-        return (
-            ending, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-            (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
-        )
+        let run = try Captured(executable, arguments, directory, environment, stdin, stdout)
+        return run.result(run.child.wait())
+    }
+
+    /// The same, waiting without holding a thread of the cooperative pool (a test's in-process
+    /// stand-in of the API answers on those threads).
+    public static func run(
+        _ executable: String, _ arguments: [String], in directory: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment, stdin: Input = .nothing,
+        stdout: Output? = nil
+    ) async throws -> (ending: Ending, stdout: String, stderr: String) {
+        let run = try Captured(executable, arguments, directory, environment, stdin, stdout)
+        return run.result(await run.child.ended())
+    }
+
+    /// A child whose standard output (unless sent elsewhere) and error go to files of its own.
+    private struct Captured {
+        let scratch: ScratchFolder
+        let child: ChildProcess
+
+        init(
+            _ executable: String, _ arguments: [String], _ directory: String?, _ environment: [String: String],
+            _ stdin: Input, _ stdout: Output?
+        ) throws {
+            scratch = try ScratchFolder()
+            child = try ChildProcess(
+                executable, arguments, in: directory, environment: environment, stdin: stdin,
+                stdout: stdout ?? .file(scratch.path("out")), stderr: .file(scratch.path("err")))
+        }
+
+        func result(_ ending: Ending) -> (ending: Ending, stdout: String, stderr: String) {
+            (
+                ending, (try? String(contentsOfFile: scratch.path("out"), encoding: .utf8)) ?? "",
+                (try? String(contentsOfFile: scratch.path("err"), encoding: .utf8)) ?? ""
+            )
+        }
     }
 
     /// Writes to the child's standard input (`.pipe`); blocks while the pipe is full.
