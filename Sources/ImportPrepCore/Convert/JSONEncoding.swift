@@ -131,7 +131,7 @@ enum JSONEncoding {
     @inline(__always)
     static func appendLiteral(_ literal: StaticString, quoted: Bool = false, to out: LineBuffer) {
         if quoted { out.append(UInt8(ascii: "\"")) }
-        out.append(contentsOf: UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        out.append(contentsOf: literal.bytes)
         if quoted { out.append(UInt8(ascii: "\"")) }
     }
 

@@ -114,3 +114,8 @@
         capacity = bigger
     }
 }
+
+extension StaticString {
+    /// The literal's UTF-8 bytes (a static string's storage lives as long as the program).
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: utf8Start, count: utf8CodeUnitCount) }
+}

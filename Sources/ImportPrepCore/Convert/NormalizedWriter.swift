@@ -48,10 +48,9 @@ struct NormalizedWriter {
     ) -> Timestamp? {
         let isCompany = type == .identifyCompany
         members?.removeAll()
-        out.append(UInt8(ascii: "{"))
-        JSONEncoding.appendKey("event_type", to: out)
-        let typeStart = out.count + 1
-        JSONEncoding.appendLiteral(type.staticName, quoted: true, to: out)
+        let opening: StaticString = "{\"event_type\":\""
+        let typeStart = out.count + opening.utf8CodeUnitCount
+        out.appendMember(opening, type.staticName.bytes)
         members?.note(NormalizedMembers.Member.eventType, typeStart..<(out.count - 1))
 
         if !isCompany { appendText(.userID, r, out, &repairs) }
@@ -61,15 +60,11 @@ struct NormalizedWriter {
         if r[.source].isGiven {
             appendText(.source, r, out, &repairs)
         } else {
-            out.append(UInt8(ascii: ","))
-            JSONEncoding.appendKey("source", to: out)
-            JSONEncoding.appendLiteral(EventSource.backendHTTPImport.staticName, quoted: true, to: out)
+            out.appendMember(KnownField.source.memberOpening, EventSource.backendHTTPImport.staticName.bytes)
             repairs.insert(.sourceFilled)
         }
 
-        out.append(UInt8(ascii: ","))
-        JSONEncoding.appendKey("inserted_at", to: out)
-        out.append(UInt8(ascii: "\""))
+        JSONEncoding.appendLiteral(",\"inserted_at\":\"", to: out)
         let timeStart = out.count
         let written = timestamp(of: r)
         if let (time, timeRepairs) = written {
@@ -106,7 +101,7 @@ struct NormalizedWriter {
         }
 
         appendMetadata(r, out, &repairs)
-        out.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
+        JSONEncoding.appendLiteral("}\n", to: out)
         return written?.0
     }
 
@@ -128,8 +123,7 @@ struct NormalizedWriter {
             out.appendMember(opening, value.bytes)
         } else {
             // `,"name":` and the string as appendString quotes and escapes it.
-            out.append(
-                contentsOf: UnsafeRawBufferPointer(start: opening.utf8Start, count: opening.utf8CodeUnitCount - 1))
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: opening.bytes.dropLast()))
             JSONEncoding.appendString(value.bytes, to: out)
         }
         members?.noteField(field, start..<(out.count - 1))
@@ -156,7 +150,7 @@ struct NormalizedWriter {
         let given = r[field]
         if given.kind != .string || !given.bytes.sameBytes(as: derived) { repairs.insert(.urlPartsDerived) }
         let opening = field.memberOpening
-        out.append(contentsOf: UnsafeRawBufferPointer(start: opening.utf8Start, count: opening.utf8CodeUnitCount - 1))
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: opening.bytes.dropLast()))
         let start = out.count + 1
         JSONEncoding.appendString(derived, to: out)
         members?.noteField(field, start..<(out.count - 1))
@@ -184,8 +178,7 @@ struct NormalizedWriter {
     /// `metadata` last, always an object: JSON members first (nested values become their JSON
     /// text as a string), then CSV `metadata.<key>` cells (numbers typed unless `--no-infer`).
     private mutating func appendMetadata(_ r: RecordFields, _ out: LineBuffer, _ repairs: inout RepairSet) {
-        out.append(UInt8(ascii: ","))
-        JSONEncoding.appendKey("metadata", to: out)
+        JSONEncoding.appendLiteral(",\"metadata\":", to: out)
         let metadataStart = out.count
         defer { members?.note(NormalizedMembers.Member.metadata, metadataStart..<out.count) }
         out.append(UInt8(ascii: "{"))

@@ -597,7 +597,7 @@ final class VendorMapper {
     /// `name`, as a key that points into the program's constant text (valid for the whole run).
     private static var nameKey: UnsafeRawBufferPointer {
         let name: StaticString = "name"
-        return UnsafeRawBufferPointer(start: UnsafeRawPointer(name.utf8Start), count: name.utf8CodeUnitCount)
+        return name.bytes
     }
 
     /// Heap Connect's tables, told apart by their columns: users (identity), user_migrations,
@@ -891,9 +891,7 @@ final class VendorMapper {
     }
 
     /// A string key that lives as long as the program (the constant text of `name`).
-    private static func constant(_ name: StaticString) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: UnsafeRawPointer(name.utf8Start), count: name.utf8CodeUnitCount)
-    }
+    private static func constant(_ name: StaticString) -> UnsafeRawBufferPointer { name.bytes }
 
     /// A number given as a number or as digits in a string (Fivetran's CSV), as a number.
     private static func number(_ value: VendorValue, objects: VendorObjects) -> VendorValue {
