@@ -116,6 +116,8 @@ struct ByteSet: Sendable {
     private let mask: Int
     /// The names' first bytes, a bit each: most keys are told apart from every prefix by one test.
     private let firstBytes: [UInt64]
+    /// The names' lengths below 64, a bit each: most ids are no placeholder's length.
+    private let shortLengths: UInt64
 
     init(_ texts: [String]) {
         bytes = texts.flatMap { Array($0.utf8) }
@@ -136,6 +138,7 @@ struct ByteSet: Sendable {
             if let first = name.utf8.first { firstBytes[Int(first >> 6)] |= 1 << UInt64(first & 63) }
         }
         self.firstBytes = firstBytes
+        shortLengths = texts.reduce(0) { $1.utf8.count < 64 ? $0 | 1 << UInt64($1.utf8.count) : $0 }
     }
 
     var isEmpty: Bool { starts.count == 1 }
@@ -176,7 +179,12 @@ struct ByteSet: Sendable {
     /// Whether `bytes`, ASCII letters lower-cased, is one of the names (given in lower case);
     /// up to 36 bytes, lowered in a stack buffer (ids, placeholder lists).
     func containsIgnoringASCIICase(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard bytes.count <= 36 else { return false }
+        // A length no name has, or a first byte no name starts with (lower-cased), is no name.
+        guard let first = bytes.first, bytes.count <= 36, shortLengths & (1 << UInt64(bytes.count)) != 0 else {
+            return bytes.isEmpty && shortLengths & 1 != 0
+        }
+        let lowered = first >= 0x41 && first <= 0x5A ? first | 0x20 : first
+        guard firstBytes[Int(lowered >> 6)] & (1 << UInt64(lowered & 63)) != 0 else { return false }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { lower in
             for i in 0..<bytes.count { lower[i] = bytes[i] >= 0x41 && bytes[i] <= 0x5A ? bytes[i] | 0x20 : bytes[i] }
             return contains(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(lower)[0..<bytes.count]))

@@ -233,6 +233,34 @@ import Testing
         }
     }
 
+    /// The placeholder-id check: each name in any case, no one-byte change of it, no id of
+    /// another length (it answers those from a bitmap of the names' lengths and first bytes).
+    @Test func byteSetIgnoringCaseFindsEachPlaceholderAndNothingElse() {
+        let names = Preset.junkIDs + ["0", "-1", "test"]
+        let set = ByteSet(names)
+        func found(_ text: String) -> Bool { Array(text.utf8).withUnsafeBytes { set.containsIgnoringASCIICase($0) } }
+        for name in names {
+            #expect(found(name), "\(name)")
+            #expect(found(name.uppercased()), "\(name)")
+            #expect(found(name.prefix(1).uppercased() + name.dropFirst()), "\(name)")
+            for position in 0..<name.utf8.count {
+                var changed = Array(name.utf8)
+                changed[position] = UInt8(ascii: "x")
+                let text = String(decoding: changed, as: UTF8.self)
+                #expect(found(text) == names.contains(text), "\(name) with x at \(position)")
+            }
+            #expect(!found(name + "s") || names.contains(name + "s"), "\(name)s")
+        }
+        for length in 0...40 {
+            #expect(!found(String(repeating: "u", count: length)), "\(length)")
+            #expect(!found("u-" + String(repeating: "7", count: length)), "\(length)")
+        }
+        let withEmpty = ByteSet(["", "a"])
+        #expect([UInt8]().withUnsafeBytes { withEmpty.containsIgnoringASCIICase($0) })
+        #expect(Array("A".utf8).withUnsafeBytes { withEmpty.containsIgnoringASCIICase($0) })
+        #expect([UInt8]().withUnsafeBytes { !set.containsIgnoringASCIICase($0) })
+    }
+
     @Test func byteStringMatchesLiteralAndRuntimeNames() {
         let literal: ByteString = "$current_url"
         let made = ByteString("$current_" + "url")
