@@ -40,7 +40,7 @@ public final class MigrationProfiler: RecordSink {
     @exclusivity(unchecked) var progress = ProgressBatch()
     public internal(set) var skipped = 0
     /// Records per UTC day (days since 1970) and event type.
-    @exclusivity(unchecked) public internal(set) var byDay: [Int: [Int]] = [:]
+    public let byDay = DayCounts()
 
     @exclusivity(unchecked) var fileIndex = 0
     @exclusivity(unchecked) var counts = [Int](repeating: 0, count: FindingCode.allCases.count)
@@ -150,7 +150,7 @@ public final class MigrationProfiler: RecordSink {
         records = 0
         invalid = 0
         skipped = 0
-        byDay.removeAll(keepingCapacity: true)
+        byDay.removeAll()
         for k in counts.indices {
             counts[k] = 0
             examples[k].removeAll()
@@ -342,7 +342,7 @@ public final class MigrationProfiler: RecordSink {
 
     private func countTime(_ time: Timestamp, seconds: Int, type: EventType, line: Int) {
         let day = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        byDay[day, default: [0, 0, 0, 0]][type.rawValue] += 1
+        byDay.add(day: day, type: type)
         if time.hour == 0 && time.minute == 0 && time.second == 0 && time.nanoseconds == 0 {
             midnight += 1
             if midnightExamples.count < 5 { midnightExamples.append(example(at: line, Self.dayText(day))) }
@@ -776,7 +776,7 @@ public final class MigrationProfiler: RecordSink {
 
     /// The days of the history (future and ancient records left out): first and last.
     public var span: (first: Int, last: Int)? {
-        let days = byDay.keys.filter { $0 * 86_400 >= Self.year2000 && $0 * 86_400 <= futureLimit }
+        let days = byDay.days.filter { $0 * 86_400 >= Self.year2000 && $0 * 86_400 <= futureLimit }
         guard let first = days.min(), let last = days.max() else { return nil }
         return (first, last)
     }
@@ -784,7 +784,8 @@ public final class MigrationProfiler: RecordSink {
     /// Runs of days without a record strictly inside the span, when it averages ≥ 10 records a day.
     func historyGaps() -> [ClosedRange<Int>] {
         guard let (first, last) = span else { return [] }
-        let inSpan = byDay.filter { $0.key >= first && $0.key <= last }.values.reduce(0) { $0 + $1.reduce(0, +) }
+        var inSpan = 0
+        for (day, counts) in byDay where day >= first && day <= last { inSpan += counts.reduce(0, +) }
         guard inSpan >= 10 * (last - first + 1) else { return [] }
         var runs: [ClosedRange<Int>] = []
         var start: Int?

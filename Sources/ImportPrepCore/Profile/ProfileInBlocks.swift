@@ -209,13 +209,7 @@ extension MigrationProfiler {
             records += part.records
             invalid += part.invalid
             skipped += part.skipped
-            for (day, types) in part.byDay {
-                if let known = byDay[day] {
-                    byDay[day] = zip(known, types).map { $0 + $1 }
-                } else {
-                    byDay[day] = types
-                }
-            }
+            byDay.add(part.byDay)
             for k in counts.indices {
                 counts[k] += part.counts[k]
                 for (kind, count) in part.breakdowns[k] { breakdowns[k][kind, default: 0] += count }

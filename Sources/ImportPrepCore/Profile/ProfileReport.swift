@@ -18,7 +18,7 @@ public enum ProfileReport {
             out += ",\"span\":null"
         }
         out += ",\"by_day\":{"
-        out += profiler.byDay.keys.sorted().map { day in
+        out += profiler.byDay.days.sorted().map { day in
             let counts = profiler.byDay[day]!
             let types = EventType.allCases.filter { counts[$0.rawValue] > 0 }.map {
                 "\(q($0.name)):\(counts[$0.rawValue])"
