@@ -32,7 +32,7 @@ public struct ProfileOptions: Sendable {
 /// and left out.
 public final class MigrationProfiler: RecordSink {
     public let options: ProfileOptions
-    public internal(set) var files: [String] = []
+    @exclusivity(unchecked) public internal(set) var files: [String] = []
     public internal(set) var readFailures: [(file: String, reason: String)] = []
     /// Valid records profiled, and invalid ones left out.
     @exclusivity(unchecked) public internal(set) var records = 0
@@ -104,6 +104,13 @@ public final class MigrationProfiler: RecordSink {
     /// half full.
     @exclusivity(unchecked) private var keySlots = [Int32](repeating: 0, count: 64)
     @exclusivity(unchecked) var keyKinds: [KeyKinds] = []
+    /// Each `keyKinds` entry's scope and a copy of its key that this profiler owns: compared per
+    /// record without touching the entry (whose arrays cost a retain and a release each time).
+    @exclusivity(unchecked) private var keyTexts: [(scopeID: UInt64, text: UnsafeRawBufferPointer)] = []
+    /// The `keyKinds` index (plus one; 0: none) of the key the last record of a scope had at each
+    /// of its first 64 places: records of one shape repeat their keys, so most keys are found by
+    /// one comparison, without hashing. `(scopeID - 1) * 64 + place`.
+    @exclusivity(unchecked) private var keysByPlace = [Int32](repeating: 0, count: 3 * 64)
     private let scanner = JSONScanner()
     private let arena = ByteArena(capacity: 1 << 20)
     private let junkIDs = ByteSet(Preset.junkIDs + ["0", "-1", "test"])
@@ -163,6 +170,7 @@ public final class MigrationProfiler: RecordSink {
         tooManyRows = false
         for k in keySlots.indices { keySlots[k] = 0 }
         keyKinds.removeAll(keepingCapacity: true)
+        forgetKeyTexts()
         scopeKeyCounts.removeAll()
         log.steps.removeAll(keepingCapacity: true)
         log.keys.removeAll(keepingCapacity: true)
@@ -390,7 +398,7 @@ public final class MigrationProfiler: RecordSink {
             type == .identifyUser ? Self.usersScope : type == .identifyCompany ? Self.companiesScope : Self.eventsScope
         let metadata = fields[.metadata]
         if metadata.kind == .object, metadata.bytes.count > 0, scanner.scanMetadata(of: fields) == .object {
-            for member in scanner.members {
+            for (place, member) in scanner.members.enumerated() {
                 let key = UnsafeRawBufferPointer(rebasing: metadata.bytes[member.keyStart..<member.keyEnd])
                 let value = UnsafeRawBufferPointer(rebasing: metadata.bytes[member.valueStart..<member.valueEnd])
                 let decodedKey = member.keyHasEscapes ? arena.decodeJSONString(key) ?? key : key
@@ -405,16 +413,16 @@ public final class MigrationProfiler: RecordSink {
                     kind = Self.isDate(text) ? .date : .string
                     if type == .track || type == .pageView { personalData(in: text, key: decodedKey, line: line) }
                 }
-                noteKind(kind, scopeID: scopeID, key: decodedKey, empty: value.isEmpty, line: line)
+                noteKind(kind, scopeID: scopeID, key: decodedKey, place: place, empty: value.isEmpty, line: line)
             }
         }
-        for (key, value) in fields.metadataCells {
+        for (place, (key, value)) in fields.metadataCells.enumerated() {
             let kind: PropertyKind =
                 JSONEncoding.isPortableNumber(value) ? .number : Self.isDate(value) ? .date : .string
             if kind != .number && (type == .track || type == .pageView) {
                 personalData(in: value, key: key, line: line)
             }
-            noteKind(kind, scopeID: scopeID, key: key, empty: value.isEmpty, line: line)
+            noteKind(kind, scopeID: scopeID, key: key, place: place, empty: value.isEmpty, line: line)
         }
     }
 
@@ -450,10 +458,19 @@ public final class MigrationProfiler: RecordSink {
 
     /// Notes a property's kind (nil: null) in its scope; an identify's keys also go to `identifyKeys`.
     private func noteKind(
-        _ kind: PropertyKind?, scopeID: UInt64, key: UnsafeRawBufferPointer, empty: Bool = false,
+        _ kind: PropertyKind?, scopeID: UInt64, key: UnsafeRawBufferPointer, place: Int, empty: Bool = false,
         line: Int
     ) {
-        let index = keyEntry(scopeID: scopeID, key: key, at: (line, rowOrder))
+        let index: Int
+        let cached = place < 64 ? Int(scopeID - 1) &* 64 &+ place : -1
+        if cached >= 0, case let known = Int(keysByPlace[cached]) - 1, known >= 0,
+            keyTexts[known].scopeID == scopeID, keyTexts[known].text.sameBytes(as: key)
+        {
+            index = known
+        } else {
+            index = keyEntry(scopeID: scopeID, key: key, at: (line, rowOrder))
+            if cached >= 0 { keysByPlace[cached] = Int32(truncatingIfNeeded: index + 1) }
+        }
         if scopeID != Self.eventsScope {
             identifyKeys.append((keyKinds[index].id, kind == nil, kind != nil && empty))
         }
@@ -472,10 +489,7 @@ public final class MigrationProfiler: RecordSink {
         let mask = keySlots.count - 1
         var slot = Self.keySlot(key, scopeID: scopeID, mask: mask)
         while case let known = Int(keySlots[slot]) - 1, known >= 0 {
-            if keyKinds[known].scopeID == scopeID && keyKinds[known].keyBytes.withUnsafeBytes({ $0.sameBytes(as: key) })
-            {
-                return known
-            }
+            if keyTexts[known].scopeID == scopeID && keyTexts[known].text.sameBytes(as: key) { return known }
             slot = (slot &+ 1) & mask
         }
         let index = keyKinds.count
@@ -484,6 +498,9 @@ public final class MigrationProfiler: RecordSink {
         scopeKeyCounts[scope] = number + 1
         keyKinds.append(
             KeyKinds(scope: scope, scopeID: scopeID, keyBytes: Array(key), id: number, introduced: introduced))
+        let text = UnsafeMutableRawBufferPointer.allocate(byteCount: key.count, alignment: 1)
+        text.copyMemory(from: key)
+        keyTexts.append((scopeID, UnsafeRawBufferPointer(text)))
         if 2 * keyKinds.count > keySlots.count {
             // Half full: twice the slots, every key placed again.
             keySlots = [Int32](repeating: 0, count: 2 * keySlots.count)
@@ -498,6 +515,15 @@ public final class MigrationProfiler: RecordSink {
         }
         return index
     }
+
+    /// Frees `keyTexts` (the keys are forgotten with `keyKinds`).
+    private func forgetKeyTexts() {
+        for entry in keyTexts { entry.text.deallocate() }
+        keyTexts.removeAll(keepingCapacity: true)
+        for k in keysByPlace.indices { keysByPlace[k] = 0 }
+    }
+
+    deinit { forgetKeyTexts() }
 
     /// The property scopes as numbers (`KeyKinds.scopeID`); their names are made only for a new key.
     private static let usersScope: UInt64 = 1

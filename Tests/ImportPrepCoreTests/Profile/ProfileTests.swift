@@ -322,3 +322,59 @@ import Testing
         #expect(events?.examples.first?.line == 4)
     }
 }
+
+/// Property kinds per scope and key when records of one shape are followed by others: the keys a
+/// record had at each place are tried first, so a key moved to another place, the same key in
+/// another scope, a key written with an escape, and places past 64 must each land on their own
+/// entry with exact counts.
+@Suite struct PropertyKindCountTests {
+    @Test func everyScopeKeyAndKindIsCountedWhateverThePlaces() {
+        let kinds = ["\"text\"", "12", "true", "\"2024-01-02\"", "{\"a\":1}", "null"]
+        let kindOf: [String: Int?] = [
+            "\"text\"": 0, "12": 1, "true": 2, "\"2024-01-02\"": 3, "{\"a\":1}": 4, "null": nil,
+        ]
+        var state: UInt64 = 7
+        func next(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(truncatingIfNeeded: state >> 33) % n
+        }
+        var expected: [String: [Int]] = [:]
+        var lines: [String] = []
+        for record in 0..<600 {
+            let (type, scope, id) = [
+                ("track", "events", "\"user_id\":\"u1\",\"event_name\":\"E\""),
+                ("identify_user", "users", "\"user_id\":\"u1\""),
+                ("identify_company", "companies", "\"company_id\":\"c1\""),
+            ][next(3)]
+            // Runs of one shape, then a shuffle, a dropped key or a wide record.
+            var keys = Array(0..<6)
+            switch record % 10 {
+            case 3:
+                var generator = SeededGenerator(seed: UInt64(record))
+                keys.shuffle(using: &generator)
+            case 5: keys.remove(at: next(6))
+            case 7: keys = Array(0..<70)
+            default: break
+            }
+            var members: [String] = []
+            for key in keys {
+                let value = kinds[next(kinds.count)]
+                // Key 5 is sometimes written with an escape (`k\u0035`): the same key.
+                let written = key == 5 && next(2) == 0 ? "k\\u0035" : "k\(key)"
+                members.append("\"\(written)\":\(value)")
+                var counts = expected["\(scope).k\(key)", default: [0, 0, 0, 0, 0]]
+                if let kind = kindOf[value]! { counts[kind] += 1 }
+                expected["\(scope).k\(key)"] = counts
+            }
+            lines.append(
+                "{\"event_type\":\"\(type)\",\(id),\"inserted_at\":\"2024-01-01T10:00:00Z\",\"metadata\":{"
+                    + members.joined(separator: ",") + "}}")
+        }
+        let profiler = MigrationProfiler(options: ProfileOptions())
+        profiler.profile(
+            source: ByteSource(bytes: Array((lines.joined(separator: "\n") + "\n").utf8), name: "k.ndjson"))
+        #expect(profiler.records == 600)
+        let counted = Dictionary(uniqueKeysWithValues: profiler.keyKinds.map { ("\($0.scope).\($0.key)", $0.records) })
+        #expect(counted == expected)
+    }
+}
