@@ -98,3 +98,34 @@ import Testing
         }
     }
 }
+
+/// The 128-bit record hash: every byte counts, on each of its paths (keys under 8 and 16 bytes,
+/// the sixteen-byte steps, the overlapping last step).
+@Suite struct RecordHashTests {
+    static func hash(_ bytes: [UInt8]) -> (UInt64, UInt64) { bytes.withUnsafeBytes { DuplicateEvents.hash($0) } }
+
+    @Test func anyOneByteChangedGivesAnotherHash() {
+        for length in Array(0...140) + [255, 256, 257, 300, 1_000] {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            let original = Self.hash(bytes)
+            var seen = Set<[UInt64]>([[original.0, original.1]])
+            for position in 0..<length {
+                for change: UInt8 in [1, 0x80] {
+                    var changed = bytes
+                    changed[position] ^= change
+                    let h = Self.hash(changed)
+                    #expect(seen.insert([h.0, h.1]).inserted, "length \(length), byte \(position) ^ \(change)")
+                }
+            }
+        }
+    }
+
+    @Test func lengthCountsEvenForZeroBytesAndTheHashIsStable() {
+        var seen = Set<[UInt64]>()
+        for length in 0...300 {
+            let h = Self.hash([UInt8](repeating: 0, count: length))
+            #expect(seen.insert([h.0, h.1]).inserted, "length \(length)")
+            #expect(Self.hash([UInt8](repeating: 0, count: length)) == h)
+        }
+    }
+}
