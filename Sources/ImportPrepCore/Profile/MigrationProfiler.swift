@@ -283,7 +283,7 @@ public final class MigrationProfiler: RecordSink {
         let micros = seconds * 1_000_000 + utc.nanoseconds / 1_000
         countTime(time, seconds: seconds, type: eventType, line: line)
 
-        identifyKeys.removeAll(keepingCapacity: true)
+        if !identifyKeys.isEmpty { identifyKeys.removeAll(keepingCapacity: true) }
         properties(of: fields, scope: eventType, line: line)
         duplicates(eventType, fields: fields, problems: problems, raw: raw, record: fileIndex << 40 | location.line)
         let user = eventType == .identifyCompany ? nil : text(fields[.userID])
@@ -571,10 +571,20 @@ public final class MigrationProfiler: RecordSink {
         guard type == .track || type == .pageView else { return }
         let members = decide.normalizedMembers!
         groupKey.removeAll()
-        for part in type == .track ? Self.trackGroupFields : Self.pageGroupFields {
+        // The fields that make an event's group: the same event at the same time.
+        func add(_ part: NormalizedMembers.Member) {
             groupKey.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[members[part]]))
             groupKey.append(0)
         }
+        add(.eventType)
+        add(.userID)
+        if type == .track {
+            add(.eventName)
+        } else {
+            add(.hostname)
+            add(.pathname)
+        }
+        add(.insertedAt)
         keep(.eventGroups, DuplicateEvents.hash(groupKey.bytes), record: record)
         groupKey.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[members[.metadata]]))
         keep(.eventVersions, DuplicateEvents.hash(groupKey.bytes), record: record)
@@ -643,12 +653,6 @@ public final class MigrationProfiler: RecordSink {
         eventGroups = nil
         eventVersions = nil
     }
-
-    /// The fields that make an event's group (`duplicate_event`): the same event at the same time.
-    private static let trackGroupFields: [NormalizedMembers.Member] = [.eventType, .userID, .eventName, .insertedAt]
-    private static let pageGroupFields: [NormalizedMembers.Member] = [
-        .eventType, .userID, .hostname, .pathname, .insertedAt,
-    ]
 
     /// Sorts the spilled hashes (once): records repeating an earlier one, and events whose group
     /// has more than one version of metadata.
