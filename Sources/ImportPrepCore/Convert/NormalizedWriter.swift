@@ -188,29 +188,18 @@ struct NormalizedWriter {
             first = false
         }
         let metadata = r[.metadata]
-        let scanned = metadata.kind == .object && metadata.bytes.count > 0 && scanner.scanMetadata(of: r) == .object
-        if scanned && Self.isCanonical(metadata.bytes, scanner.members) {
-            // Written as it came: what the loop below would write, byte for byte.
+        let keys = metadata.kind == .object ? r.scannedMetadataKeys : nil
+        // Written as it came when that is what `writeMembers` would write, byte for byte; the
+        // record's scan tells without its members being taken over.
+        if let keys, Self.isCanonical(metadata.bytes, count: keys.count, { JSONMember(keys[$0], offset: 0) }) {
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: metadata.bytes.dropFirst().dropLast()))
-            first = scanner.members.isEmpty
-        } else if scanned {
-            for member in scanner.members {
-                separator(out)
-                let key = UnsafeRawBufferPointer(rebasing: metadata.bytes[member.keyStart..<member.keyEnd])
-                JSONEncoding.appendStringBody(key, hasEscapes: member.keyHasEscapes, scratch: scratch, to: out)
-                out.append(UInt8(ascii: ":"))
-                let value = UnsafeRawBufferPointer(rebasing: metadata.bytes[member.valueStart..<member.valueEnd])
-                switch member.kind {
-                case .string:
-                    JSONEncoding.appendStringBody(value, hasEscapes: member.valueHasEscapes, scratch: scratch, to: out)
-                case .object, .array:
-                    nested.removeAll()
-                    JSONEncoding.appendCanonical(value, scratch: scratch, to: nested)
-                    JSONEncoding.appendString(nested.bytes, to: out)
-                    repairs.insert(.nestedMetadataEncoded)
-                default:
-                    out.append(contentsOf: value)
-                }
+            first = keys.isEmpty
+        } else if metadata.kind == .object && metadata.bytes.count > 0 && scanner.scanMetadata(of: r) == .object {
+            if keys == nil && Self.isCanonical(metadata.bytes, scanner.members) {
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: metadata.bytes.dropFirst().dropLast()))
+                first = scanner.members.isEmpty
+            } else {
+                writeMembers(of: metadata.bytes, into: out, first: &first, &repairs)
             }
         }
         for (key, value) in r.metadataCells {
@@ -227,6 +216,32 @@ struct NormalizedWriter {
         if !metadata.isGiven && r.metadataCells.isEmpty { repairs.insert(.metadataFilled) }
         out.append(UInt8(ascii: "}"))
     }
+
+    /// The members of a `metadata` object one by one: keys and strings in canonical form, nested
+    /// values as their JSON text in a string.
+    private mutating func writeMembers(
+        of metadata: UnsafeRawBufferPointer, into out: LineBuffer, first: inout Bool, _ repairs: inout RepairSet
+    ) {
+        for member in scanner.members {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            let key = UnsafeRawBufferPointer(rebasing: metadata[member.keyStart..<member.keyEnd])
+            JSONEncoding.appendStringBody(key, hasEscapes: member.keyHasEscapes, scratch: scratch, to: out)
+            out.append(UInt8(ascii: ":"))
+            let value = UnsafeRawBufferPointer(rebasing: metadata[member.valueStart..<member.valueEnd])
+            switch member.kind {
+            case .string:
+                JSONEncoding.appendStringBody(value, hasEscapes: member.valueHasEscapes, scratch: scratch, to: out)
+            case .object, .array:
+                nested.removeAll()
+                JSONEncoding.appendCanonical(value, scratch: scratch, to: nested)
+                JSONEncoding.appendString(nested.bytes, to: out)
+                repairs.insert(.nestedMetadataEncoded)
+            default:
+                out.append(contentsOf: value)
+            }
+        }
+    }
 }
 
 extension NormalizedWriter {
@@ -235,8 +250,18 @@ extension NormalizedWriter {
     /// length is that of its keys and values with only the quotes, colons, commas and braces
     /// JSON needs, so the tokens are all there is.
     static func isCanonical(_ text: UnsafeRawBufferPointer, _ members: UnsafeBufferPointer<JSONMember>) -> Bool {
-        var length = members.isEmpty ? 2 : 1 + members.count
-        for member in members {
+        isCanonical(text, count: members.count) { members[$0] }
+    }
+
+    /// The same for `count` members given one at a time (lengths only: their offsets may be
+    /// anywhere).
+    @inline(__always)
+    static func isCanonical(
+        _ text: UnsafeRawBufferPointer, count: Int, _ member: (Int) -> JSONMember
+    ) -> Bool {
+        var length = count == 0 ? 2 : 1 + count
+        for k in 0..<count {
+            let member = member(k)
             guard !member.keyHasEscapes, !member.valueHasEscapes, member.kind != .object, member.kind != .array else {
                 return false
             }

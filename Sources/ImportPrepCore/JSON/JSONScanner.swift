@@ -58,6 +58,18 @@ public struct JSONKey: Sendable {
     public var valueEnd = 0
 }
 
+extension JSONMember {
+    /// A key of an object read in the record's scan, as a member of that object whose bytes
+    /// start at `base` in the record.
+    @inline(__always)
+    init(_ key: JSONKey, offset base: Int) {
+        self.init(
+            keyStart: key.start - base, keyEnd: key.end - base, keyHasEscapes: key.hasEscapes,
+            valueStart: key.valueStart - base, valueEnd: key.valueEnd - base, kind: key.kind,
+            valueHasEscapes: key.valueHasEscapes)
+    }
+}
+
 /// Strict RFC 8259 validator for one record, working on bytes.
 ///
 /// It checks the whole text (grammar, escapes, surrogate pairs, UTF-8, depth at most 64) in one
@@ -103,12 +115,7 @@ public final class JSONScanner {
     /// starts at `base` in the record they were found in.
     func adoptMembers(_ keys: UnsafeBufferPointer<JSONKey>, offset base: Int) {
         while capacity <= keys.count { grow() }
-        for (k, key) in keys.enumerated() {
-            slots[k] = JSONMember(
-                keyStart: key.start - base, keyEnd: key.end - base, keyHasEscapes: key.hasEscapes,
-                valueStart: key.valueStart - base, valueEnd: key.valueEnd - base, kind: key.kind,
-                valueHasEscapes: key.valueHasEscapes)
-        }
+        for (k, key) in keys.enumerated() { slots[k] = JSONMember(key, offset: base) }
         count = keys.count
     }
 
@@ -126,14 +133,11 @@ public final class JSONScanner {
     /// the reader kept it (`RecordFields.metadataMembers`), else scanned (a CSV cell, a record read
     /// without it). Offsets are relative to the metadata's bytes.
     func scanMetadata(of fields: RecordFields) -> Outcome {
-        let metadata = fields[.metadata]
-        if let keys = fields.metadataMembers, let described = fields.metadataMembersOf,
-            described.baseAddress == metadata.bytes.baseAddress, described.count == metadata.bytes.count
-        {
+        if let keys = fields.scannedMetadataKeys {
             adoptMembers(keys, offset: fields.metadataMembersOffset)
             return .object
         }
-        return scan(metadata.bytes)
+        return scan(fields[.metadata].bytes)
     }
 
     public init() {

@@ -397,8 +397,14 @@ public final class MigrationProfiler: RecordSink {
         let scopeID =
             type == .identifyUser ? Self.usersScope : type == .identifyCompany ? Self.companiesScope : Self.eventsScope
         let metadata = fields[.metadata]
-        if metadata.kind == .object, metadata.bytes.count > 0, scanner.scanMetadata(of: fields) == .object {
-            for (place, member) in scanner.members.enumerated() {
+        // The members from the record's scan when it kept them (not taken over), else scanned.
+        let keys = metadata.kind == .object ? fields.scannedMetadataKeys : nil
+        if metadata.kind == .object, metadata.bytes.count > 0,
+            keys != nil || scanner.scanMetadata(of: fields) == .object
+        {
+            let base = fields.metadataMembersOffset
+            for place in 0..<(keys?.count ?? scanner.members.count) {
+                let member = keys.map { JSONMember($0[place], offset: base) } ?? scanner.members[place]
                 let key = UnsafeRawBufferPointer(rebasing: metadata.bytes[member.keyStart..<member.keyEnd])
                 let value = UnsafeRawBufferPointer(rebasing: metadata.bytes[member.valueStart..<member.valueEnd])
                 let decodedKey = member.keyHasEscapes ? arena.decodeJSONString(key) ?? key : key

@@ -62,6 +62,16 @@ public struct RecordFields {
     var metadataMembersOf: UnsafeRawBufferPointer?
     var metadataMembersOffset = 0
 
+    /// `metadataMembers` when they describe the `metadata` value as it is (not one a repair or a
+    /// preset put in its place).
+    var scannedMetadataKeys: UnsafeBufferPointer<JSONKey>? {
+        let metadata = self[.metadata]
+        guard let keys = metadataMembers, let described = metadataMembersOf,
+            described.baseAddress == metadata.bytes.baseAddress, described.count == metadata.bytes.count
+        else { return nil }
+        return keys
+    }
+
     public init() {
         values = Array(repeating: .absent, count: KnownField.allCases.count)
         otherKeys.reserveCapacity(32)
