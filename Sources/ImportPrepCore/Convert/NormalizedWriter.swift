@@ -46,6 +46,94 @@ struct NormalizedWriter {
     mutating func write(
         _ r: RecordFields, type: EventType, into out: LineBuffer, repairs: inout RepairSet
     ) -> Timestamp? {
+        if members == nil, let line = r.mappedLine, let time = r.insertedAt {
+            let use = Self.use(of: line, r, type: type)
+            let before = out.count
+            var added = RepairSet()
+            switch use {
+            case .none:
+                return writeFields(r, type: type, into: out, repairs: &repairs)
+            case .copy:
+                out.append(contentsOf: line)
+            case .copyAddingPageParts(let at, let url):
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[..<at]))
+                let slash: StaticString = "/"
+                let path = url.path.isEmpty ? UnsafeRawBufferPointer(start: slash.utf8Start, count: 1) : url.path
+                out.append(
+                    contentsOf: UnsafeRawBufferPointer(rebasing: KnownField.hostname.memberOpening.bytes.dropLast()))
+                JSONEncoding.appendString(url.host, to: out)
+                out.append(
+                    contentsOf: UnsafeRawBufferPointer(rebasing: KnownField.pathname.memberOpening.bytes.dropLast()))
+                JSONEncoding.appendString(path, to: out)
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[at...]))
+                added.insert(.urlPartsDerived)
+            }
+            out.append(UInt8(ascii: "\n"))
+            repairs.formUnion(added)
+            #if DEBUG
+                let made = LineBuffer()
+                var madeRepairs = RepairSet()
+                _ = writeFields(r, type: type, into: made, repairs: &madeRepairs)
+                assert(
+                    made.bytes.sameBytes(as: out.bytes(from: before)) && madeRepairs == added,
+                    "a mapped row taken as written differs from its normalized line")
+            #endif
+            return time.inUTC
+        }
+        return writeFields(r, type: type, into: out, repairs: &repairs)
+    }
+
+    /// What `write` makes of a mapped row (`RecordFields.mappedLine`, whose members are in a
+    /// normalized line's order and escaping).
+    enum MappedLineUse {
+        /// Written field by field.
+        case none
+        /// The row is the line.
+        case copy
+        /// The row with `hostname` and `pathname` derived from its `url` inserted before the url's
+        /// member, at `at`.
+        case copyAddingPageParts(at: Int, url: EventURL)
+    }
+
+    /// Whether the mapped row `line` of `r` is what `writeFields` makes of it but for page parts to
+    /// derive: nothing else to repair (ids and texts are strings, `source` is given, nothing an
+    /// `identify_company` line drops, `metadata` an object) and no nested value to encode.
+    @inline(__always)
+    static func use(of line: UnsafeRawBufferPointer, _ r: RecordFields, type: EventType) -> MappedLineUse {
+        @inline(__always) func isText(_ field: KnownField) -> Bool {
+            let kind = r[field].kind
+            return kind == nil || kind == .string
+        }
+        guard r[.source].kind == .string, r[.metadata].kind == .object, r.metadataCells.isEmpty,
+            isText(.userID), isText(.companyID), isText(.eventName), isText(.hostname), isText(.pathname),
+            isText(.userAgent), let metadataKeys = r.scannedMetadataKeys
+        else { return .none }
+        if type == .identifyCompany {
+            guard r.otherKeys.isEmpty, r[.userID].kind == nil, r[.eventName].kind == nil, r[.hostname].kind == nil,
+                r[.pathname].kind == nil, r[.url].kind == nil, r[.userAgent].kind == nil
+            else { return .none }
+        }
+        for value in r.otherValues where value.kind == .object || value.kind == .array { return .none }
+        for key in metadataKeys where key.kind == .object || key.kind == .array { return .none }
+        let url = r[.url]
+        guard url.kind != nil else { return .copy }
+        // A url without escapes lies in the row itself, after `,"url":"`; its parts go before that.
+        let opening: StaticString = ",\"url\":\""
+        guard url.kind == .string, !url.hasEscapes, r[.hostname].kind == nil, r[.pathname].kind == nil,
+            let parsed = r.parsedURL(of: url.bytes), let value = url.bytes.baseAddress, let base = line.baseAddress,
+            value - base >= opening.utf8CodeUnitCount, value - base <= line.count
+        else { return .none }
+        let at = value - base - opening.utf8CodeUnitCount
+        guard UnsafeRawBufferPointer(rebasing: line[at..<(value - base)]).sameBytes(as: opening.bytes) else {
+            return .none
+        }
+        return .copyAddingPageParts(at: at, url: parsed)
+    }
+
+    /// `write`, field by field.
+    private mutating func writeFields(
+        _ r: RecordFields, type: EventType, into out: LineBuffer, repairs: inout RepairSet
+    ) -> Timestamp? {
         let isCompany = type == .identifyCompany
         members?.removeAll()
         let opening: StaticString = "{\"event_type\":\""

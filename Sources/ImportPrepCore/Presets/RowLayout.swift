@@ -12,6 +12,8 @@ final class RowLayout {
     struct NotedRow {
         var members: Range<Int>
         var keys: Range<Int>
+        /// Its members come in the order `NormalizedWriter` writes them (`inWrittenOrder`).
+        var inWrittenOrder: Bool
     }
 
     /// Members and keys of the record's rows, in plain buffers (no `Array` checks per member).
@@ -25,6 +27,11 @@ final class RowLayout {
     @exclusivity(unchecked) private var noted = true
     /// The member of the open row that is its metadata object, or -1.
     @exclusivity(unchecked) private var metadata = -1
+    /// Whether the open row's members so far come in the order a normalized line has them: the
+    /// schema's fields in `KnownField` order, then other keys, `metadata` last.
+    @exclusivity(unchecked) private var inWrittenOrder = true
+    /// The place of the open row's last member in that order (`rank(of:)`).
+    @exclusivity(unchecked) private var lastRank = -1
 
     init() {
         rows.reserveCapacity(4)
@@ -50,6 +57,8 @@ final class RowLayout {
         firstKey = keys.count
         noted = true
         metadata = -1
+        inWrittenOrder = true
+        lastRank = -1
     }
 
     /// A writer that notes nothing wrote into the open row: it will be scanned.
@@ -62,6 +71,7 @@ final class RowLayout {
     func member(key quote: Int, value: Int, in buffer: LineBuffer, keyEscaped: Bool = false, valueEscaped: Bool = false)
     {
         guard noted else { return }
+        follow(rank: keyEscaped ? Int.min : Self.rank(of: quote + 1, to: value - 2, in: buffer))
         let (kind, start, end) = span(of: value, in: buffer)
         members.append(
             JSONMember(
@@ -73,6 +83,7 @@ final class RowLayout {
     @inline(__always)
     func beginMetadata(key quote: Int, value: Int) {
         guard noted else { return }
+        follow(rank: 2 * KnownField.metadata.rawValue)
         metadata = members.count
         members.append(
             JSONMember(
@@ -104,7 +115,33 @@ final class RowLayout {
     /// The open row is complete.
     @inline(__always)
     func endRow() {
-        rows.append(noted ? NotedRow(members: firstMember..<members.count, keys: firstKey..<keys.count) : nil)
+        rows.append(
+            noted
+                ? NotedRow(
+                    members: firstMember..<members.count, keys: firstKey..<keys.count, inWrittenOrder: inWrittenOrder)
+                : nil)
+    }
+
+    /// Whether row `row`'s members were noted and come in the order of a normalized line.
+    @inline(__always)
+    func isInWrittenOrder(row: Int) -> Bool { row < rows.count && rows[row]?.inWrittenOrder == true }
+
+    /// The place of the key from `start` to `end` in a normalized line's order: a field of the
+    /// schema at twice its `KnownField` value, any other key (they follow `user_agent`, in the order
+    /// written) at one more than `user_agent`'s.
+    @inline(__always)
+    private static func rank(of start: Int, to end: Int, in buffer: LineBuffer) -> Int {
+        let key = UnsafeRawBufferPointer(rebasing: buffer.bytes[start..<end])
+        if let field = KnownField(bytes: key) { return 2 * field.rawValue }
+        return 2 * KnownField.userAgent.rawValue + 1
+    }
+
+    /// The next member has place `rank` (`Int.min`: one no normalized line has where it is).
+    @inline(__always)
+    private func follow(rank: Int) {
+        let otherKeys = 2 * KnownField.userAgent.rawValue + 1
+        if rank < lastRank || (rank == lastRank && rank != otherKeys) { inWrittenOrder = false }
+        lastRank = rank
     }
 
     /// The last row was taken back (a derived row that did not change).

@@ -257,8 +257,7 @@ final class VendorMapper {
             beginRow(location == nil ? .track : .pageView, user: user, company: company, time: time)
             if let location { writeLocation(location) } else { fallBackToTrack(name: event) }
         } else {
-            beginRow(.track, user: user, company: company, time: time)
-            if let event { writeField("event_name", event) }
+            beginRow(.track, user: user, company: company, name: event, time: time)
         }
         writeClientColumns(properties)
         writeClientColumns(top)
@@ -352,8 +351,7 @@ final class VendorMapper {
                 fallBackToTrack(name: event)
             }
         } else {
-            beginRow(.track, user: user!, company: company, time: time)
-            if let event { writeField("event_name", event) }
+            beginRow(.track, user: user!, company: company, name: event, time: time)
         }
         if let platform = objects.text(top["platform"]), platform.equals("Web"), let os = top["os_name"] {
             writeField("browser", os)
@@ -411,8 +409,7 @@ final class VendorMapper {
             }
             writeMetadata(MetadataSources(properties), consumed: location == nil ? [] : Self.urlKey, extra: extra)
         } else if type.equals("screen") {
-            beginRow(.track, user: user!, company: company, time: time)
-            writeField("event_name", literal: "Screen Viewed")
+            beginRow(.track, user: user!, company: company, literalName: "Screen Viewed", time: time)
             var extra: [(ByteString, VendorValue)] = []
             if let name = top["name"], properties.member("name") == nil {
                 extra.append(("name", name))
@@ -420,8 +417,7 @@ final class VendorMapper {
             writeMetadata(MetadataSources(properties), consumed: [], extra: extra)
         } else {
             // track, and any other type: its `event` names it.
-            beginRow(.track, user: user!, company: company, time: time)
-            if let event = top["event"] { writeField("event_name", event) }
+            beginRow(.track, user: user!, company: company, name: top["event"], time: time)
             writeMetadata(MetadataSources(properties), consumed: [])
         }
         return .rows(rowEnds.count)
@@ -450,8 +446,7 @@ final class VendorMapper {
             return .rows(rowEnds.count)
         }
         if let event = top["event_text"] ?? top["event"] {
-            beginRow(.track, user: user!, company: company, time: time)
-            writeField("event_name", event)
+            beginRow(.track, user: user!, company: company, name: event, time: time)
         } else if top.member("url") != nil || top.member("path") != nil {
             let location = pageLocation(url: top["url"] ?? top["context_page_url"], host: nil, path: nil)
             beginRow(location == nil ? .track : .pageView, user: user!, company: company, time: time)
@@ -519,8 +514,7 @@ final class VendorMapper {
                 fallBackToTrack(name: event)
             }
         } else if let name, name.equals("$screen") {
-            beginRow(.track, user: user!, company: company, time: time)
-            writeField("event_name", literal: "Screen Viewed")
+            beginRow(.track, user: user!, company: company, literalName: "Screen Viewed", time: time)
             consumed.append("$screen_name")
             if let screen = properties["$screen_name"] {
                 writeClientColumns(properties)
@@ -529,8 +523,7 @@ final class VendorMapper {
                 return .rows(rowEnds.count)
             }
         } else {
-            beginRow(.track, user: user!, company: company, time: time)
-            if let event { writeField("event_name", event) }
+            beginRow(.track, user: user!, company: company, name: event, time: time)
         }
         writeClientColumns(properties)
         writeUserAgent(properties)
@@ -574,15 +567,13 @@ final class VendorMapper {
                 fallBackToTrack(name: event)
             }
         } else if let name, name.equals("screen_view") {
-            beginRow(.track, user: user, company: company, time: time)
-            writeField("event_name", literal: "Screen Viewed")
+            beginRow(.track, user: user, company: company, literalName: "Screen Viewed", time: time)
             if let screen = parameter("firebase_screen") {
                 parameters.append((key: Self.nameKey, value: screen))
                 consumed.append("firebase_screen")
             }
         } else {
-            beginRow(.track, user: user, company: company, time: time)
-            if let event { writeField("event_name", event) }
+            beginRow(.track, user: user, company: company, name: event, time: time)
         }
         let device = objects.open(top["device"], slot: 12)
         let web = objects.open(device["web_info"], slot: 13)
@@ -646,10 +637,9 @@ final class VendorMapper {
             beginRow(location == nil ? .track : .pageView, user: user, company: company, time: time)
             if let location { writeLocation(location) } else { writeField("event_name", literal: "Page Viewed") }
         } else {
-            beginRow(.track, user: user, company: company, time: time)
-            if let name = top["event_name"] ?? top["event_table_name"] {
-                writeField("event_name", name)
-            } else if let name = settings.eventName {
+            let given = top["event_name"] ?? top["event_table_name"]
+            beginRow(.track, user: user, company: company, name: given, time: time)
+            if given == nil, let name = settings.eventName {
                 rows.append(UInt8(ascii: ","))
                 let quote = rows.count
                 JSONEncoding.appendKey("event_name", to: rows)
@@ -1123,10 +1113,20 @@ final class VendorMapper {
 
     // MARK: Writing rows
 
-    private func beginRow(_ type: EventType, user: VendorValue?, company: VendorValue?, time: Timestamp?) {
+    /// `{"event_type":…` up to `inserted_at`, with the event's name (a value, else a literal) where
+    /// a normalized line has it, before `source`.
+    private func beginRow(
+        _ type: EventType, user: VendorValue?, company: VendorValue?, name: VendorValue? = nil,
+        literalName: StaticString? = nil, time: Timestamp?
+    ) {
         beginObject(type)
         if let user { writeField("user_id", user) }
         if let company { writeField("company_id", company) }
+        if let name {
+            writeField("event_name", name)
+        } else if let literalName {
+            writeField("event_name", literal: literalName)
+        }
         writeCommon(time)
     }
 

@@ -191,9 +191,8 @@ final class VendorRowChecker {
         let noted = mapper.layout.adopt(row: row, into: rowScanner)
         assert(mapper.layout.agrees(row: row, with: bytes), "the noted members of a mapped row differ from its scan")
         checkRow(
-            bytes, warnings: mapper.warnings[row], derived: derived ?? (row > 0), scanned: noted, at: location,
-            raw: raw,
-            into: sink)
+            bytes, warnings: mapper.warnings[row], derived: derived ?? (row > 0), scanned: noted,
+            inWrittenOrder: mapper.layout.isInWrittenOrder(row: row), at: location, raw: raw, into: sink)
     }
 
     /// Reads and checks a derived row a block's mapper kept (`VendorMapper.candidateRow`) and hands
@@ -203,10 +202,11 @@ final class VendorRowChecker {
         checkRow(bytes, warnings: [], derived: true, at: location, raw: bytes, into: sink)
     }
 
-    /// `scanned`: `rowScanner` holds the row's members already (`RowLayout.adopt`).
+    /// `scanned`: `rowScanner` holds the row's members already (`RowLayout.adopt`);
+    /// `inWrittenOrder`: they come in a normalized line's order (`RecordFields.mappedLine`).
     private func checkRow(
         _ bytes: UnsafeRawBufferPointer, warnings: [Problem], derived: Bool, scanned: Bool = false,
-        at location: RecordLocation, raw: UnsafeRawBufferPointer, into sink: RecordSink
+        inWrittenOrder: Bool = false, at location: RecordLocation, raw: UnsafeRawBufferPointer, into sink: RecordSink
     ) {
         problems.clear()
         var row = fields.move()
@@ -218,6 +218,7 @@ final class VendorRowChecker {
                 of: bytes, scanner: rowScanner, into: &row, arena: arena, duplicates: &duplicates,
                 metadataKeys: &metadataKeys, membersOfObjects: true)
             type = SchemaChecker.check(&row, into: &problems)
+            if inWrittenOrder { row.mappedLine = bytes }
         case .invalid(let error):
             problems.append(Problem(error.code, .none, .syntax(error.reason, offset: error.offset)))
         case .notAnObject(let kind):

@@ -61,6 +61,10 @@ public struct RecordFields {
     public var metadataMembers: UnsafeBufferPointer<JSONKey>?
     var metadataMembersOf: UnsafeRawBufferPointer?
     var metadataMembersOffset = 0
+    /// The record's own bytes (without the line feed) when it is a vendor row its mapper wrote in
+    /// a normalized line's member order and escaping (`RowLayout.isInWrittenOrder`): the
+    /// normalized writer copies them when nothing in the record needs repair.
+    var mappedLine: UnsafeRawBufferPointer?
 
     /// `metadataMembers` when they describe the `metadata` value as it is (not one a repair or a
     /// preset put in its place).
@@ -108,6 +112,7 @@ public struct RecordFields {
         checkedURL = nil
         metadataMembers = nil
         metadataMembersOf = nil
+        mappedLine = nil
     }
 }
 

@@ -83,6 +83,49 @@ import Testing
         #expect(noted >= 13)
     }
 
+    /// A row is in a normalized line's order exactly when a scan of it finds the schema's fields
+    /// in `KnownField` order, other keys after them and `metadata` last; `convert` then copies the
+    /// row (debug builds check the copy against the line written field by field).
+    @Test func rowsInANormalizedLinesOrderAreFlagged() throws {
+        var inOrder = 0
+        var outOfOrder = 0
+        // The rows above, and one whose event name comes after `inserted_at` (a page event
+        // without a location falls back to a track of the same name).
+        let cases =
+            Self.cases + [(.mixpanel, [#"{"event":"$mp_web_page_view","properties":{"time":1,"distinct_id":"u"}}"#])]
+        for (preset, lines) in cases {
+            let mapper = VendorMapper(settings: PresetSettings(preset: preset), maxRecordBytes: 1 << 20)
+            for line in lines {
+                var bytes = Array(line.utf8)
+                try bytes.withUnsafeMutableBytes { record in
+                    try #require(mapper.begin(UnsafeRawBufferPointer(record)) == .object)
+                    guard case .rows(let count) = mapper.map() else { return }
+                    for row in 0..<count {
+                        let start = row == 0 ? 0 : mapper.rowEnds[row - 1]
+                        let text = UnsafeRawBufferPointer(
+                            rebasing: mapper.rows.bytes[start..<(mapper.rowEnds[row] - 1)])
+                        let scanner = JSONScanner()
+                        try #require(scanner.scan(text) == .object)
+                        let others = 2 * KnownField.userAgent.rawValue + 1
+                        let ranks = scanner.members.map { member in
+                            KnownField(bytes: UnsafeRawBufferPointer(rebasing: text[member.keyStart..<member.keyEnd]))
+                                .map { 2 * $0.rawValue } ?? others
+                        }
+                        let expected = zip(ranks, ranks.dropFirst()).allSatisfy {
+                            $0 < $1 || ($0 == others && $1 == others)
+                        }
+                        #expect(
+                            mapper.layout.isInWrittenOrder(row: row) == expected,
+                            "\(preset) row \(row): \(String(decoding: text, as: UTF8.self))")
+                        if expected { inOrder += 1 } else { outOfOrder += 1 }
+                    }
+                }
+            }
+        }
+        #expect(inOrder >= 12)
+        #expect(outOfOrder >= 1)
+    }
+
     /// The comparison behind the check can fail: the same row with a space after its first comma
     /// is not what was noted.
     @Test func aRowThatDiffersFromWhatWasNotedDisagrees() throws {
